@@ -1,0 +1,270 @@
+//! The `careplan` command: a thin layer over the library. Flags become a
+//! config, the config a library call, the result an exit code.
+//!
+//! Exit codes: 0 success; 1 the input has errors (rule files, a profile, a
+//! context, or any line of a batch); 2 usage errors and unreadable files.
+
+mod input;
+mod render;
+
+use careplan::{Engine, LoadError, LoadOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use input::Format;
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "careplan",
+    version,
+    about = "Care-plan rules and program eligibility for case management"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// For people.
+    Human,
+    /// For programs: one JSON document (one per line for batches).
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate a client profile (JSON, YAML or TOML), or a JSON Lines batch.
+    Eval {
+        /// The rule set directory; the built-in reference policy if absent.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<String>,
+        /// The profile: .json, .yaml, .toml, or .jsonl for one profile per line; `-` reads JSON from standard input.
+        profile: String,
+        /// The caseload context: {"caseloads": {"program": {"case manager": clients}}}.
+        #[arg(long, value_name = "FILE")]
+        context: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Load and check a rule set, reporting every error.
+    Check {
+        /// The rule set directory; the built-in reference policy if absent.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+}
+
+/// An error that ends the command, with its exit code.
+struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl Fail {
+    fn usage(message: impl Into<String>) -> Fail {
+        Fail {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    fn input(message: impl Into<String>) -> Fail {
+        Fail {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval {
+            rules,
+            profile,
+            context,
+            format,
+        } => eval(rules.as_deref(), &profile, context.as_deref(), format),
+        Command::Check { rules, format } => check(rules.as_deref(), format),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message.trim_end());
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn load(rules: Option<&str>) -> Result<Engine, LoadError> {
+    match rules {
+        Some(dir) => careplan::load_dir(dir, &LoadOptions::default()),
+        None => careplan::reference(),
+    }
+}
+
+fn load_or_fail(rules: Option<&str>) -> Result<Engine, Fail> {
+    load(rules).map_err(|e| match e {
+        LoadError::Io { .. } => Fail::usage(format!("error: {e}")),
+        LoadError::Rules(diags) => {
+            let mut s: String = diags
+                .iter()
+                .map(render::diagnostic)
+                .collect::<Vec<_>>()
+                .join("\n");
+            let n = diags
+                .iter()
+                .filter(|d| d.severity == careplan::DiagnosticSeverity::Error)
+                .count();
+            s.push_str(&format!(
+                "\nthe rule set has {n} error{}",
+                if n == 1 { "" } else { "s" }
+            ));
+            Fail::input(s)
+        }
+    })
+}
+
+fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
+    let result = load(rules);
+    match (result, format) {
+        (Ok(engine), OutputFormat::Human) => {
+            let r = engine.rules();
+            println!(
+                "ok: {} fields, {} programs, {} referrals, {} warnings ({})",
+                r.fields.len(),
+                r.programs.len(),
+                r.referrals.len(),
+                r.warnings.len(),
+                engine.version()
+            );
+            Ok(0)
+        }
+        (Ok(engine), OutputFormat::Json) => {
+            println!(
+                "{}",
+                serde_json::json!({"ok": true, "version": engine.version(), "diagnostics": []})
+            );
+            Ok(0)
+        }
+        (Err(LoadError::Rules(diags)), OutputFormat::Json) => {
+            println!("{}", serde_json::json!({"ok": false, "diagnostics": diags}));
+            Ok(1)
+        }
+        (Err(e), _) => load_or_fail_err(e),
+    }
+}
+
+fn load_or_fail_err(e: LoadError) -> Result<u8, Fail> {
+    match e {
+        LoadError::Io { .. } => Err(Fail::usage(format!("error: {e}"))),
+        LoadError::Rules(diags) => {
+            let mut s: String = diags
+                .iter()
+                .map(render::diagnostic)
+                .collect::<Vec<_>>()
+                .join("\n");
+            let n = diags.len();
+            s.push_str(&format!(
+                "\nthe rule set has {n} error{}",
+                if n == 1 { "" } else { "s" }
+            ));
+            Err(Fail::input(s))
+        }
+    }
+}
+
+fn eval(
+    rules: Option<&str>,
+    profile: &str,
+    context: Option<&str>,
+    format: OutputFormat,
+) -> Result<u8, Fail> {
+    let engine = load_or_fail(rules)?;
+    let caseloads = match context {
+        None => None,
+        Some(path) => {
+            let text = input::read_text(path).map_err(Fail::usage)?;
+            let v = input::parse(&text, Format::of(path), path)
+                .map_err(|e| Fail::input(format!("error: {e}")))?;
+            Some(
+                engine
+                    .caseloads(&v)
+                    .map_err(|e| Fail::input(format!("error: in context `{path}`: {e}")))?,
+            )
+        }
+    };
+    let text = input::read_text(profile).map_err(Fail::usage)?;
+    let fmt = Format::of(profile);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if fmt == Format::JsonLines {
+        let mut failed = 0usize;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let line_no = n + 1;
+            let result = input::parse_json(line)
+                .map_err(|e| (serde_json::Value::Null, format!("invalid JSON: {e}")))
+                .and_then(|v| {
+                    engine
+                        .profile(&v)
+                        .and_then(|p| engine.evaluate(&p, caseloads.as_ref()))
+                        .map_err(|e| (serde_json::Value::String(e.field.clone()), e.to_string()))
+                });
+            let written = match (result, format) {
+                (Ok(report), OutputFormat::Json) => writeln!(out, "{}", report.to_json()),
+                (Ok(report), OutputFormat::Human) => writeln!(out, "{}", render::report(&report)),
+                (Err((field, message)), OutputFormat::Json) => {
+                    failed += 1;
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"line": line_no, "error": message, "field": field})
+                    )
+                }
+                (Err((_, message)), OutputFormat::Human) => {
+                    failed += 1;
+                    writeln!(out, "line {line_no}: error: {message}\n")
+                }
+            };
+            written.map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
+        }
+        out.flush()
+            .map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
+        if failed > 0 {
+            eprintln!(
+                "{failed} line{} had errors",
+                if failed == 1 { "" } else { "s" }
+            );
+            return Ok(1);
+        }
+        return Ok(0);
+    }
+    let value =
+        input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
+    let report = engine
+        .profile(&value)
+        .and_then(|p| engine.evaluate(&p, caseloads.as_ref()))
+        .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
+    let written = match format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+        OutputFormat::Human => write!(out, "{}", render::report(&report)),
+    };
+    written
+        .and_then(|_| out.flush())
+        .map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
+    Ok(0)
+}

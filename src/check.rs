@@ -1,0 +1,1841 @@
+//! Step two: syntax trees → checked rule set.
+//!
+//! Resolves every name (fields, parameters, definitions, enumeration values,
+//! outcome ids), types every expression, checks each block has the clauses
+//! its kind needs, and orders the outcomes so that each is evaluated after
+//! what it reads, rejecting cycles. It reports every problem it finds, not
+//! only the first.
+
+use crate::decimal;
+use crate::diagnostic::{FileId, Report, Span, did_you_mean};
+use crate::ir::{self, Elem, Expr, ExprKind, FieldType, Lit, Meta, Node, ProgramRef, Ty};
+use crate::syntax::ast::{self, AttrValue, BlockKind, Clause, LimitBound};
+use indexmap::{IndexMap, IndexSet};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// Names an expression may not use for a field or definition.
+const RESERVED: &[&str] = &[
+    "recommended",
+    "schema",
+    "program",
+    "referral",
+    "warning",
+    "parameter",
+    "define",
+];
+/// The built-in functions.
+const FUNCTIONS: &[&str] = &[
+    "count",
+    "eligible",
+    "referred",
+    "warned",
+    "caseload_full",
+    "caseload_exceeded",
+];
+/// Evidence grades (GRADE, plus expert opinion and regulation).
+const EVIDENCE: &[&str] = &[
+    "high",
+    "moderate",
+    "low",
+    "very_low",
+    "expert_opinion",
+    "regulation",
+];
+
+/// Checks parsed files (in rule-set order) into a rule set. `version` is the
+/// content hash computed by the loader.
+pub(crate) fn check(
+    files: &[(FileId, ast::File)],
+    sources: crate::diagnostic::SourceMap,
+    version: String,
+) -> Result<ir::RuleSet, Vec<Report>> {
+    let mut c = Checker {
+        sources,
+        ..Checker::default()
+    };
+    c.declare(files);
+    c.resolve_all(files);
+    c.order();
+    if c.errors.is_empty() {
+        Ok(ir::RuleSet {
+            sources: c.sources,
+            version,
+            id_field: c.fields.iter().position(|f| f.name == "id"),
+            fields: c.fields,
+            symbols: c.symbols,
+            defines: c.defines.into_iter().flatten().collect(),
+            programs: c.programs.into_iter().flatten().collect(),
+            referrals: c.referrals.into_iter().flatten().collect(),
+            warnings: c.warnings.into_iter().flatten().collect(),
+            order: c.rule_order,
+            eval_order: c.eval_order,
+        })
+    } else {
+        Err(c.errors)
+    }
+}
+
+/// What a name in an expression refers to.
+#[derive(Clone, Copy)]
+enum Binding {
+    Field(usize),
+    Define(usize),
+}
+
+#[derive(Default)]
+struct Checker {
+    sources: crate::diagnostic::SourceMap,
+    errors: Vec<Report>,
+    fields: Vec<ir::Field>,
+    names: HashMap<String, Binding>,
+    symbols: IndexSet<String>,
+    // Declared ids, in rule-set order, with their index.
+    define_ids: IndexMap<String, (FileId, Span)>,
+    program_ids: IndexMap<String, (FileId, Span)>,
+    referral_ids: IndexMap<String, (FileId, Span)>,
+    warning_ids: IndexMap<String, (FileId, Span)>,
+    // Checked items, by index (None where a block failed to check).
+    defines: Vec<Option<ir::Define>>,
+    programs: Vec<Option<ir::Program>>,
+    referrals: Vec<Option<ir::Referral>>,
+    warnings: Vec<Option<ir::Warning>>,
+    define_types: Vec<Option<Ty>>,
+    rule_order: Vec<Node>,
+    eval_order: Vec<Node>,
+    // What each node reads.
+    deps: HashMap<Node, Vec<Node>>,
+}
+
+impl Checker {
+    fn err(&mut self, r: Report) {
+        self.errors.push(r);
+    }
+
+    /// First pass: the schema and every block's id, so that blocks may refer
+    /// to each other in any order.
+    fn declare(&mut self, files: &[(FileId, ast::File)]) {
+        for (file, ast) in files {
+            for item in &ast.items {
+                match item {
+                    ast::Item::Schema(s) => {
+                        for f in &s.fields {
+                            self.field(*file, f);
+                        }
+                    }
+                    ast::Item::Block(b) => {
+                        let table = match b.kind {
+                            BlockKind::Program => &mut self.program_ids,
+                            BlockKind::Referral => &mut self.referral_ids,
+                            BlockKind::Warning => &mut self.warning_ids,
+                            BlockKind::Parameter | BlockKind::Define => &mut self.define_ids,
+                        };
+                        if let Some((pf, ps)) = table.get(&b.id.name).copied() {
+                            let prev = self.place(pf, ps);
+                            self.err(
+                                Report::error(
+                                    "duplicate-id",
+                                    *file,
+                                    b.id.span,
+                                    format!(
+                                        "{} `{}` is defined twice",
+                                        b.kind.keyword(),
+                                        b.id.name
+                                    ),
+                                )
+                                .label("second definition")
+                                .help(format!("the first is at {prev}; ids must be unique")),
+                            );
+                            continue;
+                        }
+                        table.insert(b.id.name.clone(), (*file, b.id.span));
+                        match b.kind {
+                            BlockKind::Program => self
+                                .rule_order
+                                .push(Node::Program(self.program_ids.len() - 1)),
+                            BlockKind::Referral => self
+                                .rule_order
+                                .push(Node::Referral(self.referral_ids.len() - 1)),
+                            BlockKind::Warning => self
+                                .rule_order
+                                .push(Node::Warning(self.warning_ids.len() - 1)),
+                            BlockKind::Parameter | BlockKind::Define => {
+                                let ix = self.define_ids.len() - 1;
+                                if let Some(Binding::Field(slot)) =
+                                    self.names.get(&b.id.name).copied()
+                                {
+                                    let (ff, fs) = self
+                                        .fields
+                                        .get(slot)
+                                        .map(|f| (f.file, f.span))
+                                        .unwrap_or_default();
+                                    let prev = self.place(ff, fs);
+                                    self.err(
+                                        Report::error(
+                                            "duplicate-id",
+                                            *file,
+                                            b.id.span,
+                                            format!(
+                                                "`{}` is already a field of the schema",
+                                                b.id.name
+                                            ),
+                                        )
+                                        .help(format!(
+                                            "the field is declared at {prev}; choose another name"
+                                        )),
+                                    );
+                                } else {
+                                    self.check_reserved(*file, &b.id);
+                                    self.names.insert(b.id.name.clone(), Binding::Define(ix));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.defines = vec![None; self.define_ids.len()];
+        self.define_types = vec![None; self.define_ids.len()];
+        self.programs = vec![None; self.program_ids.len()];
+        self.referrals = vec![None; self.referral_ids.len()];
+        self.warnings = vec![None; self.warning_ids.len()];
+    }
+
+    /// `file:line` of an earlier declaration, for "defined twice" hints.
+    fn place(&self, file: FileId, span: Span) -> String {
+        let l = self.sources.locate(file, span);
+        format!("{}:{}:{}", l.file, l.line, l.column)
+    }
+
+    fn check_reserved(&mut self, file: FileId, id: &ast::Ident) {
+        if RESERVED.contains(&id.name.as_str()) || FUNCTIONS.contains(&id.name.as_str()) {
+            self.err(
+                Report::error(
+                    "reserved-name",
+                    file,
+                    id.span,
+                    format!("`{}` is a reserved word", id.name),
+                )
+                .help("choose another name"),
+            );
+        }
+    }
+
+    fn number(&mut self, file: FileId, n: &ast::NumberLit) -> Option<Decimal> {
+        let d = decimal::parse_literal(&n.text);
+        if d.is_none() {
+            self.err(
+                Report::error(
+                    "bad-number",
+                    file,
+                    n.span,
+                    format!("`{}` is not a number careplan can hold exactly", n.text),
+                )
+                .help("numbers have at most 28 significant digits"),
+            );
+        }
+        d
+    }
+
+    fn field(&mut self, file: FileId, f: &ast::FieldDecl) {
+        if let Some(Binding::Field(slot)) = self.names.get(&f.name.name).copied() {
+            let (pf, ps) = self
+                .fields
+                .get(slot)
+                .map(|p| (p.file, p.span))
+                .unwrap_or_default();
+            let prev = self.place(pf, ps);
+            self.err(
+                Report::error(
+                    "duplicate-field",
+                    file,
+                    f.name.span,
+                    format!("field `{}` is declared twice", f.name.name),
+                )
+                .help(format!("the first is at {prev}")),
+            );
+            return;
+        }
+        self.check_reserved(file, &f.name);
+        let ty = match &f.ty {
+            ast::TypeExpr::Scalar(ast::ScalarType::Integer, _) => FieldType::Integer,
+            ast::TypeExpr::Scalar(ast::ScalarType::Decimal, _) => FieldType::Decimal,
+            ast::TypeExpr::Scalar(ast::ScalarType::Boolean, _) => FieldType::Boolean,
+            ast::TypeExpr::Scalar(ast::ScalarType::Text, _) => FieldType::Text,
+            ast::TypeExpr::SetOfText(_) => FieldType::SetOfText,
+            ast::TypeExpr::OneOf(values, _) => FieldType::Enum(self.enum_values(file, values)),
+            ast::TypeExpr::SetOfEnum(values, _) => {
+                FieldType::SetOfEnum(self.enum_values(file, values))
+            }
+        };
+        let (mut min, mut max) = (None, None);
+        if let Some(c) = &f.constraint {
+            let numeric = matches!(ty, FieldType::Integer | FieldType::Decimal);
+            let span = match c {
+                ast::Constraint::Between(a, b) => a.span.to(b.span),
+                ast::Constraint::AtLeast(a) | ast::Constraint::AtMost(a) => a.span,
+            };
+            if !numeric {
+                self.err(
+                    Report::error(
+                        "bad-range",
+                        file,
+                        span,
+                        format!(
+                            "field `{}` is {}, so it cannot have a numeric range",
+                            f.name.name,
+                            ty.describe()
+                        ),
+                    )
+                    .help("ranges apply to `integer` and `decimal` fields"),
+                );
+            }
+            match c {
+                ast::Constraint::Between(a, b) => {
+                    min = self.number(file, a);
+                    max = self.number(file, b);
+                    if let (Some(lo), Some(hi)) = (min, max) {
+                        if lo > hi {
+                            self.err(
+                                Report::error(
+                                    "bad-range",
+                                    file,
+                                    span,
+                                    format!("the range {lo} to {hi} is empty"),
+                                )
+                                .help("write the smaller bound first"),
+                            );
+                        }
+                    }
+                }
+                ast::Constraint::AtLeast(a) => min = self.number(file, a),
+                ast::Constraint::AtMost(a) => max = self.number(file, a),
+            }
+        }
+        let slot = self.fields.len();
+        self.names.insert(f.name.name.clone(), Binding::Field(slot));
+        self.fields.push(ir::Field {
+            name: f.name.name.clone(),
+            ty,
+            min,
+            max,
+            required: f.required,
+            doc: f.doc.as_ref().map(|d| d.value.clone()),
+            file,
+            span: f.span,
+        });
+    }
+
+    fn enum_values(&mut self, file: FileId, values: &[ast::Ident]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for v in values {
+            if out.contains(&v.name) {
+                self.err(Report::error(
+                    "duplicate-value",
+                    file,
+                    v.span,
+                    format!("enumeration value `{}` is listed twice", v.name),
+                ));
+            } else {
+                out.push(v.name.clone());
+            }
+        }
+        out
+    }
+
+    /// Second pass: check every block.
+    fn resolve_all(&mut self, files: &[(FileId, ast::File)]) {
+        // Parameters and definitions first, so that their types are known
+        // when outcomes read them; a definition may read another declared
+        // earlier or later, so resolve them until no more types settle.
+        let mut pending: Vec<(FileId, &ast::Block)> = Vec::new();
+        for (file, ast) in files {
+            for item in &ast.items {
+                if let ast::Item::Block(b) = item {
+                    if matches!(b.kind, BlockKind::Parameter | BlockKind::Define) {
+                        pending.push((*file, b));
+                    }
+                }
+            }
+        }
+        // Definitions can depend on each other; settle types in passes.
+        let mut progress = true;
+        let mut deferred: Vec<(FileId, &ast::Block)> = pending;
+        while progress && !deferred.is_empty() {
+            progress = false;
+            let mut next = Vec::new();
+            for (file, b) in deferred {
+                if self.define_ready(b) {
+                    self.define(file, b);
+                    progress = true;
+                } else {
+                    next.push((file, b));
+                }
+            }
+            deferred = next;
+        }
+        // What is left reads itself through a cycle: check anyway so the
+        // cycle is reported by `order`, and unresolvable names get errors.
+        for (file, b) in deferred {
+            self.define(file, b);
+        }
+        for (file, ast) in files {
+            for item in &ast.items {
+                if let ast::Item::Block(b) = item {
+                    match b.kind {
+                        BlockKind::Program => self.program(*file, b),
+                        BlockKind::Referral => self.referral(*file, b),
+                        BlockKind::Warning => self.warning(*file, b),
+                        BlockKind::Parameter | BlockKind::Define => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether every definition a block's value names has a known type.
+    fn define_ready(&self, b: &ast::Block) -> bool {
+        let mut names = Vec::new();
+        for c in &b.clauses {
+            if let Clause::Value { value, .. } = c {
+                collect_names(value, &mut names);
+            }
+        }
+        names.iter().all(|n| match self.names.get(*n) {
+            Some(Binding::Define(i)) => self.define_types.get(*i).is_some_and(Option::is_some),
+            _ => true,
+        })
+    }
+
+    fn index(&self, b: &ast::Block) -> Option<usize> {
+        let table = match b.kind {
+            BlockKind::Program => &self.program_ids,
+            BlockKind::Referral => &self.referral_ids,
+            BlockKind::Warning => &self.warning_ids,
+            BlockKind::Parameter | BlockKind::Define => &self.define_ids,
+        };
+        // Only the first block with an id was declared; a duplicate (already
+        // reported) is skipped by comparing its span.
+        table
+            .get_full(&b.id.name)
+            .filter(|(_, _, (_, span))| *span == b.id.span)
+            .map(|(i, _, _)| i)
+    }
+
+    /// Reads the metadata clauses every kind shares, and returns the rest.
+    fn meta<'b>(
+        &mut self,
+        file: FileId,
+        b: &'b ast::Block,
+        allowed: &[&str],
+    ) -> (Meta, Vec<&'b Clause>) {
+        let mut meta = Meta {
+            id: b.id.name.clone(),
+            title: b.title.as_ref().map(|t| t.value.clone()),
+            evidence: None,
+            source: None,
+            note: None,
+            file,
+            span: b.span,
+        };
+        let mut rest = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for c in &b.clauses {
+            let key = clause_key(c);
+            if let Some(prev) = seen.insert(key.clone(), clause_span(c)) {
+                let _ = prev;
+                self.err(
+                    Report::error(
+                        "duplicate-clause",
+                        file,
+                        clause_span(c),
+                        format!(
+                            "`{key}` is given twice in {} `{}`",
+                            b.kind.keyword(),
+                            b.id.name
+                        ),
+                    )
+                    .help("keep one"),
+                );
+                continue;
+            }
+            match c {
+                Clause::Attr { key, value, span }
+                    if matches!(key.name.as_str(), "evidence" | "source" | "note") =>
+                {
+                    match (key.name.as_str(), value) {
+                        ("evidence", AttrValue::Word(w)) if EVIDENCE.contains(&w.name.as_str()) => {
+                            meta.evidence = Some(w.name.clone());
+                        }
+                        ("evidence", v) => {
+                            let shown = attr_text(v);
+                            let mut r = Report::error(
+                                "bad-evidence",
+                                file,
+                                v.span(),
+                                format!("`{shown}` is not an evidence grade"),
+                            )
+                            .help(format!("use one of {}", EVIDENCE.join(", ")));
+                            if let Some(s) = did_you_mean(&shown, EVIDENCE.iter().copied()) {
+                                r = r.help(format!(
+                                    "did you mean `{s}`? grades are {}",
+                                    EVIDENCE.join(", ")
+                                ));
+                            }
+                            self.err(r);
+                        }
+                        (k, AttrValue::Text(t)) => {
+                            if k == "source" {
+                                meta.source = Some(t.value.clone());
+                            } else {
+                                meta.note = Some(t.value.clone());
+                            }
+                        }
+                        (k, v) => self.err(
+                            Report::error(
+                                "bad-clause",
+                                file,
+                                v.span(),
+                                format!("`{k}` takes a string"),
+                            )
+                            .help(format!("write `{k}: \"…\"`")),
+                        ),
+                    }
+                    let _ = span;
+                }
+                _ => {
+                    if !allowed.contains(&key.as_str()) {
+                        let mut all: Vec<&str> = allowed.to_vec();
+                        all.extend(["evidence", "source", "note"]);
+                        let mut r = Report::error(
+                            "bad-clause",
+                            file,
+                            clause_head(c),
+                            format!("`{key}` does not belong in a {}", b.kind.keyword()),
+                        );
+                        r = match did_you_mean(&key, all.iter().copied()) {
+                            Some(s) => r.help(format!("did you mean `{s}`?")),
+                            None => {
+                                r.help(format!("a {} takes {}", b.kind.keyword(), all.join(", ")))
+                            }
+                        };
+                        self.err(r);
+                    } else {
+                        rest.push(c);
+                    }
+                }
+            }
+        }
+        (meta, rest)
+    }
+
+    fn missing(&mut self, file: FileId, b: &ast::Block, what: &str, example: &str) {
+        self.err(
+            Report::error(
+                "missing-clause",
+                file,
+                b.id.span,
+                format!("{} `{}` has no {what}", b.kind.keyword(), b.id.name),
+            )
+            .help(format!("add `{example}`")),
+        );
+    }
+
+    fn define(&mut self, file: FileId, b: &ast::Block) {
+        let Some(ix) = self.index(b) else { return };
+        if self.defines.get(ix).is_some_and(Option::is_some) {
+            return;
+        }
+        let is_parameter = b.kind == BlockKind::Parameter;
+        let (meta, rest) = self.meta(file, b, &["value"]);
+        let mut value = None;
+        for c in rest {
+            if let Clause::Value { value: v, .. } = c {
+                value = self.expr(file, v, None);
+                if is_parameter {
+                    if let Some(v) = &value {
+                        if let Some(span) = reads_profile(v) {
+                            self.err(
+                                Report::error(
+                                    "parameter-reads-profile",
+                                    file,
+                                    span,
+                                    format!("parameter `{}` must be a constant, but this reads the profile", b.id.name),
+                                )
+                                .help("use `define` for a value computed from the profile"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let Some(value) = value else {
+            if !b.clauses.iter().any(|c| matches!(c, Clause::Value { .. })) {
+                self.missing(file, b, "value", "value: …");
+            }
+            return;
+        };
+        if let Some(t) = self.define_types.get_mut(ix) {
+            *t = Some(value.ty);
+        }
+        let mut deps = Vec::new();
+        collect_deps(&value, &mut deps);
+        self.deps.insert(Node::Define(ix), deps);
+        if let Some(slot) = self.defines.get_mut(ix) {
+            *slot = Some(ir::Define {
+                meta,
+                is_parameter,
+                value,
+            });
+        }
+    }
+
+    fn condition(&mut self, file: FileId, e: &ast::Expr) -> Option<Expr> {
+        let x = self.expr(file, e, Some(Ty::Bool))?;
+        if x.ty != Ty::Bool {
+            self.err(
+                Report::error(
+                    "not-a-condition",
+                    file,
+                    e.span,
+                    format!(
+                        "a condition must be true or false, but this is {}",
+                        self.ty_name(x.ty)
+                    ),
+                )
+                .help("compare it: `x >= 3`, `x is y`, `a in s`"),
+            );
+            return None;
+        }
+        Some(x)
+    }
+
+    fn program(&mut self, file: FileId, b: &ast::Block) {
+        let Some(ix) = self.index(b) else { return };
+        let (meta, rest) = self.meta(file, b, &["eligible", "intensity", "caseload", "services"]);
+        let mut eligible = None;
+        let mut intensity = None;
+        let mut caseload_limit = None;
+        let mut services = Vec::new();
+        for c in rest {
+            match c {
+                Clause::When { condition, .. } => eligible = self.condition(file, condition),
+                Clause::Attr { value, .. } => match value {
+                    AttrValue::Number(n) => {
+                        intensity = self.number(file, n).and_then(|d| {
+                            let i = decimal::to_i64(d);
+                            if i.is_none() {
+                                self.err(
+                                    Report::error(
+                                        "bad-intensity",
+                                        file,
+                                        n.span,
+                                        "intensity must be a whole number",
+                                    )
+                                    .help("write e.g. `intensity: 3`; higher is more intensive"),
+                                );
+                            }
+                            i
+                        })
+                    }
+                    v => self.err(
+                        Report::error(
+                            "bad-intensity",
+                            file,
+                            v.span(),
+                            "intensity must be a whole number",
+                        )
+                        .help("write e.g. `intensity: 3`; higher is more intensive"),
+                    ),
+                },
+                Clause::Caseload { bound, limit, .. } => {
+                    if let Some(n) = self.number(file, limit) {
+                        let lim = decimal::to_i64(n).and_then(|n| u64::try_from(n).ok());
+                        match (lim, bound) {
+                            (Some(n), LimitBound::AtMost) => caseload_limit = Some(n),
+                            (Some(n), LimitBound::FewerThan) if n >= 1 => {
+                                caseload_limit = Some(n - 1)
+                            }
+                            _ => self.err(
+                                Report::error(
+                                    "bad-caseload",
+                                    file,
+                                    limit.span,
+                                    "a caseload limit is a whole number of clients",
+                                )
+                                .help("write `caseload: at most 10` or `caseload: fewer than 20`"),
+                            ),
+                        }
+                    }
+                }
+                Clause::Services { services: s, .. } => {
+                    for id in s {
+                        if services.contains(&id.name) {
+                            self.err(Report::error(
+                                "duplicate-service",
+                                file,
+                                id.span,
+                                format!("service `{}` is listed twice", id.name),
+                            ));
+                        } else {
+                            services.push(id.name.clone());
+                        }
+                    }
+                }
+                Clause::Value { .. } => {}
+            }
+        }
+        if let Some(Clause::When { qualifier, .. }) =
+            b.clauses.iter().find(|c| matches!(c, Clause::When { .. }))
+        {
+            if qualifier.as_ref().is_none_or(|q| q.name != "eligible") {
+                let span = qualifier.as_ref().map_or(b.id.span, |q| q.span);
+                self.err(
+                    Report::error(
+                        "bad-clause",
+                        file,
+                        span,
+                        "a program's condition is written `eligible when …`",
+                    )
+                    .help("write `eligible when <condition>`"),
+                );
+            }
+        }
+        let Some(eligible) = eligible else {
+            if !b.clauses.iter().any(|c| matches!(c, Clause::When { .. })) {
+                self.missing(file, b, "eligibility condition", "eligible when …");
+            }
+            return;
+        };
+        let Some(intensity) = intensity else {
+            if !b.clauses.iter().any(|c| clause_key(c) == "intensity") {
+                self.missing(file, b, "intensity", "intensity: 1");
+            }
+            return;
+        };
+        if let Some(other) = self
+            .programs
+            .iter()
+            .flatten()
+            .find(|p| p.intensity == intensity)
+        {
+            let other = other.meta.id.clone();
+            self.err(
+                Report::error(
+                    "duplicate-intensity",
+                    file,
+                    b.id.span,
+                    format!("programs `{other}` and `{}` have the same intensity {intensity}", b.id.name),
+                )
+                .help("the recommended program is the most intensive eligible one, so intensities must differ"),
+            );
+        }
+        let mut deps = Vec::new();
+        collect_deps(&eligible, &mut deps);
+        self.deps.insert(Node::Program(ix), deps);
+        if let Some(slot) = self.programs.get_mut(ix) {
+            *slot = Some(ir::Program {
+                meta,
+                intensity,
+                eligible,
+                caseload_limit,
+                services,
+            });
+        }
+    }
+
+    fn referral(&mut self, file: FileId, b: &ast::Block) {
+        let Some(ix) = self.index(b) else { return };
+        let (meta, rest) = self.meta(file, b, &["urgent", "routine"]);
+        let mut triggers = Vec::new();
+        for c in rest {
+            if let Clause::When {
+                qualifier,
+                condition,
+                ..
+            } = c
+            {
+                let priority = match qualifier.as_ref().map(|q| q.name.as_str()) {
+                    Some("urgent") => ir::Priority::Urgent,
+                    Some("routine") => ir::Priority::Routine,
+                    _ => continue,
+                };
+                if let Some(cond) = self.condition(file, condition) {
+                    triggers.push((priority, cond));
+                }
+            }
+        }
+        for c in &b.clauses {
+            if let Clause::When {
+                qualifier, span, ..
+            } = c
+            {
+                let q = qualifier.as_ref().map(|q| q.name.as_str());
+                if !matches!(q, Some("urgent" | "routine")) {
+                    let span = qualifier.as_ref().map_or(*span, |q| q.span);
+                    let mut r = Report::error(
+                        "bad-priority",
+                        file,
+                        span,
+                        "a referral's condition starts with its priority: `urgent when …` or `routine when …`",
+                    );
+                    if let Some(s) = q.and_then(|q| did_you_mean(q, ["urgent", "routine"])) {
+                        r = r.help(format!("did you mean `{s}`?"));
+                    }
+                    self.err(r);
+                }
+            }
+        }
+        if triggers.is_empty() {
+            if !b.clauses.iter().any(|c| matches!(c, Clause::When { .. })) {
+                self.missing(file, b, "trigger", "routine when …");
+            }
+            return;
+        }
+        triggers.sort_by_key(|(p, _)| std::cmp::Reverse(*p));
+        let mut deps = Vec::new();
+        for (_, t) in &triggers {
+            collect_deps(t, &mut deps);
+        }
+        self.deps.insert(Node::Referral(ix), deps);
+        if let Some(slot) = self.referrals.get_mut(ix) {
+            *slot = Some(ir::Referral { meta, triggers });
+        }
+    }
+
+    fn warning(&mut self, file: FileId, b: &ast::Block) {
+        let Some(ix) = self.index(b) else { return };
+        let (meta, rest) = self.meta(file, b, &["when", "severity", "message"]);
+        let mut when = None;
+        let mut severity = None;
+        let mut message = None;
+        for c in rest {
+            match c {
+                Clause::When {
+                    condition,
+                    qualifier,
+                    ..
+                } => {
+                    if let Some(q) = qualifier {
+                        self.err(
+                            Report::error(
+                                "bad-clause",
+                                file,
+                                q.span,
+                                "a warning's condition is written `when …`",
+                            )
+                            .help(format!(
+                                "remove `{}`; a warning's weight is its `severity`",
+                                q.name
+                            )),
+                        );
+                    }
+                    when = self.condition(file, condition);
+                }
+                Clause::Attr { key, value, .. } if key.name == "severity" => {
+                    let word = attr_text(value);
+                    severity = match word.as_str() {
+                        "info" => Some(ir::Severity::Info),
+                        "warning" => Some(ir::Severity::Warning),
+                        "critical" => Some(ir::Severity::Critical),
+                        _ => {
+                            let mut r = Report::error(
+                                "bad-severity",
+                                file,
+                                value.span(),
+                                format!("`{word}` is not a severity"),
+                            );
+                            r = match did_you_mean(&word, ["info", "warning", "critical"]) {
+                                Some(s) => r.help(format!("did you mean `{s}`?")),
+                                None => r.help("use info, warning or critical"),
+                            };
+                            self.err(r);
+                            None
+                        }
+                    }
+                }
+                Clause::Attr { value, .. } => match value {
+                    AttrValue::Text(t) => message = Some(t.value.clone()),
+                    v => self.err(
+                        Report::error("bad-clause", file, v.span(), "a message is a string")
+                            .help("write `message: \"…\"`"),
+                    ),
+                },
+                _ => {}
+            }
+        }
+        let has = |k: &str| b.clauses.iter().any(|c| clause_key(c) == k);
+        if !has("when") {
+            self.missing(file, b, "condition", "when …");
+        }
+        if !has("severity") {
+            self.missing(file, b, "severity", "severity: warning");
+        }
+        if !has("message") {
+            self.missing(file, b, "message", "message: \"…\"");
+        }
+        let (Some(when), Some(severity), Some(message)) = (when, severity, message) else {
+            return;
+        };
+        let mut deps = Vec::new();
+        collect_deps(&when, &mut deps);
+        self.deps.insert(Node::Warning(ix), deps);
+        if let Some(slot) = self.warnings.get_mut(ix) {
+            *slot = Some(ir::Warning {
+                meta,
+                severity,
+                message,
+                when,
+            });
+        }
+    }
+
+    fn ty_name(&self, ty: Ty) -> String {
+        match ty {
+            Ty::Bool => "true or false".into(),
+            Ty::Num => "a number".into(),
+            Ty::Text => "text".into(),
+            Ty::Enum(slot) => match self.fields.get(slot) {
+                Some(f) => format!("a value of `{}`", f.name),
+                None => "an enumeration value".into(),
+            },
+            Ty::Set(Elem::Text) => "a set of text".into(),
+            Ty::Set(Elem::Num) => "a set of numbers".into(),
+            Ty::Set(Elem::Enum(slot)) => match self.fields.get(slot) {
+                Some(f) => format!("a set of values of `{}`", f.name),
+                None => "a set".into(),
+            },
+            Ty::Program => "a program".into(),
+        }
+    }
+
+    fn mk(file: FileId, span: Span, ty: Ty, kind: ExprKind) -> Expr {
+        Expr {
+            kind,
+            ty,
+            file,
+            span,
+        }
+    }
+
+    /// Whether a name would resolve without a hint.
+    fn is_free_name(&self, e: &ast::Expr) -> bool {
+        match &e.kind {
+            ast::ExprKind::Name(n) => !self.names.contains_key(n) && n != "recommended",
+            ast::ExprKind::Text(_) => true,
+            ast::ExprKind::Set(items) => items.iter().all(|i| self.is_free_name(i)),
+            ast::ExprKind::Paren(inner) => self.is_free_name(inner),
+            _ => false,
+        }
+    }
+
+    /// Checks an expression. `hint` is the type the context expects; it is
+    /// how `homeless` resolves to a value of `housing` in `housing is
+    /// homeless`.
+    fn expr(&mut self, file: FileId, e: &ast::Expr, hint: Option<Ty>) -> Option<Expr> {
+        use ast::ExprKind as A;
+        let span = e.span;
+        match &e.kind {
+            A::Number(n) => {
+                let d = self.number(file, n)?;
+                Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(d))))
+            }
+            A::Percent(n) => {
+                let d = self.number(file, n)?;
+                let d = d.checked_div(Decimal::ONE_HUNDRED)?;
+                Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(d))))
+            }
+            A::Bool(b) => Some(Self::mk(file, span, Ty::Bool, ExprKind::Lit(Lit::Bool(*b)))),
+            A::None => {
+                // `insurance is none`: an enumeration may have a value
+                // spelled like the keyword.
+                if let Some(Ty::Enum(slot)) = hint {
+                    return self.enum_value(file, span, slot, "none", false);
+                }
+                if hint != Some(Ty::Program) {
+                    self.err(
+                        Report::error("bad-none", file, span, "`none` is only compared with `recommended`")
+                            .help("to test for missing data write `x is unknown`; for an enumeration value named `none`, compare the field: `insurance is none`"),
+                    );
+                    return None;
+                }
+                Some(Self::mk(
+                    file,
+                    span,
+                    Ty::Program,
+                    ExprKind::Lit(Lit::Program(None)),
+                ))
+            }
+            A::Text(s) => match hint {
+                Some(Ty::Enum(slot)) => self.enum_value(file, span, slot, s, true),
+                _ => {
+                    let (sym, _) = self.symbols.insert_full(s.clone());
+                    Some(Self::mk(
+                        file,
+                        span,
+                        Ty::Text,
+                        ExprKind::Lit(Lit::Text(sym)),
+                    ))
+                }
+            },
+            A::Name(n) => self.name(file, span, n, hint),
+            A::Paren(inner) => {
+                let mut x = self.expr(file, inner, hint)?;
+                x.span = span;
+                Some(x)
+            }
+            A::Neg(inner) => {
+                let x = self.expr(file, inner, Some(Ty::Num))?;
+                self.expect(file, &x, Ty::Num, "`-` applies to numbers")?;
+                if let ExprKind::Lit(Lit::Num(d)) = x.kind {
+                    return Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(-d))));
+                }
+                Some(Self::mk(file, span, Ty::Num, ExprKind::Neg(Box::new(x))))
+            }
+            A::Not(inner) => {
+                let x = self.expr(file, inner, Some(Ty::Bool))?;
+                self.expect(file, &x, Ty::Bool, "`not` applies to conditions")?;
+                Some(Self::mk(file, span, Ty::Bool, ExprKind::Not(Box::new(x))))
+            }
+            A::And(parts) | A::Or(parts) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for p in parts {
+                    match self.expr(file, p, Some(Ty::Bool)) {
+                        Some(x) if x.ty == Ty::Bool => out.push(x),
+                        Some(x) => {
+                            let what = if matches!(e.kind, A::And(_)) {
+                                "and"
+                            } else {
+                                "or"
+                            };
+                            let msg = format!(
+                                "`{what}` joins conditions, but this is {}",
+                                self.ty_name(x.ty)
+                            );
+                            self.err(
+                                Report::error("type-mismatch", file, p.span, msg)
+                                    .help("compare it: `x >= 3`, `x is y`"),
+                            );
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                let kind = if matches!(e.kind, A::And(_)) {
+                    ExprKind::And(out)
+                } else {
+                    ExprKind::Or(out)
+                };
+                Some(Self::mk(file, span, Ty::Bool, kind))
+            }
+            A::Arith { op, lhs, rhs } => {
+                let l = self.expr(file, lhs, Some(Ty::Num));
+                let r = self.expr(file, rhs, Some(Ty::Num));
+                let (l, r) = (l?, r?);
+                let sym = op.symbol();
+                self.expect(file, &l, Ty::Num, &format!("`{sym}` applies to numbers"))?;
+                self.expect(file, &r, Ty::Num, &format!("`{sym}` applies to numbers"))?;
+                let op = match op {
+                    ast::ArithOp::Add => ir::Arith::Add,
+                    ast::ArithOp::Sub => ir::Arith::Sub,
+                    ast::ArithOp::Mul | ast::ArithOp::Of => ir::Arith::Mul,
+                    ast::ArithOp::Div => ir::Arith::Div,
+                };
+                if op == ir::Arith::Div
+                    && matches!(r.kind, ExprKind::Lit(Lit::Num(d)) if d.is_zero())
+                {
+                    self.err(Report::error(
+                        "division-by-zero",
+                        file,
+                        rhs.span,
+                        "division by zero",
+                    ));
+                    return None;
+                }
+                // Fold constants, so that `138% of 15960` costs nothing.
+                if let (ExprKind::Lit(Lit::Num(a)), ExprKind::Lit(Lit::Num(b))) = (&l.kind, &r.kind)
+                {
+                    match decimal::arith(op, *a, *b) {
+                        Some(v) => {
+                            return Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(v))));
+                        }
+                        None => {
+                            self.err(Report::error(
+                                "overflow",
+                                file,
+                                span,
+                                "this calculation overflows an exact decimal",
+                            ));
+                            return None;
+                        }
+                    }
+                }
+                Some(Self::mk(
+                    file,
+                    span,
+                    Ty::Num,
+                    ExprKind::Arith(op, Box::new(l), Box::new(r)),
+                ))
+            }
+            A::Compare { first, rest } => {
+                let mut parts = Vec::new();
+                let mut prev = first.as_ref();
+                for (op, next) in rest {
+                    parts.push(self.compare(file, prev, *op, next)?);
+                    prev = next;
+                }
+                if parts.len() == 1 {
+                    parts.pop()
+                } else {
+                    Some(Self::mk(file, span, Ty::Bool, ExprKind::And(parts)))
+                }
+            }
+            A::Is { lhs, negated, rhs } => {
+                let op = if *negated {
+                    ast::CmpOp::Ne
+                } else {
+                    ast::CmpOp::Eq
+                };
+                let mut x = self.compare(file, lhs, op, rhs)?;
+                x.span = span;
+                Some(x)
+            }
+            A::IsKnown {
+                operand,
+                known,
+                negated,
+            } => {
+                let x = self.expr(file, operand, None)?;
+                let want_known = *known != *negated;
+                Some(Self::mk(
+                    file,
+                    span,
+                    Ty::Bool,
+                    ExprKind::Known(Box::new(x), want_known),
+                ))
+            }
+            A::In {
+                element,
+                negated,
+                set,
+            } => {
+                let (el, st) = self.pair_with_set(file, element, set)?;
+                let inner = Self::mk(
+                    file,
+                    span,
+                    Ty::Bool,
+                    ExprKind::In(Box::new(el), Box::new(st)),
+                );
+                Some(if *negated {
+                    Self::mk(file, span, Ty::Bool, ExprKind::Not(Box::new(inner)))
+                } else {
+                    inner
+                })
+            }
+            A::Has {
+                set,
+                quantifier,
+                values,
+            } => {
+                let s = self.expr(file, set, None)?;
+                let Ty::Set(elem) = s.ty else {
+                    let msg = format!("`has` tests a set, but this is {}", self.ty_name(s.ty));
+                    self.err(Report::error("type-mismatch", file, set.span, msg));
+                    return None;
+                };
+                let v = self.expr(file, values, Some(Ty::Set(elem)))?;
+                if v.ty != Ty::Set(elem) {
+                    let msg = format!(
+                        "expected {}, found {}",
+                        self.ty_name(Ty::Set(elem)),
+                        self.ty_name(v.ty)
+                    );
+                    self.err(
+                        Report::error("type-mismatch", file, values.span, msg)
+                            .help("write a set like `{a, b}`"),
+                    );
+                    return None;
+                }
+                let q = match quantifier {
+                    ast::Quantifier::Any => ir::Quant::Any,
+                    ast::Quantifier::All => ir::Quant::All,
+                    ast::Quantifier::None => ir::Quant::None,
+                };
+                Some(Self::mk(
+                    file,
+                    span,
+                    Ty::Bool,
+                    ExprKind::Has(Box::new(s), q, Box::new(v)),
+                ))
+            }
+            A::Set(items) => {
+                let elem_hint = match hint {
+                    Some(Ty::Set(e)) => Some(e.ty()),
+                    _ => None,
+                };
+                let mut lits = Vec::new();
+                let mut elem: Option<Elem> = match hint {
+                    Some(Ty::Set(e)) => Some(e),
+                    _ => None,
+                };
+                for it in items {
+                    let x = self.expr(file, it, elem_hint.or(elem.map(Elem::ty)))?;
+                    let this = match x.ty {
+                        Ty::Text => Elem::Text,
+                        Ty::Num => Elem::Num,
+                        Ty::Enum(s) => Elem::Enum(s),
+                        other => {
+                            let msg = format!(
+                                "a set holds text, numbers or enumeration values, not {}",
+                                self.ty_name(other)
+                            );
+                            self.err(Report::error("type-mismatch", file, it.span, msg));
+                            return None;
+                        }
+                    };
+                    if let Some(e0) = elem {
+                        if e0 != this {
+                            let msg = format!(
+                                "this set mixes {} with {}",
+                                self.ty_name(e0.ty()),
+                                self.ty_name(this.ty())
+                            );
+                            self.err(Report::error("type-mismatch", file, it.span, msg));
+                            return None;
+                        }
+                    }
+                    elem = Some(this);
+                    let ExprKind::Lit(l) = x.kind else {
+                        self.err(
+                            Report::error(
+                                "not-constant",
+                                file,
+                                it.span,
+                                "a set literal holds constants only",
+                            )
+                            .help("compare the field with `or` instead"),
+                        );
+                        return None;
+                    };
+                    if !lits.contains(&l) {
+                        lits.push(l);
+                    }
+                }
+                let elem = elem.unwrap_or(Elem::Text);
+                Some(Self::mk(file, span, Ty::Set(elem), ExprKind::SetLit(lits)))
+            }
+            A::Call { name, args } => self.call(file, span, name, args),
+        }
+    }
+
+    fn expect(&mut self, file: FileId, x: &Expr, ty: Ty, what: &str) -> Option<()> {
+        if x.ty == ty {
+            return Some(());
+        }
+        let msg = format!("{what}, but this is {}", self.ty_name(x.ty));
+        self.err(Report::error("type-mismatch", file, x.span, msg));
+        None
+    }
+
+    fn enum_value(
+        &mut self,
+        file: FileId,
+        span: Span,
+        slot: usize,
+        word: &str,
+        quoted: bool,
+    ) -> Option<Expr> {
+        let Some(field) = self.fields.get(slot) else {
+            return None;
+        };
+        let values = field.ty.values().unwrap_or(&[]);
+        if let Some(i) = values.iter().position(|v| v == word) {
+            return Some(Self::mk(
+                file,
+                span,
+                Ty::Enum(slot),
+                ExprKind::Lit(Lit::Enum(i)),
+            ));
+        }
+        let fname = field.name.clone();
+        let list = values.join(", ");
+        let suggestion = did_you_mean(word, values.iter().map(String::as_str)).map(str::to_string);
+        let shown = if quoted {
+            format!("\"{word}\"")
+        } else {
+            word.to_string()
+        };
+        let mut r = Report::error(
+            "unknown-value",
+            file,
+            span,
+            format!("`{shown}` is not a value of `{fname}`"),
+        )
+        .label("not in the schema");
+        r = match suggestion {
+            Some(s) => r.help(format!("did you mean `{s}`? `{fname}` is one of {list}")),
+            None => r.help(format!("`{fname}` is one of {list}")),
+        };
+        self.err(r);
+        None
+    }
+
+    fn name(&mut self, file: FileId, span: Span, n: &str, hint: Option<Ty>) -> Option<Expr> {
+        if let Some(b) = self.names.get(n).copied() {
+            return match b {
+                Binding::Field(slot) => {
+                    let ty = self.fields.get(slot)?.ty.ty(slot);
+                    Some(Self::mk(file, span, ty, ExprKind::Field(slot)))
+                }
+                Binding::Define(i) => {
+                    let Some(ty) = self.define_types.get(i).copied().flatten() else {
+                        // Its type is not settled: it is on a cycle (or
+                        // failed to check). The cycle is reported later.
+                        return None;
+                    };
+                    Some(Self::mk(file, span, ty, ExprKind::Define(i)))
+                }
+            };
+        }
+        if n == "recommended" {
+            return Some(Self::mk(file, span, Ty::Program, ExprKind::Recommended));
+        }
+        match hint {
+            Some(Ty::Enum(slot)) => return self.enum_value(file, span, slot, n, false),
+            Some(Ty::Program) => {
+                if let Some(i) = self.program_ids.get_index_of(n) {
+                    return Some(Self::mk(
+                        file,
+                        span,
+                        Ty::Program,
+                        ExprKind::Lit(Lit::Program(Some(i))),
+                    ));
+                }
+                let ids: Vec<String> = self.program_ids.keys().cloned().collect();
+                let mut r = Report::error(
+                    "unknown-program",
+                    file,
+                    span,
+                    format!("`{n}` is not a program"),
+                )
+                .label("no such program");
+                if let Some(s) = did_you_mean(n, ids.iter().map(String::as_str)) {
+                    r = r.help(format!("did you mean `{s}`?"));
+                } else {
+                    r = r.help(format!("the programs are {}", ids.join(", ")));
+                }
+                self.err(r);
+                return None;
+            }
+            _ => {}
+        }
+        let mut candidates: Vec<String> = self.names.keys().cloned().collect();
+        candidates.sort();
+        let mut r = Report::error("unknown-name", file, span, format!("unknown field `{n}`"))
+            .label("not in the schema");
+        let suggestion = did_you_mean(n, candidates.iter().map(String::as_str)).map(str::to_string);
+        if let Some(s) = suggestion {
+            r = r.help(format!("did you mean `{s}`?"));
+        } else if self.program_ids.contains_key(n) {
+            r = r.help(format!(
+                "`{n}` is a program: test it with `eligible({n})` or `recommended is {n}`"
+            ));
+        } else if self.referral_ids.contains_key(n) {
+            r = r.help(format!("`{n}` is a referral: test it with `referred({n})`"));
+        } else if self.warning_ids.contains_key(n) {
+            r = r.help(format!("`{n}` is a warning: test it with `warned({n})`"));
+        } else if let Some(Ty::Set(Elem::Text)) | Some(Ty::Text) = hint {
+            r = r.help(format!("text values are quoted: `\"{n}\"`"));
+        } else {
+            r = r.help("declare it in the `schema` block, or define it with `define`");
+        }
+        self.err(r);
+        None
+    }
+
+    /// Checks `a OP b`, letting either side give the other its type.
+    fn compare(
+        &mut self,
+        file: FileId,
+        lhs: &ast::Expr,
+        op: ast::CmpOp,
+        rhs: &ast::Expr,
+    ) -> Option<Expr> {
+        let (l, r) = if self.is_free_name(lhs) && !self.is_free_name(rhs) {
+            let r = self.expr(file, rhs, None)?;
+            let l = self.expr(file, lhs, Some(r.ty))?;
+            (l, r)
+        } else {
+            let l = self.expr(file, lhs, None)?;
+            let r = self.expr(file, rhs, Some(l.ty))?;
+            (l, r)
+        };
+        let span = lhs.span.to(rhs.span);
+        let cmp = match op {
+            ast::CmpOp::Lt => ir::Cmp::Lt,
+            ast::CmpOp::Le => ir::Cmp::Le,
+            ast::CmpOp::Gt => ir::Cmp::Gt,
+            ast::CmpOp::Ge => ir::Cmp::Ge,
+            ast::CmpOp::Eq => ir::Cmp::Eq,
+            ast::CmpOp::Ne => ir::Cmp::Ne,
+        };
+        let ordering = matches!(cmp, ir::Cmp::Lt | ir::Cmp::Le | ir::Cmp::Gt | ir::Cmp::Ge);
+        if ordering && (l.ty != Ty::Num || r.ty != Ty::Num) {
+            let bad = if l.ty != Ty::Num { &l } else { &r };
+            let msg = format!(
+                "`{}` compares numbers, but this is {}",
+                op.symbol(),
+                self.ty_name(bad.ty)
+            );
+            let mut rep = Report::error("type-mismatch", file, bad.span, msg);
+            if matches!(bad.ty, Ty::Enum(_) | Ty::Text | Ty::Program) {
+                rep = rep.help("use `is` or `is not` for values that are not numbers");
+            }
+            self.err(rep);
+            return None;
+        }
+        if !ordering && l.ty != r.ty {
+            let msg = format!(
+                "cannot compare {} with {}",
+                self.ty_name(l.ty),
+                self.ty_name(r.ty)
+            );
+            self.err(Report::error("type-mismatch", file, span, msg));
+            return None;
+        }
+        if matches!(l.ty, Ty::Set(_)) {
+            self.err(
+                Report::error(
+                    "type-mismatch",
+                    file,
+                    span,
+                    "sets are not compared with `=` or `is`",
+                )
+                .help("test members with `in`, or `has any of`, `has all of`"),
+            );
+            return None;
+        }
+        Some(Self::mk(
+            file,
+            span,
+            Ty::Bool,
+            ExprKind::Cmp(cmp, Box::new(l), Box::new(r)),
+        ))
+    }
+
+    /// Checks `element in set`, resolving bare words on either side.
+    fn pair_with_set(
+        &mut self,
+        file: FileId,
+        element: &ast::Expr,
+        set: &ast::Expr,
+    ) -> Option<(Expr, Expr)> {
+        let (el, st) = if self.is_free_name(element) && !self.is_free_name(set) {
+            let st = self.expr(file, set, None)?;
+            let hint = match st.ty {
+                Ty::Set(e) => Some(e.ty()),
+                _ => None,
+            };
+            (self.expr(file, element, hint)?, st)
+        } else {
+            let el = self.expr(file, element, None)?;
+            let hint = match el.ty {
+                Ty::Text => Some(Ty::Set(Elem::Text)),
+                Ty::Num => Some(Ty::Set(Elem::Num)),
+                Ty::Enum(s) => Some(Ty::Set(Elem::Enum(s))),
+                _ => None,
+            };
+            let st = self.expr(file, set, hint)?;
+            (el, st)
+        };
+        let Ty::Set(elem) = st.ty else {
+            let msg = format!(
+                "`in` tests membership of a set, but this is {}",
+                self.ty_name(st.ty)
+            );
+            self.err(
+                Report::error("type-mismatch", file, set.span, msg)
+                    .help("to compare values write `is`; to list choices write `x in {a, b}`"),
+            );
+            return None;
+        };
+        if el.ty != elem.ty() {
+            let msg = format!(
+                "`{}` holds {}, but this is {}",
+                self.snippet_name(set),
+                self.ty_name(elem.ty()),
+                self.ty_name(el.ty)
+            );
+            let mut r = Report::error("type-mismatch", file, element.span, msg);
+            if elem == Elem::Text && matches!(element.kind, ast::ExprKind::Name(_)) {
+                r = r.help("text values are quoted");
+            }
+            self.err(r);
+            return None;
+        }
+        Some((el, st))
+    }
+
+    fn snippet_name(&self, e: &ast::Expr) -> String {
+        match &e.kind {
+            ast::ExprKind::Name(n) => n.clone(),
+            _ => "the set".into(),
+        }
+    }
+
+    fn call(
+        &mut self,
+        file: FileId,
+        span: Span,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+    ) -> Option<Expr> {
+        let f = name.name.as_str();
+        if !FUNCTIONS.contains(&f) {
+            let mut r = Report::error(
+                "unknown-function",
+                file,
+                name.span,
+                format!("unknown function `{f}`"),
+            );
+            r = match did_you_mean(f, FUNCTIONS.iter().copied()) {
+                Some(s) => r.help(format!("did you mean `{s}`?")),
+                None => r.help(format!("the functions are {}", FUNCTIONS.join(", "))),
+            };
+            self.err(r);
+            return None;
+        }
+        let [arg] = args else {
+            self.err(
+                Report::error(
+                    "bad-arguments",
+                    file,
+                    span,
+                    format!("`{f}` takes one argument, not {}", args.len()),
+                )
+                .help(format!("write `{f}(…)` with one argument")),
+            );
+            return None;
+        };
+        if f == "count" {
+            let x = self.expr(file, arg, None)?;
+            if !matches!(x.ty, Ty::Set(_)) {
+                let msg = format!(
+                    "`count` counts the members of a set, but this is {}",
+                    self.ty_name(x.ty)
+                );
+                self.err(Report::error("type-mismatch", file, arg.span, msg));
+                return None;
+            }
+            return Some(Self::mk(file, span, Ty::Num, ExprKind::Count(Box::new(x))));
+        }
+        let ast::ExprKind::Name(id) = &arg.kind else {
+            self.err(
+                Report::error(
+                    "bad-arguments",
+                    file,
+                    arg.span,
+                    format!("`{f}` takes an id"),
+                )
+                .help(format!("write e.g. `{f}(some_id)`")),
+            );
+            return None;
+        };
+        let (table, kind) = match f {
+            "eligible" | "caseload_full" | "caseload_exceeded" => (&self.program_ids, "program"),
+            "referred" => (&self.referral_ids, "referral"),
+            _ => (&self.warning_ids, "warning"),
+        };
+        let ix = table.get_index_of(id.as_str());
+        let caseload = matches!(f, "caseload_full" | "caseload_exceeded");
+        let pref = match (id.as_str(), ix) {
+            ("recommended", _) if caseload => Some(ProgramRef::Recommended),
+            ("any", _) if f == "caseload_exceeded" => Some(ProgramRef::Any),
+            (_, Some(i)) => Some(ProgramRef::Program(i)),
+            _ => None,
+        };
+        let Some(pref) = pref else {
+            let ids: Vec<String> = table.keys().cloned().collect();
+            let mut r = Report::error(
+                "unknown-outcome",
+                file,
+                arg.span,
+                format!("`{id}` is not a {kind}"),
+            )
+            .label(format!("no such {kind}"));
+            r = match did_you_mean(id, ids.iter().map(String::as_str)) {
+                Some(s) => r.help(format!("did you mean `{s}`?")),
+                None if ids.is_empty() => r.help(format!("this rule set defines no {kind}")),
+                None => r.help(format!("the {kind}s are {}", ids.join(", "))),
+            };
+            self.err(r);
+            return None;
+        };
+        let kind = match (f, pref) {
+            ("caseload_full", p) => ExprKind::CaseloadFull(p),
+            ("caseload_exceeded", p) => ExprKind::CaseloadExceeded(p),
+            (_, ProgramRef::Program(i)) => match f {
+                "eligible" => ExprKind::Eligible(i),
+                "referred" => ExprKind::Referred(i),
+                _ => ExprKind::Warned(i),
+            },
+            _ => return None,
+        };
+        Some(Self::mk(file, span, Ty::Bool, kind))
+    }
+
+    /// Orders nodes so that each comes after what it reads; reports cycles.
+    fn order(&mut self) {
+        let mut nodes: Vec<Node> = Vec::new();
+        nodes.extend((0..self.defines.len()).map(Node::Define));
+        nodes.extend(self.rule_order.iter().copied());
+        nodes.push(Node::Recommended);
+        let programs: Vec<Node> = (0..self.programs.len()).map(Node::Program).collect();
+        self.deps.insert(Node::Recommended, programs);
+
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Active,
+            Done,
+        }
+        let mut mark: HashMap<Node, Mark> = nodes.iter().map(|n| (*n, Mark::New)).collect();
+        let mut reported = false;
+        // Iterative depth-first search, so that a long chain of definitions
+        // cannot overflow the stack.
+        for &root in &nodes {
+            if mark.get(&root) != Some(&Mark::New) {
+                continue;
+            }
+            let mut stack: Vec<(Node, usize)> = vec![(root, 0)];
+            mark.insert(root, Mark::Active);
+            while let Some((node, next)) = stack.last().copied() {
+                let deps = self.deps.get(&node).cloned().unwrap_or_default();
+                if let Some(&dep) = deps.get(next) {
+                    if let Some(top) = stack.last_mut() {
+                        top.1 += 1;
+                    }
+                    match mark.get(&dep).copied().unwrap_or(Mark::Done) {
+                        Mark::New => {
+                            mark.insert(dep, Mark::Active);
+                            stack.push((dep, 0));
+                        }
+                        Mark::Active if !reported => {
+                            reported = true;
+                            let start = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
+                            let cycle: Vec<Node> =
+                                stack.iter().skip(start).map(|(n, _)| *n).collect();
+                            self.report_cycle(&cycle);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    stack.pop();
+                    mark.insert(node, Mark::Done);
+                    self.eval_order.push(node);
+                }
+            }
+        }
+        // A define that failed to type because of a cycle leaves no other
+        // error: make sure one is reported.
+        if !reported {
+            for (i, t) in self.define_types.clone().iter().enumerate() {
+                if t.is_none() && self.errors.is_empty() {
+                    if let Some((name, (file, span))) =
+                        self.define_ids.get_index(i).map(|(n, v)| (n.clone(), *v))
+                    {
+                        self.err(Report::error(
+                            "cycle",
+                            file,
+                            span,
+                            format!("`{name}` depends on itself"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    fn node_name(&self, n: Node) -> (String, Option<(FileId, Span)>) {
+        let get = |t: &IndexMap<String, (FileId, Span)>, i: usize, kind: &str| {
+            t.get_index(i)
+                .map(|(k, v)| (format!("{kind} `{k}`"), Some(*v)))
+                .unwrap_or_default()
+        };
+        match n {
+            Node::Define(i) => get(&self.define_ids, i, "definition"),
+            Node::Program(i) => get(&self.program_ids, i, "program"),
+            Node::Referral(i) => get(&self.referral_ids, i, "referral"),
+            Node::Warning(i) => get(&self.warning_ids, i, "warning"),
+            Node::Recommended => ("the recommended program".into(), None),
+        }
+    }
+
+    fn report_cycle(&mut self, cycle: &[Node]) {
+        let names: Vec<String> = cycle.iter().map(|n| self.node_name(*n).0).collect();
+        let at = cycle.iter().find_map(|n| self.node_name(*n).1);
+        let Some((file, span)) = at else { return };
+        let mut path = names.join(" → ");
+        if let Some(first) = names.first() {
+            path.push_str(" → ");
+            path.push_str(first);
+        }
+        self.err(
+            Report::error(
+                "cycle",
+                file,
+                span,
+                format!("rules depend on each other in a cycle: {path}"),
+            )
+            .label("part of the cycle")
+            .help("an outcome cannot depend, directly or through others, on itself"),
+        );
+    }
+}
+
+/// The key a clause is known by, for duplicate and placement checks.
+fn clause_key(c: &Clause) -> String {
+    match c {
+        Clause::When {
+            qualifier: Some(q), ..
+        } => q.name.clone(),
+        Clause::When {
+            qualifier: None, ..
+        } => "when".into(),
+        Clause::Caseload { .. } => "caseload".into(),
+        Clause::Services { .. } => "services".into(),
+        Clause::Value { .. } => "value".into(),
+        Clause::Attr { key, .. } => key.name.clone(),
+    }
+}
+
+fn clause_span(c: &Clause) -> Span {
+    match c {
+        Clause::When { span, .. }
+        | Clause::Caseload { span, .. }
+        | Clause::Services { span, .. }
+        | Clause::Value { span, .. }
+        | Clause::Attr { span, .. } => *span,
+    }
+}
+
+/// The span of a clause's first word.
+fn clause_head(c: &Clause) -> Span {
+    match c {
+        Clause::When {
+            qualifier: Some(q), ..
+        } => q.span,
+        Clause::Attr { key, .. } => key.span,
+        other => {
+            let s = clause_span(other);
+            Span::new(s.start, s.start + clause_key(other).len())
+        }
+    }
+}
+
+fn attr_text(v: &AttrValue) -> String {
+    match v {
+        AttrValue::Text(t) => t.value.clone(),
+        AttrValue::Number(n) => n.text.clone(),
+        AttrValue::Word(w) => w.name.clone(),
+    }
+}
+
+/// Every bare name an expression mentions.
+fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
+    use ast::ExprKind as A;
+    match &e.kind {
+        A::Name(n) => out.push(n),
+        A::Call { args, .. } => args.iter().for_each(|a| collect_names(a, out)),
+        A::Set(items) | A::And(items) | A::Or(items) => {
+            items.iter().for_each(|a| collect_names(a, out))
+        }
+        A::Paren(x) | A::Neg(x) | A::Not(x) => collect_names(x, out),
+        A::IsKnown { operand, .. } => collect_names(operand, out),
+        A::Arith { lhs, rhs, .. } | A::Is { lhs, rhs, .. } => {
+            collect_names(lhs, out);
+            collect_names(rhs, out);
+        }
+        A::In { element, set, .. } => {
+            collect_names(element, out);
+            collect_names(set, out);
+        }
+        A::Has { set, values, .. } => {
+            collect_names(set, out);
+            collect_names(values, out);
+        }
+        A::Compare { first, rest } => {
+            collect_names(first, out);
+            rest.iter().for_each(|(_, x)| collect_names(x, out));
+        }
+        A::Number(_) | A::Percent(_) | A::Text(_) | A::Bool(_) | A::None => {}
+    }
+}
+
+/// The nodes an expression reads.
+fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
+    visit(e, &mut |x| {
+        let n = match &x.kind {
+            ExprKind::Define(i) => Some(Node::Define(*i)),
+            ExprKind::Eligible(i) => Some(Node::Program(*i)),
+            ExprKind::Referred(i) => Some(Node::Referral(*i)),
+            ExprKind::Warned(i) => Some(Node::Warning(*i)),
+            ExprKind::Recommended | ExprKind::CaseloadFull(ProgramRef::Recommended) => {
+                Some(Node::Recommended)
+            }
+            ExprKind::CaseloadExceeded(ProgramRef::Recommended) => Some(Node::Recommended),
+            _ => None,
+        };
+        if let Some(n) = n {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    });
+}
+
+/// The span of the first part of an expression that reads the profile or an
+/// outcome, if any.
+fn reads_profile(e: &Expr) -> Option<Span> {
+    let mut found = None;
+    visit(e, &mut |x| {
+        if found.is_none()
+            && matches!(
+                x.kind,
+                ExprKind::Field(_)
+                    | ExprKind::Eligible(_)
+                    | ExprKind::Referred(_)
+                    | ExprKind::Warned(_)
+                    | ExprKind::Recommended
+                    | ExprKind::CaseloadFull(_)
+                    | ExprKind::CaseloadExceeded(_)
+            )
+        {
+            found = Some(x.span);
+        }
+    });
+    found
+}
+
+/// Calls `f` on every node of an expression.
+pub(crate) fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
+            visit(x, f)
+        }
+        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| visit(x, f)),
+        ExprKind::Cmp(_, a, b)
+        | ExprKind::In(a, b)
+        | ExprKind::Arith(_, a, b)
+        | ExprKind::Has(a, _, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        _ => {}
+    }
+}

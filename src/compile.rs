@@ -1,0 +1,92 @@
+//! Step three: checked rule set → engine.
+//!
+//! The engine is immutable and `Send + Sync`: compile once, share it between
+//! threads, evaluate any number of profiles. Compiling precomputes what every
+//! evaluation would otherwise redo (the programs in order of intensity).
+
+use crate::eval::Eval;
+use crate::ir::RuleSet;
+use crate::profile::{Caseloads, InputError, Profile};
+use crate::report::Report;
+use serde_json::Value;
+
+/// A compiled rule set, ready to evaluate profiles.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    rules: RuleSet,
+    by_intensity: Vec<usize>,
+}
+
+/// Compiles a checked rule set.
+pub(crate) fn compile(rules: RuleSet) -> Engine {
+    let mut by_intensity: Vec<usize> = (0..rules.programs.len()).collect();
+    by_intensity.sort_by_key(|&i| {
+        std::cmp::Reverse(rules.programs.get(i).map_or(i64::MIN, |p| p.intensity))
+    });
+    Engine {
+        rules,
+        by_intensity,
+    }
+}
+
+impl Engine {
+    /// The checked rule set behind the engine.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The rule set's content hash, `sha256:…`.
+    pub fn version(&self) -> &str {
+        &self.rules.version
+    }
+
+    /// Program indexes, most intensive first.
+    pub(crate) fn by_intensity(&self) -> &[usize] {
+        &self.by_intensity
+    }
+
+    /// Reads a profile (a JSON object) against the schema.
+    pub fn profile(&self, value: &Value) -> Result<Profile, InputError> {
+        Profile::read(&self.rules, value)
+    }
+
+    /// Reads a caseload context: `{"caseloads": {"program": {"cm": n}}}`.
+    pub fn caseloads(&self, value: &Value) -> Result<Caseloads, InputError> {
+        Caseloads::read(&self.rules, value)
+    }
+
+    /// Evaluates a profile already read, with an optional caseload context.
+    /// Fails only when the profile's data makes a calculation impossible
+    /// (a division by zero, an overflow), naming the field.
+    pub fn evaluate(
+        &self,
+        profile: &Profile,
+        caseloads: Option<&Caseloads>,
+    ) -> Result<Report, InputError> {
+        let mut eval = Eval::new(self, profile, caseloads);
+        eval.run()?;
+        eval.report()
+    }
+
+    /// Reads and evaluates a profile given as JSON, with an optional context.
+    pub fn evaluate_json(
+        &self,
+        profile: &Value,
+        context: Option<&Value>,
+    ) -> Result<Report, InputError> {
+        let profile = self.profile(profile)?;
+        let caseloads = context.map(|c| self.caseloads(c)).transpose()?;
+        self.evaluate(&profile, caseloads.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+    }
+}

@@ -1,0 +1,111 @@
+//! Exact decimal arithmetic.
+//!
+//! Money rules need exact decimals: an income exactly at a limit must be at
+//! the limit, with no binary rounding on either side. careplan keeps every
+//! number as a `rust_decimal::Decimal` (96-bit mantissa, 28 significant
+//! digits) and treats overflow as an error, never as a rounded result.
+
+use crate::ir::Arith;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Parses a number as written in a rule file: digits, optional `_`
+/// separators, optional fraction, optional leading `-`.
+pub(crate) fn parse_literal(text: &str) -> Option<Decimal> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    Decimal::from_str_exact(&cleaned).ok()
+}
+
+/// Parses a number as a data format prints it, exponent allowed
+/// (`1835.40`, `1e-7`, `2.5E3`). `None` when it cannot be held exactly.
+pub fn parse_number(text: &str) -> Option<Decimal> {
+    if text.contains(['e', 'E']) {
+        // `from_scientific` accepts exponents the mantissa cannot absorb by
+        // rounding; reject those rather than silently change the value.
+        let d = Decimal::from_scientific(text).ok()?;
+        let (mantissa, exp) = text.split_once(['e', 'E'])?;
+        let exp: i64 = exp.parse().ok()?;
+        let digits = mantissa.chars().filter(char::is_ascii_digit).count() as i64;
+        if exp > 28 || exp < -28 || digits + exp.abs() > 40 {
+            return None;
+        }
+        Some(d.normalize())
+    } else {
+        Decimal::from_str_exact(text).ok()
+    }
+}
+
+/// The whole number a decimal holds, if it holds one.
+pub(crate) fn to_i64(d: Decimal) -> Option<i64> {
+    if d.fract().is_zero() {
+        i64::try_from(d.trunc()).ok()
+    } else {
+        None
+    }
+}
+
+/// Exact arithmetic; `None` on overflow or division by zero. Division that
+/// does not terminate is rounded at the 28th significant digit, the only
+/// place careplan rounds.
+pub(crate) fn arith(op: Arith, a: Decimal, b: Decimal) -> Option<Decimal> {
+    match op {
+        Arith::Add => a.checked_add(b),
+        Arith::Sub => a.checked_sub(b),
+        Arith::Mul => a.checked_mul(b),
+        Arith::Div => a.checked_div(b),
+    }
+}
+
+/// A decimal for display: trailing zeros dropped (`1835.40` → `1835.4`).
+pub(crate) fn show(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// Exactness check used by tests and by the profile reader.
+#[allow(dead_code)]
+pub(crate) fn from_str(s: &str) -> Option<Decimal> {
+    Decimal::from_str(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_keep_every_digit() {
+        assert_eq!(parse_literal("15_960"), Decimal::from_str("15960").ok());
+        assert_eq!(parse_literal("0.8"), Decimal::from_str("0.8").ok());
+        assert_eq!(parse_literal("1.2.3"), None);
+    }
+
+    #[test]
+    fn numbers_with_exponents() {
+        assert_eq!(parse_number("1e-7"), Decimal::from_str("0.0000001").ok());
+        assert_eq!(parse_number("2.5E3"), Decimal::from_str("2500").ok());
+        assert_eq!(parse_number("1e400"), None);
+        assert_eq!(parse_number("1835.40"), Decimal::from_str("1835.4").ok());
+    }
+
+    #[test]
+    fn the_medicaid_limit_is_exact() {
+        // 138% of the one-person guideline: binary floating point gives
+        // 22024.800000000003 for 1835.4 × 12 and puts the client over.
+        let limit = arith(
+            Arith::Mul,
+            Decimal::from_str("1.38").unwrap_or_default(),
+            Decimal::from(15960),
+        );
+        let income = arith(
+            Arith::Mul,
+            Decimal::from_str("1835.4").unwrap_or_default(),
+            Decimal::from(12),
+        );
+        assert_eq!(income, limit);
+    }
+
+    #[test]
+    fn overflow_is_none() {
+        assert_eq!(arith(Arith::Mul, Decimal::MAX, Decimal::TWO), None);
+        assert_eq!(arith(Arith::Div, Decimal::ONE, Decimal::ZERO), None);
+    }
+}

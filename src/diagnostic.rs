@@ -1,0 +1,360 @@
+//! Errors in rule files, as plain data.
+//!
+//! The library never prints: every problem found while loading a rule set is
+//! a [`Diagnostic`] naming the file, the line and column, the offending
+//! snippet and, where one helps, a hint. A load reports all of them, not only
+//! the first. The CLI renders them.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A byte range within one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// Identifies one file of a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+pub struct FileId(pub usize);
+
+/// A rule file's name and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The name shown in diagnostics, usually the path.
+    pub name: String,
+    /// The whole text.
+    pub text: String,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// A file named `name` holding `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    /// The text of a span, or an empty string if it is out of range.
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// The full text of the 1-based line `line`, without its line end.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// All files of a rule set, in load order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        self.files.push(SourceFile::new(name, text));
+        FileId(self.files.len() - 1)
+    }
+
+    /// The file with this id.
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0)
+    }
+
+    /// Every file with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
+    }
+
+    /// The source text of a span in a file.
+    pub fn slice(&self, file: FileId, span: Span) -> &str {
+        self.get(file).map_or("", |f| f.slice(span))
+    }
+
+    /// A location for diagnostics.
+    pub fn locate(&self, file: FileId, span: Span) -> Location {
+        match self.get(file) {
+            Some(f) => {
+                let (line, column) = f.line_col(span.start);
+                // The underline ends with the span or at the end of its line.
+                let on_line = f.slice(span).split('\n').next().unwrap_or("");
+                let end_column = column + on_line.chars().count().max(1);
+                Location {
+                    file: f.name.clone(),
+                    line,
+                    column,
+                    end_column,
+                    span,
+                }
+            }
+            None => Location {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                end_column: 0,
+                span,
+            },
+        }
+    }
+}
+
+/// Where a diagnostic points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The file's name.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// 1-based column just past the span's end on its first line.
+    pub end_column: usize,
+    /// The byte range in the file.
+    pub span: Span,
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The rule set cannot load.
+    Error,
+    /// The rule set loads, but something looks wrong.
+    Warning,
+}
+
+/// One problem in a rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable code for the kind of problem, e.g. `unknown-field`.
+    pub code: &'static str,
+    /// What is wrong, lowercase, without a final period.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+    /// The line of source it points into.
+    pub snippet: String,
+    /// A short label for the span itself.
+    pub label: String,
+    /// A hint on how to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.location;
+        write!(f, "{}:{}:{}: {}", l.file, l.line, l.column, self.message)?;
+        if !self.label.is_empty() {
+            write!(f, " ({})", self.label)?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "; help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects diagnostics while a stage runs.
+#[derive(Debug)]
+pub(crate) struct Sink<'a> {
+    pub(crate) sources: &'a SourceMap,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+/// A diagnostic before it is located: the stages build these.
+pub(crate) struct Report {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    pub(crate) file: FileId,
+    pub(crate) span: Span,
+    pub(crate) label: String,
+    pub(crate) help: Option<String>,
+    pub(crate) severity: Severity,
+}
+
+impl Report {
+    pub(crate) fn error(
+        code: &'static str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Report {
+        Report {
+            code,
+            message: message.into(),
+            file,
+            span,
+            label: String::new(),
+            help: None,
+            severity: Severity::Error,
+        }
+    }
+
+    pub(crate) fn label(mut self, label: impl Into<String>) -> Report {
+        self.label = label.into();
+        self
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Report {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub(crate) fn warning(mut self) -> Report {
+        self.severity = Severity::Warning;
+        self
+    }
+}
+
+impl<'a> Sink<'a> {
+    pub(crate) fn new(sources: &'a SourceMap) -> Sink<'a> {
+        Sink {
+            sources,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, r: Report) {
+        let location = self.sources.locate(r.file, r.span);
+        let snippet = self
+            .sources
+            .get(r.file)
+            .map(|f| f.line_text(location.line).to_string())
+            .unwrap_or_default();
+        self.diagnostics.push(Diagnostic {
+            severity: r.severity,
+            code: r.code,
+            message: r.message,
+            location,
+            snippet,
+            label: r.label,
+            help: r.help,
+        });
+    }
+
+    pub(crate) fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// The closest of `candidates` to `word`, if close enough to suggest.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(word, c);
+        let limit = (word.chars().count().max(c.chars().count()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance, counted in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        if let Some(first) = cur.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = sub.min(del).min(ins);
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let f = SourceFile::new("a", "ab\n≤cd\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        // `c` comes after the three-byte `≤`.
+        assert_eq!(f.line_col(6), (2, 2));
+        assert_eq!(f.line_text(2), "≤cd");
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["age", "housing", "diagnoses"];
+        assert_eq!(did_you_mean("agee", names), Some("age"));
+        assert_eq!(did_you_mean("diagnosis", names), Some("diagnoses"));
+        assert_eq!(did_you_mean("zzzzzz", names), None);
+    }
+}

@@ -1,0 +1,776 @@
+//! Step four: profile → report.
+//!
+//! Evaluation follows the checked order, so every outcome is computed once,
+//! after everything it reads. Logic is three-valued: an absent field is
+//! unknown, `false and unknown` is false, `true or unknown` is true, and an
+//! unknown result carries the *missing* fields that would decide it: the
+//! absent fields of the sub-conditions whose own value is unknown.
+//!
+//! The explanation of an item (the conditions that held and the values they
+//! read) is built only for items that made it into the report.
+
+use crate::compile::Engine;
+use crate::decimal;
+use crate::ir::{self, Cmp, Expr, ExprKind, Lit, Node, Priority, ProgramRef, Quant, Ty};
+use crate::profile::{Bits, Caseloads, InputError, Profile, Val};
+use crate::report::{
+    Held, Kind, ProgramItem, ReferralItem, Report, Status, Undetermined, WarningItem,
+};
+use indexmap::IndexMap;
+use std::borrow::Cow;
+
+/// A truth value that may be unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Depends on data that is absent.
+    Unknown,
+}
+
+impl Tri {
+    fn not(self) -> Tri {
+        match self {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+
+    fn from(b: bool) -> Tri {
+        if b { Tri::True } else { Tri::False }
+    }
+}
+
+type R<T> = Result<T, InputError>;
+
+/// The state of one evaluation.
+pub(crate) struct Eval<'a> {
+    engine: &'a Engine,
+    rules: &'a ir::RuleSet,
+    profile: &'a Profile,
+    ctx: Option<&'a Caseloads>,
+    defines: Vec<(Option<Val>, Bits)>,
+    programs: Vec<(Tri, Bits)>,
+    referrals: Vec<(Option<Priority>, Tri, Bits)>,
+    warnings: Vec<(Tri, Bits)>,
+    recommended: Option<usize>,
+}
+
+impl<'a> Eval<'a> {
+    pub(crate) fn new(
+        engine: &'a Engine,
+        profile: &'a Profile,
+        ctx: Option<&'a Caseloads>,
+    ) -> Eval<'a> {
+        let rules = engine.rules();
+        Eval {
+            engine,
+            rules,
+            profile,
+            ctx,
+            defines: vec![(None, Bits::default()); rules.defines.len()],
+            programs: vec![(Tri::Unknown, Bits::default()); rules.programs.len()],
+            referrals: vec![(None, Tri::Unknown, Bits::default()); rules.referrals.len()],
+            warnings: vec![(Tri::Unknown, Bits::default()); rules.warnings.len()],
+            recommended: None,
+        }
+    }
+
+    /// Computes every outcome in dependency order.
+    pub(crate) fn run(&mut self) -> R<()> {
+        for node in &self.rules.eval_order {
+            match *node {
+                Node::Define(i) => {
+                    if let Some(d) = self.rules.defines.get(i) {
+                        let (v, m) = self.val(&d.value)?;
+                        let v = v.map(Cow::into_owned);
+                        if let Some(slot) = self.defines.get_mut(i) {
+                            *slot = (v, m);
+                        }
+                    }
+                }
+                Node::Program(i) => {
+                    if let Some(p) = self.rules.programs.get(i) {
+                        let r = self.tri(&p.eligible)?;
+                        if let Some(slot) = self.programs.get_mut(i) {
+                            *slot = r;
+                        }
+                    }
+                }
+                Node::Referral(i) => {
+                    if let Some(r) = self.rules.referrals.get(i) {
+                        let mut fired = None;
+                        let mut missing = Bits::default();
+                        let mut unknown = false;
+                        for (priority, cond) in &r.triggers {
+                            let (t, m) = self.tri(cond)?;
+                            match t {
+                                Tri::True => {
+                                    // Triggers are sorted most urgent first.
+                                    fired = Some(*priority);
+                                    break;
+                                }
+                                Tri::Unknown => {
+                                    unknown = true;
+                                    missing.union(&m);
+                                }
+                                Tri::False => {}
+                            }
+                        }
+                        let state = match (fired, unknown) {
+                            (Some(p), _) => (Some(p), Tri::True, Bits::default()),
+                            (None, true) => (None, Tri::Unknown, missing),
+                            (None, false) => (None, Tri::False, Bits::default()),
+                        };
+                        if let Some(slot) = self.referrals.get_mut(i) {
+                            *slot = state;
+                        }
+                    }
+                }
+                Node::Warning(i) => {
+                    if let Some(w) = self.rules.warnings.get(i) {
+                        let r = self.tri(&w.when)?;
+                        if let Some(slot) = self.warnings.get_mut(i) {
+                            *slot = r;
+                        }
+                    }
+                }
+                Node::Recommended => self.recommended = self.recommend(),
+            }
+        }
+        Ok(())
+    }
+
+    /// The most intensive program whose eligibility is true.
+    fn recommend(&self) -> Option<usize> {
+        self.engine
+            .by_intensity()
+            .iter()
+            .copied()
+            .find(|&i| matches!(self.programs.get(i), Some((Tri::True, _))))
+    }
+
+    /// The next program down from the recommended one that the client is
+    /// eligible for and that has room; only when the recommended one is full.
+    fn alternative(&self) -> Option<usize> {
+        let rec = self.recommended?;
+        if !self.full(rec) {
+            return None;
+        }
+        let order = self.engine.by_intensity();
+        let pos = order.iter().position(|&i| i == rec)?;
+        order
+            .iter()
+            .skip(pos + 1)
+            .copied()
+            .find(|&i| matches!(self.programs.get(i), Some((Tri::True, _))) && !self.full(i))
+    }
+
+    fn caseload(&self, program: usize) -> Option<&'a [(String, u64)]> {
+        self.ctx?.programs.get(program)?.as_deref()
+    }
+
+    /// Every case manager of the program is at its limit; a program listed
+    /// with no case managers has no room. No data: not full.
+    fn full(&self, program: usize) -> bool {
+        let Some(cms) = self.caseload(program) else {
+            return false;
+        };
+        let limit = self
+            .rules
+            .programs
+            .get(program)
+            .and_then(|p| p.caseload_limit);
+        match limit {
+            _ if cms.is_empty() => true,
+            Some(limit) => cms.iter().all(|(_, n)| *n >= limit),
+            None => false,
+        }
+    }
+
+    /// Some case manager of the program is above its limit.
+    fn exceeded(&self, program: usize) -> bool {
+        let Some(cms) = self.caseload(program) else {
+            return false;
+        };
+        let Some(limit) = self
+            .rules
+            .programs
+            .get(program)
+            .and_then(|p| p.caseload_limit)
+        else {
+            return false;
+        };
+        cms.iter().any(|(_, n)| *n > limit)
+    }
+
+    fn lit(&self, l: &Lit) -> Val {
+        match l {
+            Lit::Bool(b) => Val::Bool(*b),
+            Lit::Num(d) => Val::Num(*d),
+            Lit::Text(s) => Val::Text(
+                Some(*s),
+                self.rules
+                    .symbols
+                    .get_index(*s)
+                    .map_or("", |s| s.as_str())
+                    .into(),
+            ),
+            Lit::Enum(i) => Val::Enum(*i),
+            Lit::Program(p) => Val::Program(*p),
+        }
+    }
+
+    /// The name of a literal as a set member.
+    fn member_name(&self, l: &Lit, ty: Ty) -> String {
+        match (l, ty) {
+            (Lit::Enum(i), Ty::Set(ir::Elem::Enum(slot))) => self
+                .rules
+                .fields
+                .get(slot)
+                .and_then(|f| f.ty.values())
+                .and_then(|v| v.get(*i))
+                .cloned()
+                .unwrap_or_default(),
+            (Lit::Text(s), _) => self
+                .rules
+                .symbols
+                .get_index(*s)
+                .cloned()
+                .unwrap_or_default(),
+            (Lit::Num(d), _) => decimal::show(*d),
+            _ => String::new(),
+        }
+    }
+
+    /// The value of an expression, or unknown with its missing fields.
+    fn val(&self, e: &'a Expr) -> R<(Option<Cow<'a, Val>>, Bits)> {
+        let known = |v: Val| Ok((Some(Cow::Owned(v)), Bits::default()));
+        match &e.kind {
+            ExprKind::Lit(l) => known(self.lit(l)),
+            ExprKind::SetLit(lits) => {
+                let mut bits = Bits::default();
+                let mut members = Vec::new();
+                for l in lits {
+                    match l {
+                        Lit::Enum(i) | Lit::Text(i) => bits.insert(*i),
+                        _ => {}
+                    }
+                    members.push(self.member_name(l, e.ty));
+                }
+                known(Val::Set(bits, members.len(), members))
+            }
+            ExprKind::Field(slot) => match self.profile.slots.get(*slot) {
+                Some(Some(v)) => Ok((Some(Cow::Borrowed(v)), Bits::default())),
+                _ => {
+                    let mut m = Bits::default();
+                    m.insert(*slot);
+                    Ok((None, m))
+                }
+            },
+            ExprKind::Define(i) => match self.defines.get(*i) {
+                Some((Some(v), _)) => Ok((Some(Cow::Owned(v.clone())), Bits::default())),
+                Some((None, m)) => Ok((None, m.clone())),
+                None => Ok((None, Bits::default())),
+            },
+            ExprKind::Recommended => known(Val::Program(self.recommended)),
+            ExprKind::Count(x) => {
+                let (v, m) = self.val(x)?;
+                Ok(match v.as_deref() {
+                    Some(Val::Set(_, n, _)) => {
+                        (Some(Cow::Owned(Val::Num((*n).into()))), Bits::default())
+                    }
+                    _ => (None, m),
+                })
+            }
+            ExprKind::Neg(x) => {
+                let (v, m) = self.val(x)?;
+                Ok(match v.as_deref() {
+                    Some(Val::Num(d)) => (Some(Cow::Owned(Val::Num(-*d))), Bits::default()),
+                    _ => (None, m),
+                })
+            }
+            ExprKind::Arith(op, a, b) => {
+                let (va, ma) = self.val(a)?;
+                let (vb, mb) = self.val(b)?;
+                match (va.as_deref(), vb.as_deref()) {
+                    (Some(Val::Num(x)), Some(Val::Num(y))) => match decimal::arith(*op, *x, *y) {
+                        Some(r) => known(Val::Num(r)),
+                        None => Err(self.arith_error(e, *op)),
+                    },
+                    _ => {
+                        let mut m = Bits::default();
+                        if va.is_none() {
+                            m.union(&ma);
+                        }
+                        if vb.is_none() {
+                            m.union(&mb);
+                        }
+                        Ok((None, m))
+                    }
+                }
+            }
+            _ => {
+                let (t, m) = self.tri(e)?;
+                Ok(match t {
+                    Tri::True => (Some(Cow::Owned(Val::Bool(true))), m),
+                    Tri::False => (Some(Cow::Owned(Val::Bool(false))), m),
+                    Tri::Unknown => (None, m),
+                })
+            }
+        }
+    }
+
+    fn arith_error(&self, e: &Expr, op: ir::Arith) -> InputError {
+        let mut field = String::from("(profile)");
+        crate::check::visit(e, &mut |x| {
+            if let ExprKind::Field(slot) = x.kind {
+                if field.starts_with('(') {
+                    if let Some(f) = self.rules.fields.get(slot) {
+                        field = f.name.clone();
+                    }
+                }
+            }
+        });
+        let what = if op == ir::Arith::Div {
+            "divides by zero"
+        } else {
+            "overflows an exact decimal"
+        };
+        InputError::new(
+            field,
+            format!("`{}` {what} for this profile", self.text_of(e)),
+        )
+    }
+
+    /// Both operands' values, or unknown with the missing fields of the
+    /// unknown ones.
+    #[allow(clippy::type_complexity)]
+    fn both(&self, a: &'a Expr, b: &'a Expr) -> R<Result<(Cow<'a, Val>, Cow<'a, Val>), Bits>> {
+        let (va, ma) = self.val(a)?;
+        let (vb, mb) = self.val(b)?;
+        match (va, vb) {
+            (Some(x), Some(y)) => Ok(Ok((x, y))),
+            (x, y) => {
+                let mut m = Bits::default();
+                if x.is_none() {
+                    m.union(&ma);
+                }
+                if y.is_none() {
+                    m.union(&mb);
+                }
+                Ok(Err(m))
+            }
+        }
+    }
+
+    /// The truth of a condition, or unknown with its missing fields.
+    pub(crate) fn tri(&self, e: &'a Expr) -> R<(Tri, Bits)> {
+        let t = |b: bool| Ok((Tri::from(b), Bits::default()));
+        match &e.kind {
+            ExprKind::Not(x) => {
+                let (v, m) = self.tri(x)?;
+                Ok((v.not(), m))
+            }
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                // The value that decides: false for `and`, true for `or`.
+                let decisive = if is_and { Tri::False } else { Tri::True };
+                let mut missing = Bits::default();
+                let mut unknown = false;
+                for x in xs {
+                    let (v, m) = self.tri(x)?;
+                    if v == decisive {
+                        return Ok((decisive, Bits::default()));
+                    }
+                    if v == Tri::Unknown {
+                        unknown = true;
+                        missing.union(&m);
+                    }
+                }
+                if unknown {
+                    Ok((Tri::Unknown, missing))
+                } else {
+                    Ok((decisive.not(), Bits::default()))
+                }
+            }
+            ExprKind::Known(x, want) => {
+                let (v, _) = self.val(x)?;
+                t(v.is_some() == *want)
+            }
+            ExprKind::Cmp(op, a, b) => match self.both(a, b)? {
+                Err(m) => Ok((Tri::Unknown, m)),
+                Ok((x, y)) => t(compare(*op, &x, &y)),
+            },
+            ExprKind::In(el, set) => match self.both(el, set)? {
+                Err(m) => Ok((Tri::Unknown, m)),
+                Ok((x, s)) => t(member(&x, &s)),
+            },
+            ExprKind::Has(set, q, values) => match self.both(set, values)? {
+                Err(m) => Ok((Tri::Unknown, m)),
+                Ok((s, v)) => {
+                    let (Val::Set(sb, _, sm), Val::Set(vb, _, vm)) = (s.as_ref(), v.as_ref())
+                    else {
+                        return t(false);
+                    };
+                    let enums = matches!(set.ty, Ty::Set(ir::Elem::Enum(_)));
+                    let (any, all) = if enums {
+                        (
+                            vb.iter().any(|i| sb.contains(i)),
+                            vb.iter().all(|i| sb.contains(i)),
+                        )
+                    } else {
+                        (
+                            vm.iter().any(|m| sm.contains(m)),
+                            vm.iter().all(|m| sm.contains(m)),
+                        )
+                    };
+                    t(match q {
+                        Quant::Any => any,
+                        Quant::All => all,
+                        Quant::None => !any,
+                    })
+                }
+            },
+            ExprKind::Eligible(i) => Ok(self
+                .programs
+                .get(*i)
+                .cloned()
+                .unwrap_or((Tri::Unknown, Bits::default()))),
+            ExprKind::Referred(i) => Ok(self
+                .referrals
+                .get(*i)
+                .map(|(_, t, m)| (*t, m.clone()))
+                .unwrap_or((Tri::Unknown, Bits::default()))),
+            ExprKind::Warned(i) => Ok(self
+                .warnings
+                .get(*i)
+                .cloned()
+                .unwrap_or((Tri::Unknown, Bits::default()))),
+            ExprKind::CaseloadFull(p) => t(match p {
+                ProgramRef::Program(i) => self.full(*i),
+                ProgramRef::Recommended => self.recommended.is_some_and(|i| self.full(i)),
+                ProgramRef::Any => (0..self.rules.programs.len()).any(|i| self.full(i)),
+            }),
+            ExprKind::CaseloadExceeded(p) => t(match p {
+                ProgramRef::Program(i) => self.exceeded(*i),
+                ProgramRef::Recommended => self.recommended.is_some_and(|i| self.exceeded(i)),
+                ProgramRef::Any => (0..self.rules.programs.len()).any(|i| self.exceeded(i)),
+            }),
+            _ => {
+                let (v, m) = self.val(e)?;
+                Ok(match v.as_deref() {
+                    Some(Val::Bool(b)) => (Tri::from(*b), Bits::default()),
+                    _ => (Tri::Unknown, m),
+                })
+            }
+        }
+    }
+
+    // ------------------------------------------------------- explanation
+
+    /// The author's text of an expression, on one line.
+    fn text_of(&self, e: &Expr) -> String {
+        self.rules
+            .sources
+            .slice(e.file, e.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The conditions that made `e` come out as `want`; with `want` unknown,
+    /// the conditions that are unknown.
+    fn held(&self, e: &'a Expr, want: Tri, out: &mut Vec<Held>) -> R<()> {
+        match &e.kind {
+            // `x not in s` is one condition to the reader, though it checks
+            // into `not (x in s)`: treat it as an atom.
+            ExprKind::Not(x) if x.span != e.span => self.held(x, want.not(), out),
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                for x in xs {
+                    let (v, _) = self.tri(x)?;
+                    if v == want {
+                        self.held(x, want, out)?;
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                let text = self.text_of(e);
+                let condition = match want {
+                    Tri::True | Tri::Unknown => text,
+                    Tri::False => format!("not ({text})"),
+                };
+                let mut values = IndexMap::new();
+                self.values_read(e, &mut values);
+                out.push(Held { condition, values });
+                Ok(())
+            }
+        }
+    }
+
+    /// The fields, definitions and caseloads an atom reads, with values.
+    fn values_read(&self, e: &Expr, out: &mut IndexMap<String, serde_json::Value>) {
+        crate::check::visit(e, &mut |x| match &x.kind {
+            ExprKind::Field(slot) => {
+                if let Some(f) = self.rules.fields.get(*slot) {
+                    let v = self.profile.slots.get(*slot).and_then(Option::as_ref);
+                    out.insert(f.name.clone(), self.json(v, f.ty.ty(*slot)));
+                }
+            }
+            ExprKind::Define(i) => {
+                if let Some(d) = self.rules.defines.get(*i) {
+                    let v = self.defines.get(*i).and_then(|(v, _)| v.as_ref());
+                    out.insert(d.meta.id.clone(), self.json(v, d.value.ty));
+                }
+            }
+            ExprKind::Recommended => {
+                out.insert(
+                    "recommended".into(),
+                    self.json(Some(&Val::Program(self.recommended)), Ty::Program),
+                );
+            }
+            ExprKind::CaseloadFull(p) | ExprKind::CaseloadExceeded(p) => {
+                let programs: Vec<usize> = match p {
+                    ProgramRef::Program(i) => vec![*i],
+                    ProgramRef::Recommended => self.recommended.into_iter().collect(),
+                    ProgramRef::Any => (0..self.rules.programs.len()).collect(),
+                };
+                for i in programs {
+                    if let (Some(prog), Some(cms)) = (self.rules.programs.get(i), self.caseload(i))
+                    {
+                        let map: serde_json::Map<String, serde_json::Value> = cms
+                            .iter()
+                            .map(|(cm, n)| (cm.clone(), serde_json::Value::from(*n)))
+                            .collect();
+                        out.insert(
+                            format!("caseloads.{}", prog.meta.id),
+                            serde_json::Value::Object(map),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        });
+    }
+
+    /// A value as JSON, for explanations.
+    fn json(&self, v: Option<&Val>, ty: Ty) -> serde_json::Value {
+        use serde_json::Value as J;
+        let Some(v) = v else { return J::Null };
+        match v {
+            Val::Bool(b) => J::Bool(*b),
+            Val::Num(d) => {
+                let s = decimal::show(*d);
+                serde_json::from_str::<J>(&s).unwrap_or(J::String(s))
+            }
+            Val::Text(_, s) => J::String(s.to_string()),
+            Val::Enum(i) => {
+                let name = match ty {
+                    Ty::Enum(slot) => self
+                        .rules
+                        .fields
+                        .get(slot)
+                        .and_then(|f| f.ty.values())
+                        .and_then(|v| v.get(*i)),
+                    _ => None,
+                };
+                J::String(name.cloned().unwrap_or_default())
+            }
+            Val::Set(_, _, members) => {
+                J::Array(members.iter().map(|m| J::String(m.clone())).collect())
+            }
+            Val::Program(p) => match p.and_then(|i| self.rules.programs.get(i)) {
+                Some(prog) => J::String(prog.meta.id.clone()),
+                None => J::Null,
+            },
+        }
+    }
+
+    fn reason(held: &[Held]) -> String {
+        held.iter()
+            .map(|h| {
+                let vals: Vec<String> = h
+                    .values
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("caseloads."))
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
+                if vals.is_empty() {
+                    h.condition.clone()
+                } else {
+                    format!("{} ({})", h.condition, vals.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn names(&self, m: &Bits) -> Vec<String> {
+        m.iter()
+            .filter_map(|i| self.rules.fields.get(i).map(|f| f.name.clone()))
+            .collect()
+    }
+
+    /// Assembles the report.
+    pub(crate) fn report(&self) -> R<Report> {
+        let rules = self.rules;
+        let id = |i: Option<usize>| {
+            i.and_then(|i| rules.programs.get(i))
+                .map(|p| p.meta.id.clone())
+        };
+        let mut report = Report {
+            client: self.profile.client.clone(),
+            recommended_program: id(self.recommended),
+            alternative_program: id(self.alternative()),
+            eligible_programs: Vec::new(),
+            recommended_services: self
+                .recommended
+                .and_then(|i| rules.programs.get(i))
+                .map(|p| p.services.clone())
+                .unwrap_or_default(),
+            referrals: Vec::new(),
+            warnings: Vec::new(),
+            undetermined: Vec::new(),
+            programs: Vec::new(),
+            ruleset_version: rules.version.clone(),
+        };
+        for node in &rules.order {
+            match *node {
+                Node::Program(i) => {
+                    let (Some(p), Some((t, m))) = (rules.programs.get(i), self.programs.get(i))
+                    else {
+                        continue;
+                    };
+                    let mut because = Vec::new();
+                    self.held(&p.eligible, *t, &mut because)?;
+                    let status = match t {
+                        Tri::True => {
+                            report.eligible_programs.push(p.meta.id.clone());
+                            Status::Eligible
+                        }
+                        Tri::False => Status::NotEligible,
+                        Tri::Unknown => {
+                            report.undetermined.push(Undetermined {
+                                kind: Kind::Program,
+                                id: p.meta.id.clone(),
+                                missing: self.names(m),
+                            });
+                            Status::Undetermined
+                        }
+                    };
+                    report.programs.push(ProgramItem {
+                        id: p.meta.id.clone(),
+                        title: p.meta.title.clone(),
+                        status,
+                        reason: Self::reason(&because),
+                        because,
+                        caseload_limit: p.caseload_limit,
+                    });
+                }
+                Node::Referral(i) => {
+                    let (Some(r), Some((fired, t, m))) =
+                        (rules.referrals.get(i), self.referrals.get(i))
+                    else {
+                        continue;
+                    };
+                    match (fired, t) {
+                        (Some(priority), _) => {
+                            let cond = r
+                                .triggers
+                                .iter()
+                                .find(|(p, _)| p == priority)
+                                .map(|(_, c)| c);
+                            let mut because = Vec::new();
+                            if let Some(c) = cond {
+                                self.held(c, Tri::True, &mut because)?;
+                            }
+                            report.referrals.push(ReferralItem {
+                                id: r.meta.id.clone(),
+                                priority: *priority,
+                                reason: Self::reason(&because),
+                                title: r.meta.title.clone(),
+                                because,
+                                evidence: r.meta.evidence.clone(),
+                                source: r.meta.source.clone(),
+                            });
+                        }
+                        (None, Tri::Unknown) => report.undetermined.push(Undetermined {
+                            kind: Kind::Referral,
+                            id: r.meta.id.clone(),
+                            missing: self.names(m),
+                        }),
+                        _ => {}
+                    }
+                }
+                Node::Warning(i) => {
+                    let (Some(w), Some((t, m))) = (rules.warnings.get(i), self.warnings.get(i))
+                    else {
+                        continue;
+                    };
+                    match t {
+                        Tri::True => {
+                            let mut because = Vec::new();
+                            self.held(&w.when, Tri::True, &mut because)?;
+                            report.warnings.push(WarningItem {
+                                code: w.meta.id.clone(),
+                                severity: w.severity,
+                                message: w.message.clone(),
+                                reason: Self::reason(&because),
+                                title: w.meta.title.clone(),
+                                because,
+                                evidence: w.meta.evidence.clone(),
+                                source: w.meta.source.clone(),
+                            });
+                        }
+                        Tri::Unknown => report.undetermined.push(Undetermined {
+                            kind: Kind::Warning,
+                            id: w.meta.id.clone(),
+                            missing: self.names(m),
+                        }),
+                        Tri::False => {}
+                    }
+                }
+                Node::Define(_) | Node::Recommended => {}
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn compare(op: Cmp, a: &Val, b: &Val) -> bool {
+    if let (Val::Num(x), Val::Num(y)) = (a, b) {
+        return match op {
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        };
+    }
+    let eq = match (a, b) {
+        (Val::Text(Some(x), _), Val::Text(Some(y), _)) => x == y,
+        (Val::Text(_, x), Val::Text(_, y)) => x == y,
+        _ => a == b,
+    };
+    match op {
+        Cmp::Ne => !eq,
+        _ => eq,
+    }
+}
+
+fn member(x: &Val, set: &Val) -> bool {
+    let Val::Set(bits, _, members) = set else {
+        return false;
+    };
+    match x {
+        Val::Enum(i) | Val::Text(Some(i), _) => bits.contains(*i),
+        Val::Text(None, s) => members.iter().any(|m| m.as_str() == &**s),
+        Val::Num(d) => members.contains(&decimal::show(*d)),
+        _ => false,
+    }
+}

@@ -1,0 +1,413 @@
+//! The checked rule set: every name resolved, every expression typed.
+//!
+//! `check` builds it from syntax trees; `compile` and `eval` run it. Fields
+//! are slots (their index in [`RuleSet::fields`]), outcomes are indexes into
+//! their lists, and text literals are interned symbols, so evaluation never
+//! looks a name up.
+
+use crate::diagnostic::{FileId, SourceMap, Span};
+use indexmap::IndexSet;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// A checked rule set, ready to compile.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The rule files.
+    pub sources: SourceMap,
+    /// A content hash of the rule files: `sha256:` and 64 hex digits.
+    pub version: String,
+    /// The profile's fields, in schema order; a field's index is its slot.
+    pub fields: Vec<Field>,
+    /// Every text literal the rules mention, interned.
+    pub symbols: IndexSet<String>,
+    /// Parameters and definitions.
+    pub defines: Vec<Define>,
+    /// Programs, in rule-set order.
+    pub programs: Vec<Program>,
+    /// Referrals, in rule-set order.
+    pub referrals: Vec<Referral>,
+    /// Warnings, in rule-set order.
+    pub warnings: Vec<Warning>,
+    /// Every outcome in rule-set order (files by name, items as written).
+    pub order: Vec<Node>,
+    /// Every node in an order where each comes after what it reads.
+    pub eval_order: Vec<Node>,
+    /// The slot of the field named `id`, which names the client.
+    pub id_field: Option<usize>,
+}
+
+/// A node of the dependency graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// A parameter or definition.
+    Define(usize),
+    /// A program's eligibility.
+    Program(usize),
+    /// A referral.
+    Referral(usize),
+    /// A warning.
+    Warning(usize),
+    /// The choice of the recommended program.
+    Recommended,
+}
+
+/// A field of the client profile.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Its name in the profile.
+    pub name: String,
+    /// Its type.
+    pub ty: FieldType,
+    /// Inclusive lower bound, for numbers.
+    pub min: Option<Decimal>,
+    /// Inclusive upper bound, for numbers.
+    pub max: Option<Decimal>,
+    /// A profile without it is rejected.
+    pub required: bool,
+    /// Its description.
+    pub doc: Option<String>,
+    /// Where it is declared.
+    pub file: FileId,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// The type of a profile field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// Whole numbers.
+    Integer,
+    /// Exact decimals.
+    Decimal,
+    /// `true` or `false`.
+    Boolean,
+    /// Any string.
+    Text,
+    /// One of the listed values.
+    Enum(Vec<String>),
+    /// A set of strings.
+    SetOfText,
+    /// A set of the listed values.
+    SetOfEnum(Vec<String>),
+}
+
+impl FieldType {
+    /// The type of the field's values in expressions; `slot` identifies the
+    /// field's enumeration.
+    pub fn ty(&self, slot: usize) -> Ty {
+        match self {
+            FieldType::Integer | FieldType::Decimal => Ty::Num,
+            FieldType::Boolean => Ty::Bool,
+            FieldType::Text => Ty::Text,
+            FieldType::Enum(_) => Ty::Enum(slot),
+            FieldType::SetOfText => Ty::Set(Elem::Text),
+            FieldType::SetOfEnum(_) => Ty::Set(Elem::Enum(slot)),
+        }
+    }
+
+    /// The enumeration values, for enumerations and sets of them.
+    pub fn values(&self) -> Option<&[String]> {
+        match self {
+            FieldType::Enum(v) | FieldType::SetOfEnum(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Words for messages: "an integer", "one of stable, unstable, homeless".
+    pub fn describe(&self) -> String {
+        match self {
+            FieldType::Integer => "an integer".into(),
+            FieldType::Decimal => "a number".into(),
+            FieldType::Boolean => "true or false".into(),
+            FieldType::Text => "a string".into(),
+            FieldType::Enum(v) => format!("one of {}", v.join(", ")),
+            FieldType::SetOfText => "a list of strings".into(),
+            FieldType::SetOfEnum(v) => format!("a list of values from {}", v.join(", ")),
+        }
+    }
+}
+
+/// The type of an expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ty {
+    /// true, false (or unknown).
+    Bool,
+    /// An exact decimal.
+    Num,
+    /// A string.
+    Text,
+    /// A value of the enumeration of the field in this slot.
+    Enum(usize),
+    /// A set.
+    Set(Elem),
+    /// A program id, or none.
+    Program,
+}
+
+/// The element type of a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Elem {
+    /// Strings.
+    Text,
+    /// Values of the enumeration of the field in this slot.
+    Enum(usize),
+    /// Numbers.
+    Num,
+}
+
+impl Elem {
+    /// The type of one element.
+    pub fn ty(self) -> Ty {
+        match self {
+            Elem::Text => Ty::Text,
+            Elem::Enum(e) => Ty::Enum(e),
+            Elem::Num => Ty::Num,
+        }
+    }
+}
+
+/// What every outcome and parameter carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    /// The stable id.
+    pub id: String,
+    /// The human title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The evidence grade.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// Where the rule comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// A note for readers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The file it is declared in.
+    #[serde(skip)]
+    pub file: FileId,
+    /// The block's span.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A parameter (a constant) or a definition (computed from the profile).
+#[derive(Debug, Clone)]
+pub struct Define {
+    /// Id, title, evidence.
+    pub meta: Meta,
+    /// `parameter` rather than `define`.
+    pub is_parameter: bool,
+    /// The value.
+    pub value: Expr,
+}
+
+/// A program.
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// Id, title, evidence.
+    pub meta: Meta,
+    /// Higher is more intensive.
+    pub intensity: i64,
+    /// When a client is eligible.
+    pub eligible: Expr,
+    /// The most clients one case manager may hold.
+    pub caseload_limit: Option<u64>,
+    /// The services the program brings, in order.
+    pub services: Vec<String>,
+}
+
+/// How urgent a referral is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// As part of the plan.
+    Routine,
+    /// Now.
+    Urgent,
+}
+
+impl Priority {
+    /// The word used in rules and reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            Priority::Routine => "routine",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+/// A referral with its triggers, most urgent first.
+#[derive(Debug, Clone)]
+pub struct Referral {
+    /// Id, title, evidence.
+    pub meta: Meta,
+    /// Each priority with its condition, most urgent first.
+    pub triggers: Vec<(Priority, Expr)>,
+}
+
+/// How serious a warning is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// Needs attention.
+    Warning,
+    /// Needs action.
+    Critical,
+}
+
+impl Severity {
+    /// The word used in rules and reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A warning.
+#[derive(Debug, Clone)]
+pub struct Warning {
+    /// Id (the warning's code), title, evidence.
+    pub meta: Meta,
+    /// How serious.
+    pub severity: Severity,
+    /// What the case worker reads.
+    pub message: String,
+    /// When it is raised.
+    pub when: Expr,
+}
+
+/// A typed expression.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Its type.
+    pub ty: Ty,
+    /// The file it is written in.
+    pub file: FileId,
+    /// Where.
+    pub span: Span,
+}
+
+/// A constant value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lit {
+    /// A truth value.
+    Bool(bool),
+    /// A number.
+    Num(Decimal),
+    /// An interned string.
+    Text(usize),
+    /// An enumeration value: its index among the field's values.
+    Enum(usize),
+    /// A program, or none.
+    Program(Option<usize>),
+}
+
+/// Which program a caseload test is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramRef {
+    /// This one.
+    Program(usize),
+    /// The recommended one.
+    Recommended,
+    /// Any program in the caseload context.
+    Any,
+}
+
+/// Arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`, `of`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// Comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `=`, `is`
+    Eq,
+    /// `!=`, `is not`
+    Ne,
+}
+
+/// `has any of`, `has all of`, `has none of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quant {
+    /// Some value is in the set.
+    Any,
+    /// Every value is in the set.
+    All,
+    /// No value is in the set.
+    None,
+}
+
+/// The forms of a typed expression.
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    /// A constant.
+    Lit(Lit),
+    /// A set of constants.
+    SetLit(Vec<Lit>),
+    /// A profile field.
+    Field(usize),
+    /// A parameter or definition.
+    Define(usize),
+    /// Negation.
+    Not(Box<Expr>),
+    /// Conjunction.
+    And(Vec<Expr>),
+    /// Disjunction.
+    Or(Vec<Expr>),
+    /// A comparison.
+    Cmp(Cmp, Box<Expr>, Box<Expr>),
+    /// `is known` (true) or `is unknown` (false): never unknown itself.
+    Known(Box<Expr>, bool),
+    /// Membership.
+    In(Box<Expr>, Box<Expr>),
+    /// `set has any/all/none of values`.
+    Has(Box<Expr>, Quant, Box<Expr>),
+    /// The number of distinct elements of a set.
+    Count(Box<Expr>),
+    /// Arithmetic.
+    Arith(Arith, Box<Expr>, Box<Expr>),
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// Whether the client is eligible for a program.
+    Eligible(usize),
+    /// Whether a referral is made.
+    Referred(usize),
+    /// Whether a warning is raised.
+    Warned(usize),
+    /// The recommended program.
+    Recommended,
+    /// Every case manager of the program is at its limit.
+    CaseloadFull(ProgramRef),
+    /// Some case manager of the program is above its limit.
+    CaseloadExceeded(ProgramRef),
+}

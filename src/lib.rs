@@ -1,0 +1,211 @@
+#![doc = include_str!("../README.md")]
+
+pub mod check;
+pub mod compile;
+pub mod decimal;
+pub mod diagnostic;
+pub mod eval;
+pub mod ir;
+pub mod profile;
+pub mod report;
+pub mod syntax;
+
+pub use compile::Engine;
+pub use diagnostic::{Diagnostic, Severity as DiagnosticSeverity, SourceMap};
+pub use profile::{Caseloads, InputError, Profile};
+pub use report::Report;
+
+use diagnostic::Sink;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Bounds on what a rule set may hold, so that hostile rule files give an
+/// error rather than exhaust the stack or memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest rule file, in bytes.
+    pub max_file_bytes: usize,
+    /// The deepest nesting of brackets and of expressions.
+    pub max_depth: usize,
+    /// The most rule files in a rule set.
+    pub max_files: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: 8 * 1024 * 1024,
+            max_depth: 64,
+            max_files: 10_000,
+        }
+    }
+}
+
+/// Options for loading a rule set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Size and depth limits.
+    pub limits: Limits,
+}
+
+/// Why a rule set did not load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    /// A file or directory could not be read.
+    Io {
+        /// The path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The rules have errors: every one found, each located.
+    Rules(Vec<Diagnostic>),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io { path, message } => write!(f, "cannot read `{path}`: {message}"),
+            LoadError::Rules(d) => {
+                for (i, diag) in d.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{diag}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads, checks and compiles rule files given as `(name, text)` pairs.
+/// The rule-set order is the order of the names, sorted.
+pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
+    files: &[(N, T)],
+    options: &LoadOptions,
+) -> Result<Engine, LoadError> {
+    let mut sorted: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_ref(), t.as_ref()))
+        .collect();
+    // Rule-set order, and the version, depend on file names, not on where
+    // the directory happens to be.
+    let base = |n: &str| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string();
+    sorted.sort_by_key(|(n, _)| base(n));
+    if sorted.len() > options.limits.max_files {
+        return Err(LoadError::Io {
+            path: String::new(),
+            message: format!(
+                "{} rule files, more than the limit of {}",
+                sorted.len(),
+                options.limits.max_files
+            ),
+        });
+    }
+    let mut sources = SourceMap::new();
+    let mut hasher = Sha256::new();
+    for (name, text) in &sorted {
+        hasher.update(base(name).as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+        sources.add(*name, *text);
+    }
+    let version = format!("sha256:{:x}", hasher.finalize());
+    let mut reports = Vec::new();
+    let mut parsed = Vec::new();
+    for (id, file) in sources.iter() {
+        match syntax::parse(id, &file.text, &options.limits) {
+            Ok(ast) => parsed.push((id, ast)),
+            Err(mut e) => reports.append(&mut e),
+        }
+    }
+    let result = if reports.is_empty() {
+        check::check(&parsed, sources.clone(), version)
+    } else {
+        Err(reports)
+    };
+    match result {
+        Ok(rules) => Ok(compile::compile(rules)),
+        Err(reports) => {
+            let mut sink = Sink::new(&sources);
+            for r in reports {
+                sink.push(r);
+            }
+            Err(LoadError::Rules(sink.diagnostics))
+        }
+    }
+}
+
+/// Loads every `.rules` file of a directory (not its subdirectories).
+pub fn load_dir(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Engine, LoadError> {
+    let dir = dir.as_ref();
+    let io = |e: std::io::Error| LoadError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.extension().is_some_and(|e| e == "rules") && path.is_file() {
+            let bytes = std::fs::metadata(&path).map_err(io)?.len();
+            if bytes > options.limits.max_file_bytes as u64 {
+                return Err(LoadError::Io {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "rule file is {bytes} bytes, more than the limit of {} bytes",
+                        options.limits.max_file_bytes
+                    ),
+                });
+            }
+            let text = std::fs::read(&path).map_err(|e| LoadError::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let text = String::from_utf8(text).map_err(|e| LoadError::Io {
+                path: path.display().to_string(),
+                message: format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            })?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    if files.is_empty() {
+        return Err(LoadError::Io {
+            path: dir.display().to_string(),
+            message: "no `.rules` files in this directory".into(),
+        });
+    }
+    load_sources(&files, options)
+}
+
+/// The reference policy's rule files, as shipped in `rules/`.
+pub const REFERENCE_RULES: &[(&str, &str)] = &[
+    ("rules/client.rules", include_str!("../rules/client.rules")),
+    (
+        "rules/parameters.rules",
+        include_str!("../rules/parameters.rules"),
+    ),
+    (
+        "rules/programs.rules",
+        include_str!("../rules/programs.rules"),
+    ),
+    (
+        "rules/referrals.rules",
+        include_str!("../rules/referrals.rules"),
+    ),
+    (
+        "rules/warnings.rules",
+        include_str!("../rules/warnings.rules"),
+    ),
+];
+
+/// The reference policy, compiled.
+pub fn reference() -> Result<Engine, LoadError> {
+    load_sources(REFERENCE_RULES, &LoadOptions::default())
+}

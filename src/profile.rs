@@ -1,0 +1,347 @@
+//! Client profiles and caseload contexts, read against the schema.
+//!
+//! A profile is read once into slots, one per schema field: names are
+//! looked up here and never during evaluation. Absent and `null` fields are
+//! unknown. A value of the wrong type or out of range is an [`InputError`]
+//! naming the field; fields the schema does not name are ignored.
+//!
+//! Numbers become exact decimals from their decimal text. serde_json prints
+//! a number it parsed as `f64` in the shortest form that reads back the same
+//! (`1835.4`), so every value with up to 15 significant digits is exact;
+//! with serde_json's `arbitrary_precision` feature (the CLI turns it on) the
+//! digits are kept as written, to the last one.
+
+use crate::decimal;
+use crate::ir::{FieldType, RuleSet};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// Bad profile or context data, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    /// The field: `age`, `needs`, `caseloads.intensive_case_management.cm-ana`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field `{}`: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl InputError {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A small set of indexes, as bits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub(crate) fn insert(&mut self, i: usize) {
+        let (w, b) = (i / 64, i % 64);
+        if self.0.len() <= w {
+            self.0.resize(w + 1, 0);
+        }
+        if let Some(word) = self.0.get_mut(w) {
+            *word |= 1 << b;
+        }
+    }
+
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    pub(crate) fn union(&mut self, other: &Bits) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, word)| {
+            (0..64)
+                .filter(move |b| word & (1 << b) != 0)
+                .map(move |b| w * 64 + b)
+        })
+    }
+}
+
+/// A known value of a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Val {
+    Bool(bool),
+    Num(Decimal),
+    /// A string: its symbol if the rules mention it, and the string.
+    Text(Option<usize>, Box<str>),
+    /// An enumeration value's index.
+    Enum(usize),
+    /// A set: the members as bits (over enumeration values, or over the
+    /// rules' text symbols), how many distinct members it has, and them.
+    Set(Bits, usize, Vec<String>),
+    /// A program, or none.
+    Program(Option<usize>),
+}
+
+/// A client profile read against a rule set's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub(crate) slots: Vec<Option<Val>>,
+    /// The client's id (the `id` field), when the schema has one.
+    pub client: Option<String>,
+}
+
+/// A short, safe rendering of a JSON value for messages.
+fn shown(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => format!("\"{s}\""),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 40 {
+        let mut t: String = s.chars().take(37).collect();
+        t.push('…');
+        t
+    } else {
+        s
+    }
+}
+
+fn number(v: &Value) -> Option<Option<Decimal>> {
+    match v {
+        Value::Number(n) => Some(decimal::parse_number(&n.to_string())),
+        _ => None,
+    }
+}
+
+impl Profile {
+    /// Reads a profile (a JSON object) against the schema of `rules`.
+    pub(crate) fn read(rules: &RuleSet, value: &Value) -> Result<Profile, InputError> {
+        let Value::Object(map) = value else {
+            return Err(InputError::new(
+                "(profile)",
+                format!("a profile is an object, found {}", shown(value)),
+            ));
+        };
+        let mut slots = Vec::with_capacity(rules.fields.len());
+        for (slot, field) in rules.fields.iter().enumerate() {
+            let v = match map.get(&field.name) {
+                None | Some(Value::Null) => {
+                    if field.required {
+                        return Err(InputError::new(&field.name, "is required but missing"));
+                    }
+                    None
+                }
+                Some(v) => Some(read_value(rules, slot, v)?),
+            };
+            slots.push(v);
+        }
+        let client = rules.id_field.and_then(|i| match slots.get(i) {
+            Some(Some(Val::Text(_, s))) => Some(s.to_string()),
+            _ => None,
+        });
+        Ok(Profile { slots, client })
+    }
+}
+
+fn read_value(rules: &RuleSet, slot: usize, v: &Value) -> Result<Val, InputError> {
+    let Some(field) = rules.fields.get(slot) else {
+        return Err(InputError::new("(profile)", "internal: no such field"));
+    };
+    let name = &field.name;
+    let wrong = || {
+        InputError::new(
+            name,
+            format!("expected {}, found {}", describe(field), shown(v)),
+        )
+    };
+    let val = match &field.ty {
+        FieldType::Boolean => Val::Bool(v.as_bool().ok_or_else(wrong)?),
+        FieldType::Integer | FieldType::Decimal => {
+            let d = match number(v) {
+                None => return Err(wrong()),
+                Some(None) => {
+                    return Err(InputError::new(
+                        name,
+                        format!("{} is out of range for an exact decimal", shown(v)),
+                    ));
+                }
+                Some(Some(d)) => d,
+            };
+            if field.ty == FieldType::Integer && !d.fract().is_zero() {
+                return Err(wrong());
+            }
+            if field.min.is_some_and(|m| d < m) || field.max.is_some_and(|m| d > m) {
+                return Err(InputError::new(
+                    name,
+                    format!("{} is out of range: expected {}", shown(v), describe(field)),
+                ));
+            }
+            Val::Num(d.normalize())
+        }
+        FieldType::Text => {
+            let s = v.as_str().ok_or_else(wrong)?;
+            Val::Text(rules.symbols.get_index_of(s), s.into())
+        }
+        FieldType::Enum(values) => {
+            let s = v.as_str().ok_or_else(wrong)?;
+            match values.iter().position(|x| x == s) {
+                Some(i) => Val::Enum(i),
+                None => return Err(not_a_value(name, s, values)),
+            }
+        }
+        FieldType::SetOfText | FieldType::SetOfEnum(_) => {
+            let items = v.as_array().ok_or_else(wrong)?;
+            let mut bits = Bits::default();
+            let mut members: Vec<String> = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let Some(s) = item.as_str() else {
+                    return Err(InputError::new(
+                        name,
+                        format!("item {} is {}, expected a string", i + 1, shown(item)),
+                    ));
+                };
+                let ix = match &field.ty {
+                    FieldType::SetOfEnum(values) => match values.iter().position(|x| x == s) {
+                        Some(ix) => Some(ix),
+                        None => return Err(not_a_value(name, s, values)),
+                    },
+                    _ => rules.symbols.get_index_of(s),
+                };
+                if let Some(ix) = ix {
+                    bits.insert(ix);
+                }
+                if !members.iter().any(|m| m == s) {
+                    members.push(s.to_string());
+                }
+            }
+            Val::Set(bits, members.len(), members)
+        }
+    };
+    Ok(val)
+}
+
+fn not_a_value(name: &str, s: &str, values: &[String]) -> InputError {
+    let hint = match crate::diagnostic::did_you_mean(s, values.iter().map(String::as_str)) {
+        Some(m) => format!(" (did you mean \"{m}\"?)"),
+        None => String::new(),
+    };
+    InputError::new(
+        name,
+        format!("\"{s}\" is not one of {}{hint}", values.join(", ")),
+    )
+}
+
+fn describe(field: &crate::ir::Field) -> String {
+    let base = field.ty.describe();
+    match (field.min, field.max) {
+        (Some(lo), Some(hi)) => {
+            format!("{base} from {} to {}", decimal::show(lo), decimal::show(hi))
+        }
+        (Some(lo), None) => format!("{base} of at least {}", decimal::show(lo)),
+        (None, Some(hi)) => format!("{base} of at most {}", decimal::show(hi)),
+        (None, None) => base,
+    }
+}
+
+/// The current caseloads: for each program, each case manager's number of
+/// active clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caseloads {
+    /// Indexed by program; `None` where the context says nothing.
+    pub(crate) programs: Vec<Option<Vec<(String, u64)>>>,
+}
+
+impl Caseloads {
+    /// Reads `{"caseloads": {"program": {"case manager": count}}}`.
+    pub(crate) fn read(rules: &RuleSet, value: &Value) -> Result<Caseloads, InputError> {
+        let Value::Object(top) = value else {
+            return Err(InputError::new(
+                "(context)",
+                format!("a context is an object, found {}", shown(value)),
+            ));
+        };
+        let mut out = Caseloads {
+            programs: vec![None; rules.programs.len()],
+        };
+        for (key, v) in top {
+            if key != "caseloads" {
+                return Err(InputError::new(
+                    key,
+                    "is not part of a caseload context (expected `caseloads`)",
+                ));
+            }
+            let Value::Object(programs) = v else {
+                return Err(InputError::new(
+                    "caseloads",
+                    format!("expected an object of programs, found {}", shown(v)),
+                ));
+            };
+            for (pid, cms) in programs {
+                let field = format!("caseloads.{pid}");
+                let Some(ix) = rules.programs.iter().position(|p| &p.meta.id == pid) else {
+                    let ids: Vec<&str> =
+                        rules.programs.iter().map(|p| p.meta.id.as_str()).collect();
+                    let hint = crate::diagnostic::did_you_mean(pid, ids.iter().copied())
+                        .map(|m| format!(" (did you mean `{m}`?)"))
+                        .unwrap_or_default();
+                    return Err(InputError::new(
+                        field,
+                        format!("`{pid}` is not a program of this rule set{hint}"),
+                    ));
+                };
+                let Value::Object(cms) = cms else {
+                    return Err(InputError::new(
+                        field,
+                        format!(
+                            "expected an object of case managers and their client counts, found {}",
+                            shown(cms)
+                        ),
+                    ));
+                };
+                let mut list = Vec::with_capacity(cms.len());
+                for (cm, n) in cms {
+                    let count = n.as_u64().or_else(|| {
+                        number(n)
+                            .flatten()
+                            .and_then(decimal::to_i64)
+                            .and_then(|i| u64::try_from(i).ok())
+                    });
+                    let Some(count) = count else {
+                        return Err(InputError::new(
+                            format!("{field}.{cm}"),
+                            format!(
+                                "expected a whole number of clients (0 or more), found {}",
+                                shown(n)
+                            ),
+                        ));
+                    };
+                    list.push((cm.clone(), count));
+                }
+                if let Some(slot) = out.programs.get_mut(ix) {
+                    *slot = Some(list);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,401 @@
+//! The owned syntax tree of one rule file.
+//!
+//! It keeps what the author wrote (parentheses, literal spellings, the order
+//! of clauses) so that a formatter can print it back and so that an
+//! explanation can quote a condition in the author's own words. Every node
+//! carries the byte span of its text in the file.
+
+use crate::diagnostic::Span;
+
+/// A name with the span it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it stands.
+    pub span: Span,
+}
+
+/// A literal string, escapes resolved, adjacent parts joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    /// The string's value.
+    pub value: String,
+    /// Where it stands, quotes included.
+    pub span: Span,
+}
+
+/// A number as written (`15_960`, `0.8`), kept as text so that it is exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberLit {
+    /// The digits as written, with any `-` sign, underscores kept.
+    pub text: String,
+    /// Where it stands.
+    pub span: Span,
+}
+
+/// One parsed rule file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct File {
+    /// The items, in the order written.
+    pub items: Vec<Item>,
+}
+
+/// A top-level item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// `schema { … }`
+    Schema(Schema),
+    /// `program`, `referral`, `warning`, `parameter` or `define`.
+    Block(Block),
+}
+
+/// The fields of the client profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The fields, in the order written.
+    pub fields: Vec<FieldDecl>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `age: integer between 0 and 130 "years"`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDecl {
+    /// The field's name in the profile.
+    pub name: Ident,
+    /// Its type.
+    pub ty: TypeExpr,
+    /// Its numeric range, if any.
+    pub constraint: Option<Constraint>,
+    /// Whether a profile without it is rejected.
+    pub required: bool,
+    /// A description.
+    pub doc: Option<Text>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A field's type as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// `integer`, `decimal`, `boolean`, `text`.
+    Scalar(ScalarType, Span),
+    /// `one of {a, b}`
+    OneOf(Vec<Ident>, Span),
+    /// `set of text`
+    SetOfText(Span),
+    /// `set of {a, b}`
+    SetOfEnum(Vec<Ident>, Span),
+}
+
+/// The scalar types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarType {
+    /// Whole numbers.
+    Integer,
+    /// Exact decimal numbers.
+    Decimal,
+    /// `true` or `false`.
+    Boolean,
+    /// Any string.
+    Text,
+}
+
+/// A numeric range on a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// `between A and B`, both ends included.
+    Between(NumberLit, NumberLit),
+    /// `at least A`
+    AtLeast(NumberLit),
+    /// `at most B`
+    AtMost(NumberLit),
+}
+
+/// The kinds of block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockKind {
+    /// A program a client can be eligible for.
+    Program,
+    /// A referral to another service.
+    Referral,
+    /// A warning for the case worker.
+    Warning,
+    /// A named constant.
+    Parameter,
+    /// A named value computed from the profile.
+    Define,
+}
+
+impl BlockKind {
+    /// The keyword that opens the block.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            BlockKind::Program => "program",
+            BlockKind::Referral => "referral",
+            BlockKind::Warning => "warning",
+            BlockKind::Parameter => "parameter",
+            BlockKind::Define => "define",
+        }
+    }
+}
+
+/// `program id "Title" { clauses }` and its kin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// What kind of item.
+    pub kind: BlockKind,
+    /// Its stable id.
+    pub id: Ident,
+    /// Its human title.
+    pub title: Option<Text>,
+    /// Its clauses, in the order written.
+    pub clauses: Vec<Clause>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// One clause of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clause {
+    /// `eligible when …`, `urgent when …`, `when …`
+    When {
+        /// The word before `when`, if any.
+        qualifier: Option<Ident>,
+        /// The condition.
+        condition: Expr,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `caseload: fewer than 20 per case manager`
+    Caseload {
+        /// `at most` or `fewer than`.
+        bound: LimitBound,
+        /// The number.
+        limit: NumberLit,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `services: a, b`
+    Services {
+        /// The service ids.
+        services: Vec<Ident>,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `value: expr`
+    Value {
+        /// The expression.
+        value: Expr,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `key: value` metadata: `intensity`, `severity`, `message`, `source`, …
+    Attr {
+        /// The key.
+        key: Ident,
+        /// The value.
+        value: AttrValue,
+        /// The whole clause.
+        span: Span,
+    },
+}
+
+/// How a caseload limit is stated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitBound {
+    /// `at most N`: N clients is the limit.
+    AtMost,
+    /// `fewer than N`: N − 1 clients is the limit.
+    FewerThan,
+}
+
+/// The value of a metadata clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrValue {
+    /// A string.
+    Text(Text),
+    /// A number.
+    Number(NumberLit),
+    /// A bare word.
+    Word(Ident),
+}
+
+impl AttrValue {
+    /// Where the value stands.
+    pub fn span(&self) -> Span {
+        match self {
+            AttrValue::Text(t) => t.span,
+            AttrValue::Number(n) => n.span,
+            AttrValue::Word(w) => w.span,
+        }
+    }
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where it stands.
+    pub span: Span,
+}
+
+/// The forms of expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprKind {
+    /// `42`, `0.8`
+    Number(NumberLit),
+    /// `138%`
+    Percent(NumberLit),
+    /// `"ptsd"`
+    Text(String),
+    /// `true`, `false`
+    Bool(bool),
+    /// `none`
+    None,
+    /// A name: field, parameter, definition, enumeration value, outcome id.
+    Name(String),
+    /// `f(a, b)`
+    Call {
+        /// The function's name.
+        name: Ident,
+        /// Its arguments.
+        args: Vec<Expr>,
+    },
+    /// `{a, b}`
+    Set(Vec<Expr>),
+    /// `( e )`, kept so the formatter can print it back.
+    Paren(Box<Expr>),
+    /// `-e`
+    Neg(Box<Expr>),
+    /// `not e`
+    Not(Box<Expr>),
+    /// `a and b and c`
+    And(Vec<Expr>),
+    /// `a or b or c`
+    Or(Vec<Expr>),
+    /// `a + b`, `a * b`, `138% of b`
+    Arith {
+        /// The operator.
+        op: ArithOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// `a < b`, or a chain `a ≤ b ≤ c` meaning `a ≤ b and b ≤ c`.
+    Compare {
+        /// The first operand.
+        first: Box<Expr>,
+        /// Each further operator and operand.
+        rest: Vec<(CmpOp, Expr)>,
+    },
+    /// `a is b`, `a is not b`
+    Is {
+        /// Left side.
+        lhs: Box<Expr>,
+        /// `is not`
+        negated: bool,
+        /// Right side.
+        rhs: Box<Expr>,
+    },
+    /// `a is known`, `a is not known`, `a is unknown`
+    IsKnown {
+        /// The operand.
+        operand: Box<Expr>,
+        /// True when the test is for *known*.
+        known: bool,
+        /// Written `is not`.
+        negated: bool,
+    },
+    /// `a in s`, `a not in s`
+    In {
+        /// The element.
+        element: Box<Expr>,
+        /// `not in`
+        negated: bool,
+        /// The set.
+        set: Box<Expr>,
+    },
+    /// `s has any of t`
+    Has {
+        /// The set tested.
+        set: Box<Expr>,
+        /// any, all or none.
+        quantifier: Quantifier,
+        /// The values looked for.
+        values: Box<Expr>,
+    },
+}
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*` or `×`
+    Mul,
+    /// `of`, after a percentage: multiplication.
+    Of,
+    /// `/`
+    Div,
+}
+
+impl ArithOp {
+    /// How the operator is printed.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Of => "of",
+            ArithOp::Div => "/",
+        }
+    }
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `<`
+    Lt,
+    /// `<=` or `≤`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=` or `≥`
+    Ge,
+    /// `=`
+    Eq,
+    /// `!=` or `≠`
+    Ne,
+}
+
+impl CmpOp {
+    /// How the operator is printed.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+        }
+    }
+}
+
+/// The quantifier of a `has` test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    /// At least one of the values is in the set.
+    Any,
+    /// Every value is in the set.
+    All,
+    /// No value is in the set.
+    None,
+}
