@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cases;
 pub mod check;
 pub mod compile;
 pub mod decimal;

@@ -1,0 +1,80 @@
+//! The reference policy against its cases in `tests/reference/*.yaml`.
+//!
+//! Every case runs; the failures are printed together so one run shows all
+//! that is wrong.
+
+use careplan::cases::{self, CaseFile};
+use std::collections::HashSet;
+use std::path::Path;
+
+fn case_files(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for path in case_files(dir) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file: CaseFile =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!file.cases.is_empty(), "{} has no cases", path.display());
+        let mut names = HashSet::new();
+        for case in &file.cases {
+            assert!(
+                names.insert(case.name.clone()),
+                "{}: duplicate case name `{}`",
+                path.display(),
+                case.name
+            );
+            total += 1;
+            let outcome = cases::run(engine, case);
+            for f in outcome.failures {
+                failures.push(format!(
+                    "{} :: {}\n    {f}",
+                    path.file_name().unwrap().to_string_lossy(),
+                    case.name
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    total
+}
+
+#[test]
+fn reference_policy_cases() {
+    let engine = careplan::reference().unwrap();
+    let n = run_dir(&engine, "tests/reference");
+    assert!(n >= 300, "expected the full reference suite, ran {n} cases");
+}
+
+#[test]
+fn loading_the_directory_gives_the_built_in_rule_set() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let from_dir = careplan::load_dir(&dir, &careplan::LoadOptions::default()).unwrap();
+    let built_in = careplan::reference().unwrap();
+    assert_eq!(from_dir.version(), built_in.version());
+    // Every file in rules/ is built in.
+    let on_disk: HashSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rules"))
+        .collect();
+    let built: HashSet<String> = careplan::REFERENCE_RULES
+        .iter()
+        .map(|(n, _)| n.trim_start_matches("rules/").to_string())
+        .collect();
+    assert_eq!(on_disk, built);
+}
