@@ -1249,9 +1249,7 @@ impl Checker {
         word: &str,
         quoted: bool,
     ) -> Option<Expr> {
-        let Some(field) = self.fields.get(slot) else {
-            return None;
-        };
+        let field = self.fields.get(slot)?;
         let values = field.ty.values().unwrap_or(&[]);
         if let Some(i) = values.iter().position(|v| v == word) {
             return Some(Self::mk(

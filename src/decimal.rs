@@ -7,7 +7,6 @@
 
 use crate::ir::Arith;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// Parses a number as written in a rule file: digits, optional `_`
 /// separators, optional fraction, optional leading `-`.
@@ -26,7 +25,7 @@ pub fn parse_number(text: &str) -> Option<Decimal> {
         let (mantissa, exp) = text.split_once(['e', 'E'])?;
         let exp: i64 = exp.parse().ok()?;
         let digits = mantissa.chars().filter(char::is_ascii_digit).count() as i64;
-        if exp > 28 || exp < -28 || digits + exp.abs() > 40 {
+        if !(-28..=28).contains(&exp) || digits + exp.abs() > 40 {
             return None;
         }
         Some(d.normalize())
@@ -61,15 +60,11 @@ pub(crate) fn show(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// Exactness check used by tests and by the profile reader.
-#[allow(dead_code)]
-pub(crate) fn from_str(s: &str) -> Option<Decimal> {
-    Decimal::from_str(s).ok()
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     #[test]
     fn literals_keep_every_digit() {

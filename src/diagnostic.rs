@@ -259,10 +259,6 @@ impl Report {
         self
     }
 
-    pub(crate) fn warning(mut self) -> Report {
-        self.severity = Severity::Warning;
-        self
-    }
 }
 
 impl<'a> Sink<'a> {
@@ -291,11 +287,6 @@ impl<'a> Sink<'a> {
         });
     }
 
-    pub(crate) fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
-    }
 }
 
 /// The closest of `candidates` to `word`, if close enough to suggest.

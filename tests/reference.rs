@@ -3,6 +3,13 @@
 //! Every case runs; the failures are printed together so one run shows all
 //! that is wrong.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 use careplan::cases::{self, CaseFile};
 use std::collections::HashSet;
 use std::path::Path;

@@ -479,10 +479,8 @@ impl Lower {
                     let mut limit = None;
                     for p in part.into_inner() {
                         match p.as_rule() {
-                            Rule::limit_bound => {
-                                if p.as_str().starts_with("fewer") {
-                                    bound = LimitBound::FewerThan;
-                                }
+                            Rule::limit_bound if p.as_str().starts_with("fewer") => {
+                                bound = LimitBound::FewerThan;
                             }
                             Rule::number => limit = Some(self.number(p)),
                             _ => {}
