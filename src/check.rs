@@ -503,6 +503,9 @@ impl Checker {
                     }
                     let _ = span;
                 }
+                // Each kind checks the word before `when` itself, with a
+                // message about priorities or `eligible`.
+                Clause::When { .. } => rest.push(c),
                 _ => {
                     if !allowed.contains(&key.as_str()) {
                         let mut all: Vec<&str> = allowed.to_vec();
@@ -701,16 +704,13 @@ impl Checker {
                 );
             }
         }
-        let Some(eligible) = eligible else {
-            if !b.clauses.iter().any(|c| matches!(c, Clause::When { .. })) {
-                self.missing(file, b, "eligibility condition", "eligible when …");
-            }
-            return;
-        };
-        let Some(intensity) = intensity else {
-            if !b.clauses.iter().any(|c| clause_key(c) == "intensity") {
-                self.missing(file, b, "intensity", "intensity: 1");
-            }
+        if !b.clauses.iter().any(|c| matches!(c, Clause::When { .. })) {
+            self.missing(file, b, "eligibility condition", "eligible when …");
+        }
+        if !b.clauses.iter().any(|c| clause_key(c) == "intensity") {
+            self.missing(file, b, "intensity", "intensity: 1");
+        }
+        let (Some(eligible), Some(intensity)) = (eligible, intensity) else {
             return;
         };
         if let Some(other) = self
@@ -1463,10 +1463,10 @@ impl Checker {
         };
         if el.ty != elem.ty() {
             let msg = format!(
-                "`{}` holds {}, but this is {}",
+                "this is {}, so it cannot be a member of `{}`, {}",
+                self.ty_name(el.ty),
                 self.snippet_name(set),
-                self.ty_name(elem.ty()),
-                self.ty_name(el.ty)
+                self.ty_name(Ty::Set(elem))
             );
             let mut r = Report::error("type-mismatch", file, element.span, msg);
             if elem == Elem::Text && matches!(element.kind, ast::ExprKind::Name(_)) {

@@ -60,7 +60,6 @@ pub(crate) fn show(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

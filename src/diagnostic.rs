@@ -258,7 +258,6 @@ impl Report {
         self.help = Some(help.into());
         self
     }
-
 }
 
 impl<'a> Sink<'a> {
@@ -286,7 +285,6 @@ impl<'a> Sink<'a> {
             help: r.help,
         });
     }
-
 }
 
 /// The closest of `candidates` to `word`, if close enough to suggest.

@@ -325,10 +325,10 @@ impl<'a> Eval<'a> {
     }
 
     fn arith_error(&self, e: &Expr, op: ir::Arith) -> InputError {
-        let mut field = String::from("(profile)");
+        let mut field = String::new();
         crate::check::visit(e, &mut |x| {
             if let ExprKind::Field(slot) = x.kind {
-                if field.starts_with('(') {
+                if field.is_empty() {
                     if let Some(f) = self.rules.fields.get(slot) {
                         field = f.name.clone();
                     }

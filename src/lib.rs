@@ -6,6 +6,7 @@ pub mod compile;
 pub mod decimal;
 pub mod diagnostic;
 pub mod eval;
+pub mod format;
 pub mod ir;
 pub mod profile;
 pub mod report;
@@ -133,6 +134,10 @@ pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
         Ok(rules) => Ok(compile::compile(rules)),
         Err(reports) => {
             let mut sink = Sink::new(&sources);
+            let mut reports = reports;
+            // Stages find problems in their own order; readers want them in
+            // the order of the text.
+            reports.sort_by_key(|r| (r.file, r.span.start));
             for r in reports {
                 sink.push(r);
             }

@@ -21,7 +21,8 @@ use std::fmt;
 /// Bad profile or context data, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
-    /// The field: `age`, `needs`, `caseloads.intensive_case_management.cm-ana`.
+    /// The field: `age`, `needs`, `caseloads.intensive_case_management.cm-ana`;
+    /// empty when the whole document is wrong (not an object).
     pub field: String,
     /// What is wrong with it.
     pub message: String,
@@ -29,7 +30,11 @@ pub struct InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "field `{}`: {}", self.field, self.message)
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.message)
+        }
     }
 }
 
@@ -71,7 +76,6 @@ impl Bits {
             *a |= b;
         }
     }
-
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.0.iter().enumerate().flat_map(|(w, word)| {
@@ -135,7 +139,7 @@ impl Profile {
     pub(crate) fn read(rules: &RuleSet, value: &Value) -> Result<Profile, InputError> {
         let Value::Object(map) = value else {
             return Err(InputError::new(
-                "(profile)",
+                "",
                 format!("a profile is an object, found {}", shown(value)),
             ));
         };
@@ -162,7 +166,7 @@ impl Profile {
 
 fn read_value(rules: &RuleSet, slot: usize, v: &Value) -> Result<Val, InputError> {
     let Some(field) = rules.fields.get(slot) else {
-        return Err(InputError::new("(profile)", "internal: no such field"));
+        return Err(InputError::new("", "the schema has no such field"));
     };
     let name = &field.name;
     let wrong = || {
@@ -273,7 +277,7 @@ impl Caseloads {
     pub(crate) fn read(rules: &RuleSet, value: &Value) -> Result<Caseloads, InputError> {
         let Value::Object(top) = value else {
             return Err(InputError::new(
-                "(context)",
+                "",
                 format!("a context is an object, found {}", shown(value)),
             ));
         };

@@ -597,6 +597,7 @@ impl Lower {
                         _ => operand = Some(p),
                     }
                 }
+                self.deeper(depth + nots.len(), span)?;
                 let mut e = self.expr(operand?, depth + nots.len())?;
                 for start in nots.into_iter().rev() {
                     let s = Span::new(start, e.span.end);
@@ -643,6 +644,7 @@ impl Lower {
                         _ => operand = Some(p),
                     }
                 }
+                self.deeper(depth + minus.len(), span)?;
                 let mut e = self.expr(operand?, depth + minus.len())?;
                 for start in minus.into_iter().rev() {
                     let s = Span::new(start, e.span.end);

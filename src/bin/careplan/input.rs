@@ -30,6 +30,11 @@ impl Format {
 
 /// Reads a whole file (or standard input for `-`) as UTF-8 text.
 pub fn read_text(path: &str) -> Result<String, String> {
+    let shown = if path == "-" {
+        "standard input".to_string()
+    } else {
+        format!("`{path}`")
+    };
     let bytes = if path == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
@@ -40,7 +45,7 @@ pub fn read_text(path: &str) -> Result<String, String> {
     };
     String::from_utf8(bytes).map_err(|e| {
         format!(
-            "`{path}` is not UTF-8 text (invalid byte at offset {})",
+            "{shown} is not UTF-8 text (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         )
     })

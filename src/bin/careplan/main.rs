@@ -191,7 +191,7 @@ fn eval(
     let caseloads = match context {
         None => None,
         Some(path) => {
-            let text = input::read_text(path).map_err(Fail::usage)?;
+            let text = input::read_text(path).map_err(|e| Fail::usage(format!("error: {e}")))?;
             let v = input::parse(&text, Format::of(path), path)
                 .map_err(|e| Fail::input(format!("error: {e}")))?;
             Some(
@@ -201,7 +201,7 @@ fn eval(
             )
         }
     };
-    let text = input::read_text(profile).map_err(Fail::usage)?;
+    let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let fmt = Format::of(profile);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

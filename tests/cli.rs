@@ -1,0 +1,385 @@
+//! The `careplan` binary, as users run it: formats, batches, exit codes,
+//! hostile input.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn careplan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_careplan"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn careplan_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_careplan"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A scratch directory unique to one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("careplan-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+#[test]
+fn eval_example_human() {
+    let o = careplan(&["eval", "--rules", "rules/", "examples/client.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Client c-001"), "{out}");
+    assert!(
+        out.contains("Recommended program: intensive_case_management"),
+        "{out}"
+    );
+    assert!(out.contains("URGENT   housing_services"), "{out}");
+    assert!(
+        out.contains("referral domestic_violence_services: needs domestic_violence"),
+        "{out}"
+    );
+}
+
+#[test]
+fn eval_json_matches_the_library_and_the_built_in_rules() {
+    let with_dir = careplan(&[
+        "eval",
+        "--rules",
+        "rules/",
+        "examples/client.json",
+        "--format",
+        "json",
+    ]);
+    let built_in = careplan(&["eval", "examples/client.json", "--format", "json"]);
+    assert!(with_dir.status.success());
+    assert_eq!(json(&with_dir), json(&built_in));
+    let engine = careplan::reference().unwrap();
+    let profile: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/client.json")).unwrap(),
+    )
+    .unwrap();
+    let report = engine.evaluate_json(&profile, None).unwrap();
+    assert_eq!(json(&with_dir), serde_json::to_value(&report).unwrap());
+}
+
+#[test]
+fn context_makes_the_alternative() {
+    let o = careplan(&[
+        "eval",
+        "examples/client.json",
+        "--context",
+        "examples/context.json",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["recommended_program"], "intensive_case_management");
+    assert_eq!(v["alternative_program"], "standard_case_management");
+    let codes: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"caseload_full"), "{codes:?}");
+}
+
+#[test]
+fn yaml_toml_and_stdin_give_the_same_report() {
+    let dir = scratch("formats");
+    std::fs::write(
+        dir.join("c.yaml"),
+        "id: c-9\nage: 70\nneeds: [food, legal]\nmonthly_income: 1835.40\nhousehold_size: 1\ninsurance: none\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.toml"),
+        "id = \"c-9\"\nage = 70\nneeds = [\"food\", \"legal\"]\nmonthly_income = 1835.40\nhousehold_size = 1\ninsurance = \"none\"\n",
+    )
+    .unwrap();
+    let j = r#"{"id":"c-9","age":70,"needs":["food","legal"],"monthly_income":1835.40,"household_size":1,"insurance":"none"}"#;
+    let y = careplan(&[
+        "eval",
+        dir.join("c.yaml").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let t = careplan(&[
+        "eval",
+        dir.join("c.toml").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let s = careplan_stdin(&["eval", "-", "--format", "json"], j.as_bytes());
+    assert!(
+        y.status.success() && t.status.success() && s.status.success(),
+        "{}{}{}",
+        stderr(&y),
+        stderr(&t),
+        stderr(&s)
+    );
+    assert_eq!(json(&y), json(&s));
+    assert_eq!(json(&t), json(&s));
+    // At the limit exactly: referred.
+    let v = json(&s);
+    let ids: Vec<&str> = v["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"medicaid_enrollment"), "{ids:?}");
+}
+
+#[test]
+fn digits_beyond_binary_precision_still_count() {
+    // As f64 this number is 1835.4, exactly at the limit; as written it is
+    // above it, so the client is not referred.
+    let j = r#"{"id":"c","monthly_income":1835.40000000000000001,"household_size":1,"insurance":"none"}"#;
+    let o = careplan_stdin(&["eval", "-", "--format", "json"], j.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(
+        !v["referrals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "medicaid_enrollment"),
+        "{v}"
+    );
+}
+
+#[test]
+fn jsonl_batch_keeps_order_and_survives_a_bad_line() {
+    let dir = scratch("jsonl");
+    let path = dir.join("batch.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id":"a","age":70}"#,
+            "\n",
+            r#"{"id":"b","age":"forty"}"#,
+            "\n",
+            "\n",
+            "{not json\n",
+            r#"{"id":"c","age":10}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let o = careplan(&["eval", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "a batch with bad lines exits 1");
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["client"], "a");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["field"], "age");
+    assert_eq!(lines[2]["line"], 4);
+    assert!(lines[2]["error"].as_str().unwrap().contains("invalid JSON"));
+    assert_eq!(lines[3]["client"], "c");
+}
+
+#[test]
+fn a_bad_profile_names_the_field() {
+    let o = careplan_stdin(&["eval", "-"], br#"{"id":"x","phq9":31}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("field `phq9`"), "{}", stderr(&o));
+    let o = careplan_stdin(&["eval", "-"], br#"{"id":"x","housing":"tent"}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("field `housing`"), "{}", stderr(&o));
+    let o = careplan_stdin(&["eval", "-"], br#"{"id":"x","age":1e400}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`age`"), "{}", stderr(&o));
+}
+
+#[test]
+fn hostile_profiles_give_errors_not_panics() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let bad_utf8: &[u8] = b"{\"id\": \"\xff\xfe\"}";
+    for input in [
+        deep.as_bytes(),
+        bad_utf8,
+        b"",
+        b"null",
+        b"[]",
+        b"\"x\"",
+        br#"{"id": 5}"#,
+    ] {
+        let o = careplan_stdin(&["eval", "-", "--format", "json"], input);
+        let code = o.status.code();
+        assert!(
+            code == Some(1) || code == Some(2),
+            "exit {code:?} for {:?}",
+            String::from_utf8_lossy(&input[..input.len().min(20)])
+        );
+        assert!(stderr(&o).contains("error"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_bad_context_names_the_field() {
+    let dir = scratch("ctx");
+    let ctx = dir.join("ctx.json");
+    std::fs::write(
+        &ctx,
+        r#"{"caseloads":{"intensive_case_management":{"cm-a":-1}}}"#,
+    )
+    .unwrap();
+    let o = careplan(&[
+        "eval",
+        "examples/client.json",
+        "--context",
+        ctx.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("caseloads.intensive_case_management.cm-a"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&ctx, r#"{"caseloads":{"icm":{}}}"#).unwrap();
+    let o = careplan(&[
+        "eval",
+        "examples/client.json",
+        "--context",
+        ctx.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("caseloads.icm"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_rules_are_located() {
+    let dir = scratch("badrules");
+    std::fs::write(
+        dir.join("a.rules"),
+        "schema {\n  age: integer\n}\nprogram p {\n  intensity: 1\n  eligible when agee > 3\n}\n",
+    )
+    .unwrap();
+    let o = careplan(&[
+        "eval",
+        "--rules",
+        dir.to_str().unwrap(),
+        "examples/client.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("a.rules:6:17"), "{err}");
+    assert!(err.contains("did you mean `age`?"), "{err}");
+    let o = careplan(&[
+        "check",
+        "--rules",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["diagnostics"][0]["location"]["line"], 6);
+    assert_eq!(v["diagnostics"][0]["code"], "unknown-name");
+}
+
+#[test]
+fn hostile_rule_files_give_errors_not_panics() {
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "parens",
+            "schema { a: integer }\ndefine d { value: "
+                .bytes()
+                .chain(std::iter::repeat_n(b'(', 200_000))
+                .collect(),
+        ),
+        ("string", b"warning w { message: \"open\n }".to_vec()),
+        (
+            "random",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+        ),
+        ("big", {
+            let mut v = b"# big\n".to_vec();
+            v.resize(50 * 1024 * 1024, b'#');
+            v
+        }),
+        (
+            "nots",
+            format!(
+                "schema {{ a: boolean }}\nwarning w {{ severity: info message: \"m\" when {}a }}",
+                "not ".repeat(100_000)
+            )
+            .into_bytes(),
+        ),
+        (
+            "sum",
+            format!(
+                "schema {{ a: integer }}\nreferral r {{ routine when a{} > 1 }}",
+                " + 1".repeat(100_000)
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let dir = scratch(&format!("hostile-{name}"));
+        std::fs::write(dir.join("x.rules"), &bytes).unwrap();
+        let o = careplan(&["check", "--rules", dir.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert!(
+            matches!(o.status.code(), Some(1) | Some(2)),
+            "{name}: exit {:?} {err}",
+            o.status.code()
+        );
+        assert!(err.contains("error"), "{name}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("overflow"),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_directory_is_a_usage_error() {
+    let dir = scratch("empty");
+    let o = careplan(&["check", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no `.rules` files"), "{}", stderr(&o));
+}
