@@ -157,14 +157,23 @@ pub struct ErrorExpect {
     pub field: String,
 }
 
+/// One expectation that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// In words: "referrals: expected …, found …".
+    pub message: String,
+    /// The programs, referrals and warnings it is about, to explain.
+    pub ids: Vec<String>,
+}
+
 /// What running a case produced: the report (if the input was accepted) and
-/// every expectation that failed, in words.
+/// every expectation that failed.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The report, when the input was accepted.
     pub report: Option<Report>,
-    /// Each failed expectation: "referrals: expected …, found …".
-    pub failures: Vec<String>,
+    /// Each failed expectation.
+    pub failures: Vec<Failure>,
 }
 
 impl Outcome {
@@ -172,6 +181,38 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
+}
+
+/// Records a failure when an exact list differs.
+fn exact(
+    failures: &mut Vec<Failure>,
+    what: &str,
+    want: Vec<String>,
+    got: Vec<String>,
+    shown: (String, String),
+) {
+    if want != got {
+        let ids = differing(&want, &got);
+        failures.push(fail(
+            format!("{what}: expected {}, found {}", shown.0, shown.1),
+            ids,
+        ));
+    }
+}
+
+fn fail(message: String, ids: Vec<String>) -> Failure {
+    Failure { message, ids }
+}
+
+/// The ids in one list and not the other.
+fn differing(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = a.iter().filter(|x| !b.contains(x)).cloned().collect();
+    out.extend(b.iter().filter(|x| !a.contains(x)).cloned());
+    if out.is_empty() {
+        // Same members, other order: all of them are involved.
+        out = a.to_vec();
+    }
+    out
 }
 
 fn show<T: serde::Serialize>(v: &T) -> String {
@@ -185,9 +226,12 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
     let report = match (result, &case.error) {
         (Err(e), Some(want)) => {
             if e.field != want.field {
-                failures.push(format!(
-                    "error: expected an error naming `{}`, found one naming `{}`: {e}",
-                    want.field, e.field
+                failures.push(fail(
+                    format!(
+                        "error: expected an error naming `{}`, found one naming `{}`: {e}",
+                        want.field, e.field
+                    ),
+                    vec![],
                 ));
             }
             return Outcome {
@@ -196,98 +240,161 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             };
         }
         (Err(e), None) => {
-            failures.push(format!("the input was rejected: {e}"));
+            failures.push(fail(format!("the input was rejected: {e}"), vec![]));
             return Outcome {
                 report: None,
                 failures,
             };
         }
         (Ok(r), Some(want)) => {
-            failures.push(format!(
-                "error: expected an error naming `{}`, but the input was accepted",
-                want.field
+            failures.push(fail(
+                format!(
+                    "error: expected an error naming `{}`, but the input was accepted",
+                    want.field
+                ),
+                vec![],
             ));
             r
         }
         (Ok(r), None) => r,
     };
     if let Some(x) = &case.expect {
-        let mut exact = |what: &str, want: String, got: String| {
-            if want != got {
-                failures.push(format!("{what}: expected {want}, found {got}"));
-            }
-        };
+        let opt = |o: &Option<String>| o.iter().cloned().collect::<Vec<_>>();
         if let Some(w) = &x.recommended_program {
+            let got = &report.recommended_program;
             exact(
+                &mut failures,
                 "recommended_program",
-                show(w),
-                show(&report.recommended_program),
+                opt(w),
+                opt(got),
+                (show(w), show(got)),
             );
         }
         if let Some(w) = &x.alternative_program {
+            let got = &report.alternative_program;
             exact(
+                &mut failures,
                 "alternative_program",
-                show(w),
-                show(&report.alternative_program),
+                opt(w),
+                opt(got),
+                (show(w), show(got)),
             );
         }
         if let Some(w) = &x.eligible_programs {
+            let got = &report.eligible_programs;
             exact(
+                &mut failures,
                 "eligible_programs",
-                show(w),
-                show(&report.eligible_programs),
+                w.clone(),
+                got.clone(),
+                (show(w), show(got)),
             );
         }
         if let Some(w) = &x.recommended_services {
-            exact(
-                "recommended_services",
-                show(w),
-                show(&report.recommended_services),
-            );
+            let got = &report.recommended_services;
+            if w != got {
+                let ids = opt(&report.recommended_program);
+                failures.push(fail(
+                    format!(
+                        "recommended_services: expected {}, found {}",
+                        show(w),
+                        show(got)
+                    ),
+                    ids,
+                ));
+            }
         }
         if let Some(w) = &x.referrals {
-            let got: IndexMap<&str, Priority> = report
+            let got: IndexMap<String, Priority> = report
                 .referrals
                 .iter()
-                .map(|r| (r.id.as_str(), r.priority))
+                .map(|r| (r.id.clone(), r.priority))
                 .collect();
-            exact("referrals", show(w), show(&got));
+            let key = |m: &IndexMap<String, Priority>| {
+                m.iter().map(|(k, p)| format!("{k}:{}", p.word())).collect()
+            };
+            let (wk, gk): (Vec<String>, Vec<String>) = (key(w), key(&got));
+            if wk != gk {
+                let ids = differing(&wk, &gk)
+                    .into_iter()
+                    .map(|k| k.split(':').next().unwrap_or("").to_string())
+                    .collect();
+                failures.push(fail(
+                    format!("referrals: expected {}, found {}", show(w), show(&got)),
+                    ids,
+                ));
+            }
         }
         if let Some(w) = &x.warnings {
-            let got: Vec<&str> = report.warnings.iter().map(|w| w.code.as_str()).collect();
-            exact("warnings", show(w), show(&got));
+            let got: Vec<String> = report.warnings.iter().map(|w| w.code.clone()).collect();
+            exact(
+                &mut failures,
+                "warnings",
+                w.clone(),
+                got.clone(),
+                (show(w), show(&got)),
+            );
         }
         if let Some(w) = &x.undetermined {
-            exact("undetermined", show_und(w), show(&report.undetermined));
+            let shown_want = show_und(w);
+            let shown_got = show(&report.undetermined);
+            if shown_want != shown_got {
+                let want_ids: Vec<String> = w
+                    .iter()
+                    .map(|u| format!("{}:{}", u.id, u.missing.join(",")))
+                    .collect();
+                let got_ids: Vec<String> = report
+                    .undetermined
+                    .iter()
+                    .map(|u| format!("{}:{}", u.id, u.missing.join(",")))
+                    .collect();
+                let ids = differing(&want_ids, &got_ids)
+                    .into_iter()
+                    .map(|k| k.split(':').next().unwrap_or("").to_string())
+                    .collect();
+                failures.push(fail(
+                    format!("undetermined: expected {shown_want}, found {shown_got}"),
+                    ids,
+                ));
+            }
         }
     }
     if let Some(inc) = &case.includes {
         for p in &inc.eligible_programs {
             if !report.eligible_programs.contains(p) {
-                failures.push(format!(
-                    "eligible_programs: expected `{p}` among {}",
-                    show(&report.eligible_programs)
+                failures.push(fail(
+                    format!(
+                        "eligible_programs: expected `{p}` among {}",
+                        show(&report.eligible_programs)
+                    ),
+                    vec![p.clone()],
                 ));
             }
         }
         for (id, prio) in &inc.referrals {
             match report.referrals.iter().find(|r| &r.id == id) {
                 Some(r) if r.priority == *prio => {}
-                Some(r) => failures.push(format!(
-                    "referrals: expected `{id}` at priority {}, found {}",
-                    prio.word(),
-                    r.priority.word()
+                Some(r) => failures.push(fail(
+                    format!(
+                        "referrals: expected `{id}` at priority {}, found {}",
+                        prio.word(),
+                        r.priority.word()
+                    ),
+                    vec![id.clone()],
                 )),
-                None => failures.push(format!(
-                    "referrals: expected `{id}` ({}), not made",
-                    prio.word()
+                None => failures.push(fail(
+                    format!("referrals: expected `{id}` ({}), not made", prio.word()),
+                    vec![id.clone()],
                 )),
             }
         }
         for code in &inc.warnings {
             if !report.warnings.iter().any(|w| &w.code == code) {
                 let got: Vec<&str> = report.warnings.iter().map(|w| w.code.as_str()).collect();
-                failures.push(format!("warnings: expected `{code}` among {}", show(&got)));
+                failures.push(fail(
+                    format!("warnings: expected `{code}` among {}", show(&got)),
+                    vec![code.clone()],
+                ));
             }
         }
         for u in &inc.undetermined {
@@ -297,15 +404,18 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
                 .find(|x| x.id == u.id && KindName::from(x.kind) == u.kind)
             {
                 Some(x) if x.missing == u.missing => {}
-                Some(x) => failures.push(format!(
-                    "undetermined `{}`: expected missing {}, found {}",
-                    u.id,
-                    show(&u.missing),
-                    show(&x.missing)
+                Some(x) => failures.push(fail(
+                    format!(
+                        "undetermined `{}`: expected missing {}, found {}",
+                        u.id,
+                        show(&u.missing),
+                        show(&x.missing)
+                    ),
+                    vec![u.id.clone()],
                 )),
-                None => failures.push(format!(
-                    "undetermined: expected `{}` to be undetermined",
-                    u.id
+                None => failures.push(fail(
+                    format!("undetermined: expected `{}` to be undetermined", u.id),
+                    vec![u.id.clone()],
                 )),
             }
         }
@@ -313,33 +423,40 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
     if let Some(exc) = &case.excludes {
         for p in &exc.eligible_programs {
             if report.eligible_programs.contains(p) {
-                failures.push(format!(
-                    "eligible_programs: expected `{p}` not to be eligible"
+                failures.push(fail(
+                    format!("eligible_programs: expected `{p}` not to be eligible"),
+                    vec![p.clone()],
                 ));
             }
         }
         for id in &exc.referrals {
             if let Some(r) = report.referrals.iter().find(|r| &r.id == id) {
-                failures.push(format!(
-                    "referrals: expected no `{id}`, found it ({}): {}",
-                    r.priority.word(),
-                    r.reason
+                failures.push(fail(
+                    format!(
+                        "referrals: expected no `{id}`, found it ({}): {}",
+                        r.priority.word(),
+                        r.reason
+                    ),
+                    vec![id.clone()],
                 ));
             }
         }
         for code in &exc.warnings {
             if let Some(w) = report.warnings.iter().find(|w| &w.code == code) {
-                failures.push(format!(
-                    "warnings: expected no `{code}`, found it: {}",
-                    w.reason
+                failures.push(fail(
+                    format!("warnings: expected no `{code}`, found it: {}", w.reason),
+                    vec![code.clone()],
                 ));
             }
         }
         for id in &exc.undetermined {
             if let Some(u) = report.undetermined.iter().find(|u| &u.id == id) {
-                failures.push(format!(
-                    "undetermined: expected `{id}` to be decided, but it misses {}",
-                    show(&u.missing)
+                failures.push(fail(
+                    format!(
+                        "undetermined: expected `{id}` to be decided, but it misses {}",
+                        show(&u.missing)
+                    ),
+                    vec![id.clone()],
                 ));
             }
         }
@@ -363,4 +480,100 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
         })
         .collect();
     show(&v)
+}
+
+/// Checks that a case names only programs, referrals, warnings and fields
+/// the rule set defines; each problem in words, with a suggestion.
+pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
+    let rules = engine.rules();
+    let programs: Vec<&str> = rules.programs.iter().map(|p| p.meta.id.as_str()).collect();
+    let referrals: Vec<&str> = rules.referrals.iter().map(|r| r.meta.id.as_str()).collect();
+    let warnings: Vec<&str> = rules.warnings.iter().map(|w| w.meta.id.as_str()).collect();
+    let fields: Vec<&str> = rules.fields.iter().map(|f| f.name.as_str()).collect();
+    let mut problems = Vec::new();
+    let mut check = |kind: &str, id: &str, known: &[&str]| {
+        if !known.contains(&id) {
+            let hint = crate::diagnostic::did_you_mean(id, known.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            problems.push(format!("`{id}` is not a {kind} of this rule set{hint}"));
+        }
+    };
+    let mut all_ids: Vec<&str> = programs.clone();
+    all_ids.extend(&referrals);
+    all_ids.extend(&warnings);
+    if let Some(x) = &case.expect {
+        for p in [&x.recommended_program, &x.alternative_program]
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            check("program", p, &programs);
+        }
+        for p in x.eligible_programs.iter().flatten() {
+            check("program", p, &programs);
+        }
+        for r in x.referrals.iter().flat_map(|m| m.keys()) {
+            check("referral", r, &referrals);
+        }
+        for w in x.warnings.iter().flatten() {
+            check("warning", w, &warnings);
+        }
+        for u in x.undetermined.iter().flatten() {
+            undetermined_ok(u, &programs, &referrals, &warnings, &fields, &mut check);
+        }
+    }
+    if let Some(x) = &case.includes {
+        for p in &x.eligible_programs {
+            check("program", p, &programs);
+        }
+        for r in x.referrals.keys() {
+            check("referral", r, &referrals);
+        }
+        for w in &x.warnings {
+            check("warning", w, &warnings);
+        }
+        for u in &x.undetermined {
+            undetermined_ok(u, &programs, &referrals, &warnings, &fields, &mut check);
+        }
+    }
+    if let Some(x) = &case.excludes {
+        for p in &x.eligible_programs {
+            check("program", p, &programs);
+        }
+        for r in &x.referrals {
+            check("referral", r, &referrals);
+        }
+        for w in &x.warnings {
+            check("warning", w, &warnings);
+        }
+        for id in &x.undetermined {
+            check("program, referral or warning", id, &all_ids);
+        }
+    }
+    if let Some(e) = &case.error {
+        let top = e.field.split('.').next().unwrap_or("");
+        if top != "caseloads" && !e.field.is_empty() {
+            check("field", &e.field, &fields);
+        }
+    }
+    problems
+}
+
+fn undetermined_ok(
+    u: &UndeterminedExpect,
+    programs: &[&str],
+    referrals: &[&str],
+    warnings: &[&str],
+    fields: &[&str],
+    check: &mut impl FnMut(&str, &str, &[&str]),
+) {
+    match u.kind {
+        KindName::Program => check("program", &u.id, programs),
+        KindName::Referral => check("referral", &u.id, referrals),
+        KindName::Warning => check("warning", &u.id, warnings),
+    }
+    for f in &u.missing {
+        check("field", f, fields);
+    }
 }

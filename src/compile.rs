@@ -68,6 +68,18 @@ impl Engine {
         eval.report()
     }
 
+    /// Explains every program, referral and warning for a profile: each
+    /// condition with its value (true, false, unknown) and what it read.
+    pub fn explain(
+        &self,
+        profile: &Profile,
+        caseloads: Option<&Caseloads>,
+    ) -> Result<Vec<crate::eval::ItemTrace>, InputError> {
+        let mut eval = Eval::new(self, profile, caseloads);
+        eval.run()?;
+        eval.explain()
+    }
+
     /// Reads and evaluates a profile given as JSON, with an optional context.
     pub fn evaluate_json(
         &self,

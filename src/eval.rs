@@ -11,12 +11,14 @@
 
 use crate::compile::Engine;
 use crate::decimal;
+use crate::diagnostic::{FileId, Span};
 use crate::ir::{self, Cmp, Expr, ExprKind, Lit, Node, Priority, ProgramRef, Quant, Ty};
 use crate::profile::{Bits, Caseloads, InputError, Profile, Val};
 use crate::report::{
     Held, Kind, ProgramItem, ReferralItem, Report, Status, Undetermined, WarningItem,
 };
 use indexmap::IndexMap;
+use serde::Serialize;
 use std::borrow::Cow;
 
 /// A truth value that may be unknown.
@@ -45,6 +47,77 @@ impl Tri {
 }
 
 type R<T> = Result<T, InputError>;
+
+/// A truth value as reports spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Truth {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Depends on absent data.
+    Unknown,
+}
+
+impl From<Tri> for Truth {
+    fn from(t: Tri) -> Truth {
+        match t {
+            Tri::True => Truth::True,
+            Tri::False => Truth::False,
+            Tri::Unknown => Truth::Unknown,
+        }
+    }
+}
+
+/// One condition of an explanation, with its parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    /// The condition as written.
+    pub condition: String,
+    /// Its value for this profile.
+    pub value: Truth,
+    /// What it read (for conditions without parts).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub values: IndexMap<String, serde_json::Value>,
+    /// When unknown: the absent fields that would decide it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The operands of `and`, `or`, `not`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Trace>,
+    /// The file the condition is written in.
+    #[serde(skip)]
+    pub file: FileId,
+    /// Where.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A clause of an item (`eligible when`, `urgent when`, …) and its trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClauseTrace {
+    /// The clause's head.
+    pub clause: String,
+    /// Its condition's trace.
+    pub trace: Trace,
+}
+
+/// The explanation of one program, referral or warning.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemTrace {
+    /// What kind of item.
+    pub kind: Kind,
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What came of it: `eligible`, `referred, urgent`, `undetermined`, …
+    pub outcome: String,
+    /// Each condition clause with its trace.
+    pub conditions: Vec<ClauseTrace>,
+}
 
 /// The state of one evaluation.
 pub(crate) struct Eval<'a> {
@@ -468,6 +541,121 @@ impl<'a> Eval<'a> {
                 })
             }
         }
+    }
+
+    // ------------------------------------------------------------ trace
+
+    /// The whole tree of a condition: every sub-condition with its value and
+    /// the values it read. Unlike evaluation, it does not stop at the first
+    /// deciding operand, so an author sees every branch.
+    pub(crate) fn trace(&self, e: &'a Expr) -> R<Trace> {
+        let (value, missing) = self.tri(e)?;
+        let mut children = Vec::new();
+        match &e.kind {
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                for x in xs {
+                    children.push(self.trace(x)?);
+                }
+            }
+            ExprKind::Not(x) if x.span != e.span => children.push(self.trace(x)?),
+            _ => {}
+        }
+        let mut values = IndexMap::new();
+        if children.is_empty() {
+            self.values_read(e, &mut values);
+        }
+        Ok(Trace {
+            condition: self.text_of(e),
+            value: value.into(),
+            values,
+            missing: self.names(&missing),
+            children,
+            file: e.file,
+            span: e.span,
+        })
+    }
+
+    /// The explanation of every program, referral and warning, in rule-set
+    /// order.
+    pub(crate) fn explain(&self) -> R<Vec<ItemTrace>> {
+        let rules = self.rules;
+        let mut out = Vec::new();
+        for node in &rules.order {
+            let item = match *node {
+                Node::Program(i) => {
+                    let (Some(p), Some((t, _))) = (rules.programs.get(i), self.programs.get(i))
+                    else {
+                        continue;
+                    };
+                    let outcome = match t {
+                        Tri::True if self.recommended == Some(i) => "eligible, recommended",
+                        Tri::True => "eligible",
+                        Tri::False => "not eligible",
+                        Tri::Unknown => "undetermined",
+                    };
+                    ItemTrace {
+                        kind: Kind::Program,
+                        id: p.meta.id.clone(),
+                        title: p.meta.title.clone(),
+                        outcome: outcome.into(),
+                        conditions: vec![ClauseTrace {
+                            clause: "eligible when".into(),
+                            trace: self.trace(&p.eligible)?,
+                        }],
+                    }
+                }
+                Node::Referral(i) => {
+                    let (Some(r), Some((fired, t, _))) =
+                        (rules.referrals.get(i), self.referrals.get(i))
+                    else {
+                        continue;
+                    };
+                    let outcome = match (fired, t) {
+                        (Some(p), _) => format!("referred, {}", p.word()),
+                        (None, Tri::Unknown) => "undetermined".into(),
+                        _ => "not referred".into(),
+                    };
+                    let mut conditions = Vec::new();
+                    for (p, c) in &r.triggers {
+                        conditions.push(ClauseTrace {
+                            clause: format!("{} when", p.word()),
+                            trace: self.trace(c)?,
+                        });
+                    }
+                    ItemTrace {
+                        kind: Kind::Referral,
+                        id: r.meta.id.clone(),
+                        title: r.meta.title.clone(),
+                        outcome,
+                        conditions,
+                    }
+                }
+                Node::Warning(i) => {
+                    let (Some(w), Some((t, _))) = (rules.warnings.get(i), self.warnings.get(i))
+                    else {
+                        continue;
+                    };
+                    let outcome = match t {
+                        Tri::True => format!("raised, {}", w.severity.word()),
+                        Tri::False => "not raised".into(),
+                        Tri::Unknown => "undetermined".into(),
+                    };
+                    ItemTrace {
+                        kind: Kind::Warning,
+                        id: w.meta.id.clone(),
+                        title: w.meta.title.clone(),
+                        outcome,
+                        conditions: vec![ClauseTrace {
+                            clause: "when".into(),
+                            trace: self.trace(&w.when)?,
+                        }],
+                    }
+                }
+                Node::Define(_) | Node::Recommended => continue,
+            };
+            out.push(item);
+        }
+        Ok(out)
     }
 
     // ------------------------------------------------------- explanation

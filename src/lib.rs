@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod check;
 pub mod compile;
+pub mod coverage;
 pub mod decimal;
 pub mod diagnostic;
 pub mod eval;

@@ -41,8 +41,15 @@ fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
                 case.name
             );
             total += 1;
+            for problem in cases::validate(engine, case) {
+                failures.push(format!(
+                    "{} :: {}\n    {problem}",
+                    path.display(),
+                    case.name
+                ));
+            }
             let outcome = cases::run(engine, case);
-            for f in outcome.failures {
+            for f in outcome.failures.iter().map(|f| &f.message) {
                 failures.push(format!(
                     "{} :: {}\n    {f}",
                     path.file_name().unwrap().to_string_lossy(),

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the input has errors (rule files, a profile, a
 //! context, or any line of a batch); 2 usage errors and unreadable files.
 
+mod harness;
 mod input;
 mod render;
 
@@ -44,6 +45,44 @@ enum Command {
         /// The caseload context: {"caseloads": {"program": {"case manager": clients}}}.
         #[arg(long, value_name = "FILE")]
         context: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Run test cases (YAML or JSON files) against a rule set.
+    Test {
+        /// The rule set directory; the built-in reference policy if absent.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<String>,
+        /// Test files, or directories searched for .yaml, .yml and .json files.
+        #[arg(required = true, value_name = "TEST_PATHS")]
+        paths: Vec<String>,
+        /// Run only the cases whose name contains this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Report which conditions the cases exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when coverage is below this percentage (implies --coverage).
+        #[arg(long, value_name = "PCT")]
+        threshold: Option<f64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Explain why and why not: every condition with its value and what it read.
+    Explain {
+        /// The rule set directory; the built-in reference policy if absent.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<String>,
+        /// The profile (.json, .yaml, .toml; `-` for JSON on standard input).
+        profile: String,
+        /// The caseload context.
+        #[arg(long, value_name = "FILE")]
+        context: Option<String>,
+        /// Explain only this program, referral or warning.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -91,6 +130,41 @@ fn main() -> ExitCode {
             format,
         } => eval(rules.as_deref(), &profile, context.as_deref(), format),
         Command::Check { rules, format } => check(rules.as_deref(), format),
+        Command::Test {
+            rules,
+            paths,
+            filter,
+            coverage,
+            threshold,
+            format,
+        } => load_or_fail(rules.as_deref()).and_then(|engine| {
+            if threshold.is_some_and(|t| !(0.0..=100.0).contains(&t)) {
+                return Err(Fail::usage(
+                    "error: --threshold takes a percentage from 0 to 100",
+                ));
+            }
+            let opts = harness::TestOptions {
+                paths: &paths,
+                filter: filter.as_deref(),
+                coverage: coverage || threshold.is_some(),
+                threshold,
+                json: format == OutputFormat::Json,
+            };
+            harness::test(&engine, &opts).map_err(|e| Fail::usage(format!("error: {e}")))
+        }),
+        Command::Explain {
+            rules,
+            profile,
+            context,
+            id,
+            format,
+        } => explain(
+            rules.as_deref(),
+            &profile,
+            context.as_deref(),
+            id.as_deref(),
+            format,
+        ),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -181,6 +255,57 @@ fn load_or_fail_err(e: LoadError) -> Result<u8, Fail> {
     }
 }
 
+/// Reads a context file into caseloads.
+fn read_context(
+    engine: &Engine,
+    context: Option<&str>,
+) -> Result<Option<careplan::Caseloads>, Fail> {
+    let Some(path) = context else { return Ok(None) };
+    let text = input::read_text(path).map_err(|e| Fail::usage(format!("error: {e}")))?;
+    let v = input::parse(&text, Format::of(path), path)
+        .map_err(|e| Fail::input(format!("error: {e}")))?;
+    engine
+        .caseloads(&v)
+        .map(Some)
+        .map_err(|e| Fail::input(format!("error: in context `{path}`: {e}")))
+}
+
+fn explain(
+    rules: Option<&str>,
+    profile: &str,
+    context: Option<&str>,
+    id: Option<&str>,
+    format: OutputFormat,
+) -> Result<u8, Fail> {
+    let engine = load_or_fail(rules)?;
+    let caseloads = read_context(&engine, context)?;
+    let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
+    let fmt = Format::of(profile);
+    if fmt == Format::JsonLines {
+        return Err(Fail::usage(
+            "error: explain takes one profile, not a .jsonl batch",
+        ));
+    }
+    let value =
+        input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
+    let items = engine
+        .profile(&value)
+        .and_then(|p| engine.explain(&p, caseloads.as_ref()))
+        .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
+    let chosen = harness::select(&items, id).map_err(|e| Fail::usage(format!("error: {e}")))?;
+    match format {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&chosen).unwrap_or_default()
+        ),
+        OutputFormat::Human => {
+            let text: Vec<String> = chosen.iter().map(|t| harness::explain_item(t)).collect();
+            print!("{}", text.join("\n"));
+        }
+    }
+    Ok(0)
+}
+
 fn eval(
     rules: Option<&str>,
     profile: &str,
@@ -188,19 +313,7 @@ fn eval(
     format: OutputFormat,
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
-    let caseloads = match context {
-        None => None,
-        Some(path) => {
-            let text = input::read_text(path).map_err(|e| Fail::usage(format!("error: {e}")))?;
-            let v = input::parse(&text, Format::of(path), path)
-                .map_err(|e| Fail::input(format!("error: {e}")))?;
-            Some(
-                engine
-                    .caseloads(&v)
-                    .map_err(|e| Fail::input(format!("error: in context `{path}`: {e}")))?,
-            )
-        }
-    };
+    let caseloads = read_context(&engine, context)?;
     let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let fmt = Format::of(profile);
     let stdout = std::io::stdout();

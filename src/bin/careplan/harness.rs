@@ -1,0 +1,307 @@
+//! `careplan test` and `careplan explain`: the policy author's loop.
+
+use crate::render;
+use careplan::Engine;
+use careplan::cases::{self, CaseFile};
+use careplan::coverage::{Coverage, Summary};
+use careplan::eval::{ItemTrace, Trace, Truth};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Case files under the given paths: files as named, directories searched
+/// recursively for `.yaml`, `.yml` and `.json`, in name order.
+pub fn case_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let path = Path::new(p);
+        if path.is_dir() {
+            collect(path, &mut out).map_err(|e| format!("cannot read `{p}`: {e}"))?;
+        } else if path.is_file() {
+            out.push(path.to_path_buf());
+        } else {
+            return Err(format!("`{p}` is not a file or directory"));
+        }
+    }
+    Ok(out)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn read_case_file(path: &Path) -> Result<CaseFile, String> {
+    let shown = path.display();
+    let text = crate::input::read_text(&path.to_string_lossy())?;
+    let parsed = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str::<CaseFile>(&text).map_err(|e| e.to_string())
+    } else {
+        serde_yaml_ng::from_str::<CaseFile>(&text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| format!("{shown}: {e}"))
+}
+
+/// Options of `careplan test`.
+pub struct TestOptions<'a> {
+    pub paths: &'a [String],
+    pub filter: Option<&'a str>,
+    pub coverage: bool,
+    pub threshold: Option<f64>,
+    pub json: bool,
+}
+
+struct CaseResult {
+    file: String,
+    name: String,
+    messages: Vec<String>,
+    explained: Vec<ItemTrace>,
+}
+
+/// Runs the cases; returns the exit code.
+pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
+    let files = case_files(opts.paths)?;
+    if files.is_empty() {
+        return Err("no test files (.yaml, .yml, .json) under the given paths".into());
+    }
+    let mut coverage = Coverage::new(engine);
+    let mut passed = 0usize;
+    let mut failed: Vec<CaseResult> = Vec::new();
+    for path in &files {
+        let file_name = path.display().to_string();
+        let file = match read_case_file(path) {
+            Ok(f) => f,
+            Err(e) => {
+                failed.push(CaseResult {
+                    file: file_name,
+                    name: "(file)".into(),
+                    messages: vec![e],
+                    explained: vec![],
+                });
+                continue;
+            }
+        };
+        for case in &file.cases {
+            if opts.filter.is_some_and(|f| !case.name.contains(f)) {
+                continue;
+            }
+            let problems = cases::validate(engine, case);
+            if !problems.is_empty() {
+                failed.push(CaseResult {
+                    file: file_name.clone(),
+                    name: case.name.clone(),
+                    messages: problems,
+                    explained: vec![],
+                });
+                continue;
+            }
+            let outcome = cases::run(engine, case);
+            // Explanations feed coverage, and explain failures.
+            let traces = engine
+                .profile(&case.profile)
+                .ok()
+                .and_then(|p| {
+                    let ctx = case.context.as_ref().and_then(|c| engine.caseloads(c).ok());
+                    engine.explain(&p, ctx.as_ref()).ok()
+                })
+                .unwrap_or_default();
+            coverage.record(&traces);
+            if outcome.passed() {
+                passed += 1;
+            } else {
+                let ids: Vec<&String> = outcome.failures.iter().flat_map(|f| &f.ids).collect();
+                let explained = traces
+                    .into_iter()
+                    .filter(|t| ids.contains(&&t.id))
+                    .collect();
+                failed.push(CaseResult {
+                    file: file_name.clone(),
+                    name: case.name.clone(),
+                    messages: outcome.failures.into_iter().map(|f| f.message).collect(),
+                    explained,
+                });
+            }
+        }
+    }
+    let summary = opts.coverage.then(|| coverage.summary(engine));
+    let below = match (&summary, opts.threshold) {
+        (Some(s), Some(t)) => s.percent < t,
+        _ => false,
+    };
+    if opts.json {
+        let failures: Vec<serde_json::Value> = failed
+            .iter()
+            .map(|f| serde_json::json!({"file": f.file, "case": f.name, "messages": f.messages, "explanation": f.explained}))
+            .collect();
+        let mut v =
+            serde_json::json!({"passed": passed, "failed": failed.len(), "failures": failures});
+        if let Some(s) = &summary {
+            v["coverage"] = serde_json::to_value(s).unwrap_or_default();
+            v["threshold"] = serde_json::json!(opts.threshold);
+        }
+        println!("{v}");
+    } else {
+        let mut out = String::new();
+        for f in &failed {
+            let _ = writeln!(out, "FAIL {} :: {}", f.file, f.name);
+            for m in &f.messages {
+                let _ = writeln!(out, "  {m}");
+            }
+            for t in &f.explained {
+                out.push_str(&indent(&explain_item(t), 4));
+            }
+            out.push('\n');
+        }
+        if let Some(s) = &summary {
+            out.push_str(&coverage_text(s, opts.threshold));
+        }
+        let _ = writeln!(out, "{passed} passed, {} failed", failed.len());
+        print!("{out}");
+    }
+    if below {
+        if let (Some(s), Some(t)) = (&summary, opts.threshold) {
+            eprintln!(
+                "error: coverage {:.1}% is below the threshold of {t}%",
+                s.percent
+            );
+        }
+    }
+    Ok(if failed.is_empty() && !below { 0 } else { 1 })
+}
+
+fn indent(s: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    s.lines().map(|l| format!("{pad}{l}\n")).collect()
+}
+
+fn coverage_text(s: &Summary, threshold: Option<f64>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "coverage: {:.1}% ({} of {} condition outcomes){}",
+        s.percent,
+        s.covered,
+        s.total,
+        threshold
+            .map(|t| format!(", threshold {t}%"))
+            .unwrap_or_default()
+    );
+    let never: Vec<&String> = s
+        .items
+        .iter()
+        .filter(|(_, f)| !**f)
+        .map(|(k, _)| k)
+        .collect();
+    if !never.is_empty() {
+        let _ = writeln!(out, "never fired in any test:");
+        for k in never {
+            let _ = writeln!(out, "  {k}");
+        }
+    }
+    for u in &s.uncovered {
+        let never: Vec<&str> = u
+            .never
+            .iter()
+            .map(|t| match t {
+                Truth::True => "true",
+                Truth::False => "false",
+                Truth::Unknown => "unknown",
+            })
+            .collect();
+        let d = careplan::Diagnostic {
+            severity: careplan::DiagnosticSeverity::Warning,
+            code: "uncovered",
+            message: format!(
+                "{}: `{}` is never {}",
+                u.item,
+                u.condition,
+                never.join(" or ")
+            ),
+            location: u.location.clone(),
+            snippet: u.snippet.clone(),
+            label: format!("never {}", never.join(", ")),
+            help: None,
+        };
+        out.push_str(&render::diagnostic(&d));
+    }
+    out
+}
+
+fn mark(t: Truth) -> &'static str {
+    match t {
+        Truth::True => "true   ",
+        Truth::False => "false  ",
+        Truth::Unknown => "unknown",
+    }
+}
+
+fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    let mut line = format!("{pad}{} {}", mark(t.value), t.condition);
+    if !t.values.is_empty() {
+        let vals: Vec<String> = t.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        line.push_str(&format!("   [{}]", vals.join(", ")));
+    }
+    if t.value == Truth::Unknown && !t.missing.is_empty() {
+        line.push_str(&format!("   (missing: {})", t.missing.join(", ")));
+    }
+    let _ = writeln!(out, "{line}");
+    for c in &t.children {
+        trace_lines(c, depth + 1, out);
+    }
+}
+
+/// One item's explanation as an indented tree.
+pub fn explain_item(it: &ItemTrace) -> String {
+    let kind = match it.kind {
+        careplan::report::Kind::Program => "program",
+        careplan::report::Kind::Referral => "referral",
+        careplan::report::Kind::Warning => "warning",
+    };
+    let mut out = String::new();
+    let title = it
+        .title
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "{kind} {}{title}: {}", it.id, it.outcome);
+    for c in &it.conditions {
+        let _ = writeln!(out, "  {}", c.clause);
+        trace_lines(&c.trace, 2, &mut out);
+    }
+    out
+}
+
+/// The explanations to show for `--id`, or all.
+pub fn select<'a>(items: &'a [ItemTrace], id: Option<&str>) -> Result<Vec<&'a ItemTrace>, String> {
+    match id {
+        None => Ok(items.iter().collect()),
+        Some(id) => {
+            let chosen: Vec<&ItemTrace> = items.iter().filter(|t| t.id == id).collect();
+            if chosen.is_empty() {
+                let hint =
+                    careplan::diagnostic::did_you_mean(id, items.iter().map(|t| t.id.as_str()))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                Err(format!(
+                    "no program, referral or warning has the id `{id}`{hint}"
+                ))
+            } else {
+                Ok(chosen)
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Which parts of a rule set a test suite exercised.
+//!
+//! Every condition of every program, referral and warning is a node: the
+//! root of each `when`, each operand of `and` / `or`, each operand of `not`.
+//! A node is covered when the tests have seen it true and seen it false;
+//! a comparison (any node that is not `and`, `or`, `not`) must also have
+//! been seen unknown when the data can leave it unknown (it reads an
+//! optional field, or something that does). The walk here has the same shape as
+//! `eval::Trace`, so the traces of test runs mark the nodes.
+
+use crate::compile::Engine;
+use crate::diagnostic::{FileId, Span};
+use crate::eval::{ItemTrace, Trace, Truth};
+use crate::ir::{Expr, ExprKind, RuleSet};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+struct Goal {
+    item: String,
+    condition: String,
+    can_be_unknown: bool,
+    seen: [bool; 3],
+}
+
+/// Coverage collected over test runs.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    goals: IndexMap<(FileId, Span), Goal>,
+    /// For each item (`program x`, `referral y (urgent)`), whether it fired.
+    fired: IndexMap<String, bool>,
+}
+
+/// A condition outcome the tests never produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uncovered {
+    /// The item it belongs to, e.g. `program assertive_community_treatment`.
+    pub item: String,
+    /// The condition as written.
+    pub condition: String,
+    /// The outcomes never seen: `true`, `false`, `unknown`.
+    pub never: Vec<Truth>,
+    /// Where it is written.
+    pub location: crate::diagnostic::Location,
+    /// The source line.
+    pub snippet: String,
+}
+
+/// The coverage of a suite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Condition outcomes seen.
+    pub covered: usize,
+    /// Condition outcomes to see.
+    pub total: usize,
+    /// `covered / total`, in percent (100 when there is nothing to cover).
+    pub percent: f64,
+    /// Each item with whether some test made it fire.
+    pub items: IndexMap<String, bool>,
+    /// What the tests never produced.
+    pub uncovered: Vec<Uncovered>,
+}
+
+fn slot(t: Truth) -> usize {
+    match t {
+        Truth::True => 0,
+        Truth::False => 1,
+        Truth::Unknown => 2,
+    }
+}
+
+impl Coverage {
+    /// The goals of a rule set, none seen yet.
+    pub fn new(engine: &Engine) -> Coverage {
+        let rules = engine.rules();
+        let mut c = Coverage {
+            goals: IndexMap::new(),
+            fired: IndexMap::new(),
+        };
+        for p in &rules.programs {
+            let item = format!("program {}", p.meta.id);
+            c.fired.insert(item.clone(), false);
+            c.walk(rules, &item, &p.eligible);
+        }
+        for r in &rules.referrals {
+            let item = format!("referral {}", r.meta.id);
+            for (prio, cond) in &r.triggers {
+                c.fired.insert(format!("{item} ({})", prio.word()), false);
+                c.walk(rules, &item, cond);
+            }
+        }
+        for w in &rules.warnings {
+            let item = format!("warning {}", w.meta.id);
+            c.fired.insert(item.clone(), false);
+            c.walk(rules, &item, &w.when);
+        }
+        c
+    }
+
+    fn walk(&mut self, rules: &RuleSet, item: &str, e: &Expr) {
+        let condition = rules
+            .sources
+            .slice(e.file, e.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.goals.entry((e.file, e.span)).or_insert(Goal {
+            item: item.to_string(),
+            condition,
+            // The unknown outcome is asked of comparisons, not of `and` /
+            // `or` / `not`: whether a compound can be unknown depends on how
+            // its parts correlate (a client recommended a program for a
+            // diagnosis has known diagnoses), which no static test sees.
+            can_be_unknown: is_atom(e) && can_be_unknown(rules, e),
+            seen: [false; 3],
+        });
+        match &e.kind {
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                xs.iter().for_each(|x| self.walk(rules, item, x))
+            }
+            ExprKind::Not(x) if x.span != e.span => self.walk(rules, item, x),
+            _ => {}
+        }
+    }
+
+    /// Marks what one evaluation's explanation shows.
+    pub fn record(&mut self, items: &[ItemTrace]) {
+        for it in items {
+            for (k, c) in it.conditions.iter().enumerate() {
+                self.mark(&c.trace);
+                if c.trace.value == Truth::True {
+                    let kind = match it.kind {
+                        crate::report::Kind::Program => "program",
+                        crate::report::Kind::Referral => "referral",
+                        crate::report::Kind::Warning => "warning",
+                    };
+                    let key = match it.kind {
+                        crate::report::Kind::Referral => {
+                            // The clause is "urgent when" / "routine when".
+                            let prio = c.clause.split(' ').next().unwrap_or("");
+                            format!("{kind} {} ({prio})", it.id)
+                        }
+                        _ => format!("{kind} {}", it.id),
+                    };
+                    let _ = k;
+                    if let Some(f) = self.fired.get_mut(&key) {
+                        *f = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn mark(&mut self, t: &Trace) {
+        if let Some(g) = self.goals.get_mut(&(t.file, t.span)) {
+            if let Some(s) = g.seen.get_mut(slot(t.value)) {
+                *s = true;
+            }
+        }
+        for c in &t.children {
+            self.mark(c);
+        }
+    }
+
+    /// The totals and what is left uncovered, located in the source.
+    pub fn summary(&self, engine: &Engine) -> Summary {
+        let sources = &engine.rules().sources;
+        let (mut covered, mut total) = (0, 0);
+        let mut uncovered = Vec::new();
+        for ((file, span), g) in &self.goals {
+            let wanted: &[Truth] = if g.can_be_unknown {
+                &[Truth::True, Truth::False, Truth::Unknown]
+            } else {
+                &[Truth::True, Truth::False]
+            };
+            let mut never = Vec::new();
+            for t in wanted {
+                total += 1;
+                if g.seen.get(slot(*t)).copied().unwrap_or(false) {
+                    covered += 1;
+                } else {
+                    never.push(*t);
+                }
+            }
+            if !never.is_empty() {
+                let location = sources.locate(*file, *span);
+                let snippet = sources
+                    .get(*file)
+                    .map(|f| f.line_text(location.line).to_string())
+                    .unwrap_or_default();
+                uncovered.push(Uncovered {
+                    item: g.item.clone(),
+                    condition: g.condition.clone(),
+                    never,
+                    location,
+                    snippet,
+                });
+            }
+        }
+        let percent = if total == 0 {
+            100.0
+        } else {
+            // Floor to one decimal, so 99.99% never shows as 100%.
+            ((covered as f64 / total as f64) * 1000.0).floor() / 10.0
+        };
+        Summary {
+            covered,
+            total,
+            percent,
+            items: self.fired.clone(),
+            uncovered,
+        }
+    }
+}
+
+fn is_atom(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::And(_) | ExprKind::Or(_) => false,
+        ExprKind::Not(x) => x.span == e.span,
+        _ => true,
+    }
+}
+
+/// Whether absent data can make this expression unknown.
+fn can_be_unknown(rules: &RuleSet, e: &Expr) -> bool {
+    let mut stack = vec![e];
+    // Definitions and outcomes are followed through; the checker has ruled
+    // out cycles, and `seen` keeps shared ones from being walked twice.
+    let mut seen = std::collections::HashSet::new();
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::Field(slot) => {
+                if rules.fields.get(*slot).is_some_and(|f| !f.required) {
+                    return true;
+                }
+            }
+            ExprKind::Known(..)
+            | ExprKind::Lit(_)
+            | ExprKind::SetLit(_)
+            | ExprKind::Recommended
+            | ExprKind::CaseloadFull(_)
+            | ExprKind::CaseloadExceeded(_) => {}
+            ExprKind::Define(i) => {
+                if seen.insert(("d", *i)) {
+                    if let Some(d) = rules.defines.get(*i) {
+                        stack.push(&d.value);
+                    }
+                }
+            }
+            ExprKind::Eligible(i) => {
+                if seen.insert(("p", *i)) {
+                    if let Some(p) = rules.programs.get(*i) {
+                        stack.push(&p.eligible);
+                    }
+                }
+            }
+            ExprKind::Referred(i) => {
+                if seen.insert(("r", *i)) {
+                    if let Some(r) = rules.referrals.get(*i) {
+                        stack.extend(r.triggers.iter().map(|(_, c)| c));
+                    }
+                }
+            }
+            ExprKind::Warned(i) => {
+                if seen.insert(("w", *i)) {
+                    if let Some(w) = rules.warnings.get(*i) {
+                        stack.push(&w.when);
+                    }
+                }
+            }
+            ExprKind::Not(a) | ExprKind::Count(a) | ExprKind::Neg(a) => stack.push(a),
+            ExprKind::And(xs) | ExprKind::Or(xs) => stack.extend(xs.iter()),
+            ExprKind::Cmp(_, a, b)
+            | ExprKind::In(a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Has(a, _, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+        }
+    }
+    false
+}
