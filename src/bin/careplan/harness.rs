@@ -146,12 +146,14 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
             .iter()
             .map(|f| serde_json::json!({"file": f.file, "case": f.name, "messages": f.messages, "explanation": f.explained}))
             .collect();
-        let mut v =
-            serde_json::json!({"passed": passed, "failed": failed.len(), "failures": failures});
-        if let Some(s) = &summary {
-            v["coverage"] = serde_json::to_value(s).unwrap_or_default();
-            v["threshold"] = serde_json::json!(opts.threshold);
-        }
+        let coverage = summary.as_ref().map(|s| serde_json::to_value(s).unwrap_or_default());
+        let v = serde_json::json!({
+            "passed": passed,
+            "failed": failed.len(),
+            "failures": failures,
+            "coverage": coverage,
+            "threshold": opts.threshold,
+        });
         println!("{v}");
     } else {
         let mut out = String::new();
