@@ -101,6 +101,8 @@ struct Checker {
     referrals: Vec<Option<ir::Referral>>,
     warnings: Vec<Option<ir::Warning>>,
     define_types: Vec<Option<Ty>>,
+    /// Whether each definition is a `parameter` (a constant).
+    define_is_parameter: Vec<bool>,
     rule_order: Vec<Node>,
     eval_order: Vec<Node>,
     // What each node reads.
@@ -148,6 +150,22 @@ impl Checker {
                             );
                             continue;
                         }
+                        if matches!(
+                            b.kind,
+                            BlockKind::Program | BlockKind::Referral | BlockKind::Warning
+                        ) && matches!(b.id.name.as_str(), "recommended" | "any" | "none")
+                        {
+                            self.err(
+                                Report::error(
+                                    "reserved-name",
+                                    *file,
+                                    b.id.span,
+                                    format!("`{}` is a reserved word", b.id.name),
+                                )
+                                .help("outcome tests use it (`caseload_full(recommended)`); choose another id"),
+                            );
+                            continue;
+                        }
                         table.insert(b.id.name.clone(), (*file, b.id.span));
                         match b.kind {
                             BlockKind::Program => self
@@ -161,6 +179,8 @@ impl Checker {
                                 .push(Node::Warning(self.warning_ids.len() - 1)),
                             BlockKind::Parameter | BlockKind::Define => {
                                 let ix = self.define_ids.len() - 1;
+                                self.define_is_parameter
+                                    .push(b.kind == BlockKind::Parameter);
                                 if let Some(Binding::Field(slot)) =
                                     self.names.get(&b.id.name).copied()
                                 {
@@ -557,7 +577,7 @@ impl Checker {
                 value = self.expr(file, v, None);
                 if is_parameter {
                     if let Some(v) = &value {
-                        if let Some(span) = reads_profile(v) {
+                        if let Some(span) = reads_profile(v, &self.define_is_parameter) {
                             self.err(
                                 Report::error(
                                     "parameter-reads-profile",
@@ -664,7 +684,7 @@ impl Checker {
                                     "bad-caseload",
                                     file,
                                     limit.span,
-                                    "a caseload limit is a whole number of clients",
+                                    "a caseload limit allows at least one client",
                                 )
                                 .help("write `caseload: at most 10` or `caseload: fewer than 20`"),
                             ),
@@ -865,7 +885,7 @@ impl Checker {
             }
         }
         let has = |k: &str| b.clauses.iter().any(|c| clause_key(c) == k);
-        if !has("when") {
+        if !b.clauses.iter().any(|c| matches!(c, Clause::When { .. })) {
             self.missing(file, b, "condition", "when …");
         }
         if !has("severity") {
@@ -1283,6 +1303,32 @@ impl Checker {
     }
 
     fn name(&mut self, file: FileId, span: Span, n: &str, hint: Option<Ty>) -> Option<Expr> {
+        // Where the context expects a value of an enumeration (or a
+        // program), a name that is one wins over a field of the same name:
+        // in `housing in needs`, `housing` is the need, not the field.
+        match hint {
+            Some(Ty::Enum(slot)) => {
+                let is_value = self
+                    .fields
+                    .get(slot)
+                    .and_then(|f| f.ty.values())
+                    .is_some_and(|v| v.iter().any(|x| x == n));
+                if is_value {
+                    return self.enum_value(file, span, slot, n, false);
+                }
+            }
+            Some(Ty::Program) => {
+                if let Some(i) = self.program_ids.get_index_of(n) {
+                    return Some(Self::mk(
+                        file,
+                        span,
+                        Ty::Program,
+                        ExprKind::Lit(Lit::Program(Some(i))),
+                    ));
+                }
+            }
+            _ => {}
+        }
         if let Some(b) = self.names.get(n).copied() {
             return match b {
                 Binding::Field(slot) => {
@@ -1432,7 +1478,11 @@ impl Checker {
         element: &ast::Expr,
         set: &ast::Expr,
     ) -> Option<(Expr, Expr)> {
-        let (el, st) = if self.is_free_name(element) && !self.is_free_name(set) {
+        let bare = matches!(
+            element.kind,
+            ast::ExprKind::Name(_) | ast::ExprKind::Text(_)
+        );
+        let (el, st) = if bare && !self.is_free_name(set) {
             let st = self.expr(file, set, None)?;
             let hint = match st.ty {
                 Ty::Set(e) => Some(e.ty()),
@@ -1552,7 +1602,7 @@ impl Checker {
         let caseload = matches!(f, "caseload_full" | "caseload_exceeded");
         let pref = match (id.as_str(), ix) {
             ("recommended", _) if caseload => Some(ProgramRef::Recommended),
-            ("any", _) if f == "caseload_exceeded" => Some(ProgramRef::Any),
+            ("any", _) if caseload => Some(ProgramRef::Any),
             (_, Some(i)) => Some(ProgramRef::Program(i)),
             _ => None,
         };
@@ -1798,20 +1848,25 @@ fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
 
 /// The span of the first part of an expression that reads the profile or an
 /// outcome, if any.
-fn reads_profile(e: &Expr) -> Option<Span> {
+fn reads_profile(e: &Expr, is_parameter: &[bool]) -> Option<Span> {
     let mut found = None;
     visit(e, &mut |x| {
+        // A parameter may use other parameters, but not a `define`, which
+        // may read the profile.
+        let reads_define =
+            matches!(x.kind, ExprKind::Define(i) if !is_parameter.get(i).copied().unwrap_or(false));
         if found.is_none()
-            && matches!(
-                x.kind,
-                ExprKind::Field(_)
-                    | ExprKind::Eligible(_)
-                    | ExprKind::Referred(_)
-                    | ExprKind::Warned(_)
-                    | ExprKind::Recommended
-                    | ExprKind::CaseloadFull(_)
-                    | ExprKind::CaseloadExceeded(_)
-            )
+            && (reads_define
+                || matches!(
+                    x.kind,
+                    ExprKind::Field(_)
+                        | ExprKind::Eligible(_)
+                        | ExprKind::Referred(_)
+                        | ExprKind::Warned(_)
+                        | ExprKind::Recommended
+                        | ExprKind::CaseloadFull(_)
+                        | ExprKind::CaseloadExceeded(_)
+                ))
         {
             found = Some(x.span);
         }

@@ -399,7 +399,12 @@ impl<'a> Eval<'a> {
 
     fn arith_error(&self, e: &Expr, op: ir::Arith) -> InputError {
         let mut field = String::new();
-        crate::check::visit(e, &mut |x| {
+        // A division fails on its divisor: name a field read there.
+        let blame = match (&e.kind, op) {
+            (ExprKind::Arith(_, _, divisor), ir::Arith::Div) => divisor.as_ref(),
+            _ => e,
+        };
+        crate::check::visit(blame, &mut |x| {
             if let ExprKind::Field(slot) = x.kind {
                 if field.is_empty() {
                     if let Some(f) = self.rules.fields.get(slot) {

@@ -84,9 +84,47 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// The stack that parsing and checking run on. pest parses nested brackets
+/// by recursion, and in a debug build one level of parentheses takes about
+/// 100 KiB of stack; at the depth limit that is more than a default thread
+/// (2 MiB) or even a main thread (8 MiB) has. The memory is reserved, not
+/// used, until the recursion reaches it.
+const LOAD_STACK: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread with [`LOAD_STACK`] of stack; `None` if the
+/// system cannot make a thread.
+pub(crate) fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .name("careplan-load".into())
+            .stack_size(LOAD_STACK)
+            .spawn_scoped(s, f)
+            .ok()?;
+        // Library code does not panic; should a bug make it, let the
+        // panic continue on the caller's thread rather than hide it.
+        Some(
+            handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    })
+}
+
 /// Loads, checks and compiles rule files given as `(name, text)` pairs.
 /// The rule-set order is the order of the names, sorted.
-pub fn load_sources<N: AsRef<str>, T: AsRef<str>>(
+pub fn load_sources<N: AsRef<str> + Sync, T: AsRef<str> + Sync>(
+    files: &[(N, T)],
+    options: &LoadOptions,
+) -> Result<Engine, LoadError> {
+    with_stack(|| load_sources_here(files, options)).unwrap_or_else(|| {
+        Err(LoadError::Io {
+            path: String::new(),
+            message: "cannot start a thread to load the rules on".into(),
+        })
+    })
+}
+
+fn load_sources_here<N: AsRef<str>, T: AsRef<str>>(
     files: &[(N, T)],
     options: &LoadOptions,
 ) -> Result<Engine, LoadError> {

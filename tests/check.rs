@@ -105,3 +105,22 @@ fn errors_across_files_name_each_file() {
     assert_eq!(files, ["a.rules", "b.rules"]);
     assert_eq!((diags[0].location.line, diags[0].location.column), (3, 17));
 }
+
+#[test]
+fn the_deepest_allowed_rules_evaluate_on_a_small_stack() {
+    // Test threads have 2 MiB of stack; loading runs on its own thread, and
+    // evaluation of the deepest allowed condition must fit here.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/deepest-allowed-nesting.rules"),
+    )
+    .unwrap();
+    let engine = careplan::load_sources(&[("d.rules", &text)], &LoadOptions::default()).unwrap();
+    let report = engine
+        .evaluate_json(&serde_json::json!({"age": 4}), None)
+        .unwrap();
+    assert_eq!(report.referrals.len(), 1);
+    let report = engine
+        .evaluate_json(&serde_json::json!({"age": 2}), None)
+        .unwrap();
+    assert!(report.referrals.is_empty());
+}

@@ -383,3 +383,199 @@ fn an_empty_directory_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no `.rules` files"), "{}", stderr(&o));
 }
+
+#[test]
+fn test_command_passes_the_reference_suite_with_full_coverage() {
+    let o = careplan(&[
+        "test",
+        "--rules",
+        "rules/",
+        "tests/reference",
+        "--coverage",
+        "--threshold",
+        "100",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("coverage: 100.0%"), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.ends_with("passed, 0 failed"), "{last}");
+}
+
+#[test]
+fn a_failing_case_shows_expected_found_and_the_explanation() {
+    let dir = scratch("failing");
+    for entry in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "rules") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            // A policy change: ICM now needs 3 admissions.
+            let text = text.replace(
+                "hospital_admissions_12m >= 2 or",
+                "hospital_admissions_12m >= 3 or",
+            );
+            std::fs::write(dir.join(p.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let o = careplan(&[
+        "test",
+        "--rules",
+        dir.to_str().unwrap(),
+        "tests/reference/programs.yaml",
+        "--filter",
+        "icm: 2 admissions",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("FAIL tests/reference/programs.yaml :: icm: 2 admissions"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"recommended_program: expected "intensive_case_management", found null"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("false   hospital_admissions_12m >= 3   [hospital_admissions_12m = 2]"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .starts_with("0 passed, 1 failed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_test_naming_an_unknown_program_is_an_error() {
+    let dir = scratch("unknown-program");
+    let file = dir.join("t.yaml");
+    std::fs::write(
+        &file,
+        "cases:\n  - name: typo\n    profile: {id: x}\n    expect:\n      recommended_program: intensive_case_managment\n",
+    )
+    .unwrap();
+    let o = careplan(&["test", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("`intensive_case_managment` is not a program of this rule set"),
+        "{out}"
+    );
+    assert!(
+        out.contains("did you mean `intensive_case_management`?"),
+        "{out}"
+    );
+    // A file with an unknown key names it and where it is.
+    std::fs::write(
+        &file,
+        "cases:\n  - name: k\n    profile: {id: x}\n    expectt: {}\n",
+    )
+    .unwrap();
+    let o = careplan(&["test", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("unknown field `expectt`"), "{out}");
+    assert!(out.contains("line 4"), "{out}");
+}
+
+#[test]
+fn coverage_below_the_threshold_fails_and_shows_the_gaps() {
+    let o = careplan(&[
+        "test",
+        "tests/reference/warnings.yaml",
+        "--coverage",
+        "--threshold",
+        "100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["failed"], 0);
+    let pct = v["coverage"]["percent"].as_f64().unwrap();
+    assert!(pct < 100.0, "{pct}");
+    assert!(!v["coverage"]["uncovered"].as_array().unwrap().is_empty());
+    assert!(stderr(&o).contains("below the threshold"), "{}", stderr(&o));
+}
+
+#[test]
+fn explain_shows_every_condition_and_filters_by_id() {
+    let o = careplan(&[
+        "explain",
+        "examples/client.json",
+        "--id",
+        "assertive_community_treatment",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("program assertive_community_treatment"),
+        "{out}"
+    );
+    assert!(
+        out.contains("false   hospital_admissions_12m >= 3   [hospital_admissions_12m = 2]"),
+        "{out}"
+    );
+    assert!(!out.contains("false   housing is not stable"), "{out}");
+    assert!(
+        out.contains("true    housing is not stable   [housing = \"homeless\"]"),
+        "{out}"
+    );
+    let o = careplan(&[
+        "explain",
+        "examples/client.json",
+        "--id",
+        "domestic_violence_services",
+        "--format",
+        "json",
+    ]);
+    let v = json(&o);
+    assert_eq!(v[0]["outcome"], "undetermined");
+    assert_eq!(v[0]["conditions"][0]["trace"]["value"], "unknown");
+    assert_eq!(
+        v[0]["conditions"][0]["trace"]["missing"][0],
+        "domestic_violence"
+    );
+    let o = careplan(&["explain", "examples/client.json", "--id", "housing_servics"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `housing_services`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn hostile_test_files_give_errors_not_panics() {
+    let dir = scratch("hostile-tests");
+    let deep = format!("cases: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.yaml", vec![]),
+        (
+            "random.yaml",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+                .collect(),
+        ),
+        ("deep.yaml", deep.into_bytes()),
+        ("notalist.json", br#"{"cases": 3}"#.to_vec()),
+    ];
+    for (name, bytes) in inputs {
+        let f = dir.join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let o = careplan(&["test", f.to_str().unwrap()]);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{name}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let out = stdout(&o);
+        assert!(out.contains(name), "{name}: {out}");
+        assert!(!stderr(&o).contains("panicked"), "{name}: {}", stderr(&o));
+    }
+}

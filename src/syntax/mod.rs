@@ -175,7 +175,14 @@ fn pest_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Report 
     };
     let mut r =
         Report::error("syntax", file, Span::new(pos, pos + len), message).label("unexpected here");
-    if let Some(h) = syntax_help(rest) {
+    // pest stops after the first `=` of `==`, so look one byte back.
+    let from_prev = text.get(pos.saturating_sub(1)..).unwrap_or(rest);
+    let hint = if from_prev.starts_with("==") {
+        syntax_help(from_prev)
+    } else {
+        syntax_help(rest)
+    };
+    if let Some(h) = hint {
         r = r.help(h);
     }
     r
@@ -565,17 +572,21 @@ impl Lower {
 
     fn expr(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
         let span = span_of(&pair);
-        let depth = self.deeper(depth, span)?;
+        // Depth counts the nodes of the tree being built, not the grammar
+        // rules a node passes through on its way down.
+        self.deeper(depth, span)?;
         match pair.as_rule() {
             Rule::expr => self.expr(pair.into_inner().next()?, depth),
             Rule::disjunction | Rule::conjunction => {
                 let is_or = pair.as_rule() == Rule::disjunction;
+                let operands: Vec<Pair<'_, Rule>> = pair
+                    .into_inner()
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .collect();
+                let d = if operands.len() > 1 { depth + 1 } else { depth };
                 let mut parts = Vec::new();
-                for p in pair.into_inner() {
-                    if matches!(p.as_rule(), Rule::kw_or | Rule::kw_and) {
-                        continue;
-                    }
-                    parts.push(self.expr(p, depth)?);
+                for p in operands {
+                    parts.push(self.expr(p, d)?);
                 }
                 if parts.len() == 1 {
                     parts.pop()
@@ -683,7 +694,7 @@ impl Lower {
                 span,
             }),
             Rule::paren => {
-                let inner = self.expr(pair.into_inner().next()?, depth)?;
+                let inner = self.expr(pair.into_inner().next()?, depth + 1)?;
                 Some(Expr {
                     kind: ExprKind::Paren(Box::new(inner)),
                     span,
@@ -694,7 +705,7 @@ impl Lower {
                 let name = self.ident(it.next()?);
                 let mut args = Vec::new();
                 for a in it {
-                    args.push(self.expr(a, depth)?);
+                    args.push(self.expr(a, depth + 1)?);
                 }
                 Some(Expr {
                     kind: ExprKind::Call { name, args },
@@ -704,7 +715,7 @@ impl Lower {
             Rule::set_literal => {
                 let mut items = Vec::new();
                 for a in pair.into_inner() {
-                    items.push(self.expr(a, depth)?);
+                    items.push(self.expr(a, depth + 1)?);
                 }
                 Some(Expr {
                     kind: ExprKind::Set(items),

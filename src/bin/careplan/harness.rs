@@ -146,7 +146,9 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
             .iter()
             .map(|f| serde_json::json!({"file": f.file, "case": f.name, "messages": f.messages, "explanation": f.explained}))
             .collect();
-        let coverage = summary.as_ref().map(|s| serde_json::to_value(s).unwrap_or_default());
+        let coverage = summary
+            .as_ref()
+            .map(|s| serde_json::to_value(s).unwrap_or_default());
         let v = serde_json::json!({
             "passed": passed,
             "failed": failed.len(),

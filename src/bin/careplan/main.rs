@@ -232,6 +232,13 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
             println!("{}", serde_json::json!({"ok": false, "diagnostics": diags}));
             Ok(1)
         }
+        (Err(e @ LoadError::Io { .. }), OutputFormat::Json) => {
+            println!(
+                "{}",
+                serde_json::json!({"ok": false, "error": e.to_string(), "diagnostics": []})
+            );
+            Ok(2)
+        }
         (Err(e), _) => load_or_fail_err(e),
     }
 }
