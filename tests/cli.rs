@@ -579,3 +579,41 @@ fn hostile_test_files_give_errors_not_panics() {
         assert!(!stderr(&o).contains("panicked"), "{name}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn fmt_rewrites_checks_and_keeps_comments() {
+    let dir = scratch("fmt");
+    let file = dir.join("a.rules");
+    std::fs::write(
+        &file,
+        "# top\nschema{a:integer}\nreferral r{routine when a>1   # why\n}\n",
+    )
+    .unwrap();
+    let o = careplan(&["fmt", "--check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("would reformat"), "{}", stdout(&o));
+    let o = careplan(&["fmt", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        text,
+        "# top\nschema {\n  a: integer\n}\n\nreferral r {\n  routine when a > 1  # why\n}\n"
+    );
+    let o = careplan(&["fmt", "--check", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // The reference rules are canonical.
+    let o = careplan(&["fmt", "--check", "rules/"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}
+
+#[test]
+fn fmt_leaves_a_file_with_errors_untouched() {
+    let dir = scratch("fmt-bad");
+    let file = dir.join("a.rules");
+    let bad = "schema { a: integer\nreferral r { routine when a > }\n";
+    std::fs::write(&file, bad).unwrap();
+    let o = careplan(&["fmt", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("a.rules:"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), bad);
+}

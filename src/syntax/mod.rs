@@ -1,6 +1,6 @@
 //! Step one: rule text → syntax tree.
 //!
-//! This is the only module that sees pest's `Pairs`. [`parse`] lowers them
+//! This is the only module that sees pest's `Pairs`. `parse` lowers them
 //! at once into the owned tree of [`ast`], whose nodes carry byte spans.
 //!
 //! Hostile input is stopped before pest sees it: pest parses nested
@@ -289,9 +289,28 @@ fn rule_name(rule: Rule) -> &'static str {
     }
 }
 
+/// A pair's span, ending at its last token. pest lets a rule that ends in a
+/// repetition run on over the spaces and comments it skipped looking for one
+/// more item; those belong to no node, and would show up in diagnostics and
+/// in the condition text of explanations.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let last = pair
+        .clone()
+        .into_inner()
+        .flatten()
+        .map(|p| p.as_span().end())
+        .max()
+        .map_or(s.end(), |e| e.min(s.end()));
+    // Only a gap of spaces and comments is trimmed: a closing `}` or `)` is
+    // a literal with no pair of its own, and belongs to the span.
+    let gap = s.as_str().get(last - s.start()..).unwrap_or("");
+    let only_trivia = gap.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    });
+    let end = if only_trivia { last } else { s.end() };
+    Span::new(s.start(), end)
 }
 
 /// Lowers pairs into the owned tree, collecting what it rejects.

@@ -87,6 +87,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
     },
+    /// Rewrite rule files in the canonical layout, keeping comments.
+    Fmt {
+        /// Rule files, or directories searched for .rules files; `-` formats standard input to standard output.
+        #[arg(required = true, value_name = "PATHS")]
+        paths: Vec<String>,
+        /// Change nothing; list the files that are not canonical and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Load and check a rule set, reporting every error.
     Check {
         /// The rule set directory; the built-in reference policy if absent.
@@ -130,6 +139,7 @@ fn main() -> ExitCode {
             format,
         } => eval(rules.as_deref(), &profile, context.as_deref(), format),
         Command::Check { rules, format } => check(rules.as_deref(), format),
+        Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Test {
             rules,
             paths,
@@ -260,6 +270,96 @@ fn load_or_fail_err(e: LoadError) -> Result<u8, Fail> {
             Err(Fail::input(s))
         }
     }
+}
+
+fn rule_files(paths: &[String]) -> Result<Vec<std::path::PathBuf>, Fail> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|e| e == "rules") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let path = std::path::Path::new(p);
+        if path.is_dir() {
+            walk(path, &mut out)
+                .map_err(|e| Fail::usage(format!("error: cannot read `{p}`: {e}")))?;
+        } else if path.is_file() {
+            out.push(path.to_path_buf());
+        } else {
+            return Err(Fail::usage(format!(
+                "error: `{p}` is not a file or directory"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
+    let render_all = |d: Vec<careplan::Diagnostic>| {
+        d.iter()
+            .map(render::diagnostic)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if paths.iter().any(|p| p == "-") {
+        if paths.len() > 1 {
+            return Err(Fail::usage("error: `-` formats standard input alone"));
+        }
+        let text = input::read_text("-").map_err(|e| Fail::input(format!("error: {e}")))?;
+        let out = careplan::format::format_named("<stdin>", &text)
+            .map_err(|d| Fail::input(render_all(d)))?;
+        if check {
+            return Ok(u8::from(out != text));
+        }
+        print!("{out}");
+        return Ok(0);
+    }
+    let files = rule_files(paths)?;
+    if files.is_empty() {
+        return Err(Fail::usage(
+            "error: no `.rules` files under the given paths",
+        ));
+    }
+    let mut errors = String::new();
+    let mut changed = 0usize;
+    for path in files {
+        let shown = path.display().to_string();
+        let text = match input::read_text(&shown) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push_str(&format!("error: {e}\n"));
+                continue;
+            }
+        };
+        match careplan::format::format_named(&shown, &text) {
+            Err(d) => errors.push_str(&render_all(d)),
+            Ok(out) if out == text => {}
+            Ok(out) => {
+                changed += 1;
+                if check {
+                    println!("would reformat {shown}");
+                } else {
+                    std::fs::write(&path, out)
+                        .map_err(|e| Fail::usage(format!("error: cannot write `{shown}`: {e}")))?;
+                    println!("reformatted {shown}");
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Fail::input(errors));
+    }
+    Ok(if check && changed > 0 { 1 } else { 0 })
 }
 
 /// Reads a context file into caseloads.
