@@ -68,6 +68,8 @@ pub(crate) fn check(
             programs: c.programs.into_iter().flatten().collect(),
             referrals: c.referrals.into_iter().flatten().collect(),
             warnings: c.warnings.into_iter().flatten().collect(),
+            functions: c.functions.into_iter().flatten().collect(),
+            sandbox: std::sync::Arc::new(c.sandbox.unwrap_or_else(crate::script::sandbox)),
             order: c.rule_order,
             eval_order: c.eval_order,
         })
@@ -95,6 +97,9 @@ struct Checker {
     program_ids: IndexMap<String, (FileId, Span)>,
     referral_ids: IndexMap<String, (FileId, Span)>,
     warning_ids: IndexMap<String, (FileId, Span)>,
+    function_ids: IndexMap<String, (FileId, Span)>,
+    functions: Vec<Option<ir::Function>>,
+    sandbox: Option<rhai::Engine>,
     // Checked items, by index (None where a block failed to check).
     defines: Vec<Option<ir::Define>>,
     programs: Vec<Option<ir::Program>>,
@@ -120,6 +125,35 @@ impl Checker {
         for (file, ast) in files {
             for item in &ast.items {
                 match item {
+                    ast::Item::Function(f) => {
+                        if let Some((pf, ps)) = self.function_ids.get(&f.name.name).copied() {
+                            let prev = self.place(pf, ps);
+                            self.err(
+                                Report::error(
+                                    "duplicate-id",
+                                    *file,
+                                    f.name.span,
+                                    format!("function `{}` is defined twice", f.name.name),
+                                )
+                                .help(format!("the first is at {prev}")),
+                            );
+                        } else if FUNCTIONS.contains(&f.name.name.as_str())
+                            || RESERVED.contains(&f.name.name.as_str())
+                        {
+                            self.err(
+                                Report::error(
+                                    "reserved-name",
+                                    *file,
+                                    f.name.span,
+                                    format!("`{}` is a built-in function", f.name.name),
+                                )
+                                .help("choose another name"),
+                            );
+                        } else {
+                            self.function_ids
+                                .insert(f.name.name.clone(), (*file, f.name.span));
+                        }
+                    }
                     ast::Item::Schema(s) => {
                         for f in &s.fields {
                             self.field(*file, f);
@@ -214,6 +248,7 @@ impl Checker {
                 }
             }
         }
+        self.functions = vec![None; self.function_ids.len()];
         self.defines = vec![None; self.define_ids.len()];
         self.define_types = vec![None; self.define_ids.len()];
         self.programs = vec![None; self.program_ids.len()];
@@ -368,6 +403,13 @@ impl Checker {
         // Parameters and definitions first, so that their types are known
         // when outcomes read them; a definition may read another declared
         // earlier or later, so resolve them until no more types settle.
+        for (file, ast) in files {
+            for item in &ast.items {
+                if let ast::Item::Function(f) = item {
+                    self.function(*file, f);
+                }
+            }
+        }
         let mut pending: Vec<(FileId, &ast::Block)> = Vec::new();
         for (file, ast) in files {
             for item in &ast.items {
@@ -552,6 +594,160 @@ impl Checker {
         (meta, rest)
     }
 
+    fn function(&mut self, file: FileId, f: &ast::Function) {
+        let Some(ix) = self
+            .function_ids
+            .get_full(&f.name.name)
+            .filter(|(_, _, (_, span))| *span == f.name.span)
+            .map(|(i, _, _)| i)
+        else {
+            return;
+        };
+        let scalar_ty = |t: ast::ScalarType| match t {
+            ast::ScalarType::Integer | ast::ScalarType::Decimal => Ty::Num,
+            ast::ScalarType::Boolean => Ty::Bool,
+            ast::ScalarType::Text => Ty::Text,
+        };
+        let mut params = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for p in &f.params {
+            if names.contains(&p.name.name) {
+                self.err(Report::error(
+                    "duplicate-param",
+                    file,
+                    p.name.span,
+                    format!("parameter `{}` is listed twice", p.name.name),
+                ));
+                return;
+            }
+            names.push(p.name.name.clone());
+            params.push(match (p.set, p.ty) {
+                (false, t) => scalar_ty(t),
+                (true, ast::ScalarType::Text) => Ty::Set(Elem::Text),
+                (true, _) => {
+                    self.err(
+                        Report::error("bad-type", file, p.span, "a set parameter holds text")
+                            .help("write `name: set of text`; enumeration sets arrive as their values' names"),
+                    );
+                    return;
+                }
+            });
+        }
+        let returns = match f.returns {
+            ast::ScalarType::Integer => crate::script::Returns::Integer,
+            ast::ScalarType::Decimal => crate::script::Returns::Decimal,
+            ast::ScalarType::Boolean => crate::script::Returns::Boolean,
+            ast::ScalarType::Text => crate::script::Returns::Text,
+        };
+        let mut meta = Meta {
+            id: f.name.name.clone(),
+            title: f.title.as_ref().map(|t| t.value.clone()),
+            evidence: None,
+            source: None,
+            note: None,
+            file,
+            span: f.span,
+        };
+        let mut script = None;
+        for c in &f.clauses {
+            match c {
+                Clause::Script {
+                    code,
+                    code_start,
+                    span,
+                    ..
+                } => {
+                    if script.is_some() {
+                        self.err(
+                            Report::error(
+                                "duplicate-clause",
+                                file,
+                                *span,
+                                "`script` is given twice",
+                            )
+                            .help("keep one"),
+                        );
+                        continue;
+                    }
+                    let engine = self.sandbox.get_or_insert_with(crate::script::sandbox);
+                    match crate::script::compile(engine, names.clone(), returns, code) {
+                        Ok(s) => script = Some(s),
+                        Err((message, pos)) => {
+                            let at = pos
+                                .and_then(|(line, col)| script_offset(code, line, col))
+                                .map_or(*code_start, |o| code_start + o);
+                            self.err(
+                                Report::error(
+                                    "script-error",
+                                    file,
+                                    Span::new(at, at + 1),
+                                    format!("in function `{}`: {message}", f.name.name),
+                                )
+                                .label("here")
+                                .help("the script is rhai; see docs/language.md, Functions"),
+                            );
+                            return;
+                        }
+                    }
+                }
+                Clause::Attr { key, value, .. }
+                    if matches!(key.name.as_str(), "source" | "note" | "evidence") =>
+                {
+                    match (key.name.as_str(), value) {
+                        ("evidence", AttrValue::Word(w)) if EVIDENCE.contains(&w.name.as_str()) => {
+                            meta.evidence = Some(w.name.clone())
+                        }
+                        ("source", AttrValue::Text(t)) => meta.source = Some(t.value.clone()),
+                        ("note", AttrValue::Text(t)) => meta.note = Some(t.value.clone()),
+                        (k, v) => self.err(
+                            Report::error(
+                                "bad-clause",
+                                file,
+                                v.span(),
+                                format!("`{k}` has a value it cannot take"),
+                            )
+                            .help("`source` and `note` take a string; `evidence` a grade"),
+                        ),
+                    }
+                }
+                other => {
+                    let key = clause_key(other);
+                    self.err(
+                        Report::error(
+                            "bad-clause",
+                            file,
+                            clause_head(other),
+                            format!("`{key}` does not belong in a function"),
+                        )
+                        .help("a function takes script, evidence, source, note"),
+                    );
+                }
+            }
+        }
+        let Some(script) = script else {
+            if !f.clauses.iter().any(|c| matches!(c, Clause::Script { .. })) {
+                self.err(
+                    Report::error(
+                        "missing-clause",
+                        file,
+                        f.name.span,
+                        format!("function `{}` has no script", f.name.name),
+                    )
+                    .help("add `script: \"\"\" … \"\"\"`"),
+                );
+            }
+            return;
+        };
+        if let Some(slot) = self.functions.get_mut(ix) {
+            *slot = Some(ir::Function {
+                meta,
+                params,
+                returns: scalar_ty(f.returns),
+                script,
+            });
+        }
+    }
+
     fn missing(&mut self, file: FileId, b: &ast::Block, what: &str, example: &str) {
         self.err(
             Report::error(
@@ -705,7 +901,7 @@ impl Checker {
                         }
                     }
                 }
-                Clause::Value { .. } => {}
+                Clause::Value { .. } | Clause::Script { .. } => {}
             }
         }
         if let Some(Clause::When { qualifier, .. }) =
@@ -1543,6 +1739,9 @@ impl Checker {
         args: &[ast::Expr],
     ) -> Option<Expr> {
         let f = name.name.as_str();
+        if let Some(ix) = self.function_ids.get_index_of(f) {
+            return self.call_function(file, span, ix, name, args);
+        }
         if !FUNCTIONS.contains(&f) {
             let mut r = Report::error(
                 "unknown-function",
@@ -1550,9 +1749,11 @@ impl Checker {
                 name.span,
                 format!("unknown function `{f}`"),
             );
-            r = match did_you_mean(f, FUNCTIONS.iter().copied()) {
+            let mut known: Vec<&str> = FUNCTIONS.to_vec();
+            known.extend(self.function_ids.keys().map(String::as_str));
+            r = match did_you_mean(f, known.iter().copied()) {
                 Some(s) => r.help(format!("did you mean `{s}`?")),
-                None => r.help(format!("the functions are {}", FUNCTIONS.join(", "))),
+                None => r.help(format!("the functions are {}", known.join(", "))),
             };
             self.err(r);
             return None;
@@ -1634,6 +1835,64 @@ impl Checker {
             _ => return None,
         };
         Some(Self::mk(file, span, Ty::Bool, kind))
+    }
+
+    fn call_function(
+        &mut self,
+        file: FileId,
+        span: Span,
+        ix: usize,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+    ) -> Option<Expr> {
+        // A function that failed to check has been reported already.
+        let (params, returns) = {
+            let func = self.functions.get(ix)?.as_ref()?;
+            (func.params.clone(), func.returns)
+        };
+        if params.len() != args.len() {
+            self.err(
+                Report::error(
+                    "bad-arguments",
+                    file,
+                    span,
+                    format!(
+                        "`{}` takes {} argument{}, not {}",
+                        name.name,
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .help(format!(
+                    "its parameters are declared at `function {}`",
+                    name.name
+                )),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for (arg, want) in args.iter().zip(&params) {
+            let x = self.expr(file, arg, Some(*want))?;
+            // Enumeration values pass as their names.
+            let fits = x.ty == *want
+                || matches!(
+                    (x.ty, want),
+                    (Ty::Enum(_), Ty::Text) | (Ty::Set(Elem::Enum(_)), Ty::Set(Elem::Text))
+                );
+            if !fits {
+                let msg = format!(
+                    "`{}` expects {} here, but this is {}",
+                    name.name,
+                    self.ty_name(*want),
+                    self.ty_name(x.ty)
+                );
+                self.err(Report::error("type-mismatch", file, arg.span, msg));
+                return None;
+            }
+            out.push(x);
+        }
+        Some(Self::mk(file, span, returns, ExprKind::Call(ix, out)))
     }
 
     /// Orders nodes so that each comes after what it reads; reports cycles.
@@ -1748,6 +2007,7 @@ impl Checker {
 /// The key a clause is known by, for duplicate and placement checks.
 fn clause_key(c: &Clause) -> String {
     match c {
+        Clause::Script { .. } => "script".into(),
         Clause::When {
             qualifier: Some(q), ..
         } => q.name.clone(),
@@ -1764,6 +2024,7 @@ fn clause_key(c: &Clause) -> String {
 fn clause_span(c: &Clause) -> Span {
     match c {
         Clause::When { span, .. }
+        | Clause::Script { span, .. }
         | Clause::Caseload { span, .. }
         | Clause::Services { span, .. }
         | Clause::Value { span, .. }
@@ -1881,7 +2142,9 @@ pub(crate) fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
             visit(x, f)
         }
-        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| visit(x, f)),
+        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => {
+            xs.iter().for_each(|x| visit(x, f))
+        }
         ExprKind::Cmp(_, a, b)
         | ExprKind::In(a, b)
         | ExprKind::Arith(_, a, b)
@@ -1891,4 +2154,21 @@ pub(crate) fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         _ => {}
     }
+}
+
+/// The byte offset, within a script, of a 1-based line and column.
+fn script_offset(code: &str, line: usize, col: usize) -> Option<usize> {
+    let mut offset = 0;
+    for (i, l) in code.split('\n').enumerate() {
+        if i + 1 == line {
+            let col_bytes: usize = l
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return Some(offset + col_bytes);
+        }
+        offset += l.len() + 1;
+    }
+    None
 }

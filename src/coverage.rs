@@ -269,7 +269,7 @@ fn can_be_unknown(rules: &RuleSet, e: &Expr) -> bool {
                 }
             }
             ExprKind::Not(a) | ExprKind::Count(a) | ExprKind::Neg(a) => stack.push(a),
-            ExprKind::And(xs) | ExprKind::Or(xs) => stack.extend(xs.iter()),
+            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => stack.extend(xs.iter()),
             ExprKind::Cmp(_, a, b)
             | ExprKind::In(a, b)
             | ExprKind::Arith(_, a, b)

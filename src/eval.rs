@@ -350,6 +350,7 @@ impl<'a> Eval<'a> {
                 None => Ok((None, Bits::default())),
             },
             ExprKind::Recommended => known(Val::Program(self.recommended)),
+            ExprKind::Call(f, args) => self.call(e, *f, args),
             ExprKind::Count(x) => {
                 let (v, m) = self.val(x)?;
                 Ok(match v.as_deref() {
@@ -395,6 +396,65 @@ impl<'a> Eval<'a> {
                 })
             }
         }
+    }
+
+    /// Calls a rhai function. Unknown arguments give an unknown result,
+    /// without running the script: a script never sees a made-up value.
+    fn call(&self, e: &'a Expr, f: usize, args: &'a [Expr]) -> R<(Option<Cow<'a, Val>>, Bits)> {
+        use crate::script::ScriptValue as S;
+        let Some(func) = self.rules.functions.get(f) else {
+            return Ok((None, Bits::default()));
+        };
+        let mut values = Vec::with_capacity(args.len());
+        let mut missing = Bits::default();
+        let mut unknown = false;
+        for (arg, want) in args.iter().zip(&func.params) {
+            let (v, m) = self.val(arg)?;
+            let Some(v) = v else {
+                unknown = true;
+                missing.union(&m);
+                continue;
+            };
+            values.push(match (v.as_ref(), want) {
+                (Val::Num(d), _) => match decimal::to_i64(*d) {
+                    Some(i) => S::Int(i),
+                    None => S::Dec(*d),
+                },
+                (Val::Bool(b), _) => S::Bool(*b),
+                (Val::Text(_, s), _) => S::Text(s.to_string()),
+                (Val::Enum(_), _) => {
+                    let name = self.json(Some(v.as_ref()), arg.ty);
+                    S::Text(name.as_str().unwrap_or_default().to_string())
+                }
+                (Val::Set(_, _, members), _) => S::List(members.clone()),
+                (Val::Program(_), _) => S::Text(String::new()),
+            });
+        }
+        if unknown {
+            return Ok((None, missing));
+        }
+        let result =
+            crate::script::call(&self.rules.sandbox, &func.script, values).map_err(|msg| {
+                let at = self.rules.sources.locate(func.meta.file, func.meta.span);
+                InputError::new(
+                    "",
+                    format!(
+                        "function `{}` ({}:{}) failed on `{}`: {msg}",
+                        func.meta.id,
+                        at.file,
+                        at.line,
+                        self.text_of(e)
+                    ),
+                )
+            })?;
+        let v = match result {
+            S::Int(i) => Val::Num(i.into()),
+            S::Dec(d) => Val::Num(d.normalize()),
+            S::Bool(b) => Val::Bool(b),
+            S::Text(s) => Val::Text(self.rules.symbols.get_index_of(s.as_str()), s.into()),
+            S::List(_) => return Ok((None, Bits::default())),
+        };
+        Ok((Some(Cow::Owned(v)), Bits::default()))
     }
 
     fn arith_error(&self, e: &Expr, op: ir::Arith) -> InputError {

@@ -217,6 +217,13 @@ fn scan_comments(text: &str) -> Vec<Comment<'_>> {
                 });
                 i = line_end;
             }
+            // A script's `"""` string may hold `#` (rhai's `#{…}` maps).
+            b'"' if text.get(i..).is_some_and(|r| r.starts_with("\"\"\"")) => {
+                i = text
+                    .get(i + 3..)
+                    .and_then(|r| r.find("\"\"\""))
+                    .map_or(bytes.len(), |n| i + 3 + n + 3);
+            }
             b'"' => i = string_end(bytes, i).unwrap_or(bytes.len()),
             _ => i += 1,
         }
@@ -347,6 +354,7 @@ impl<'a> Printer<'a> {
             match item {
                 Item::Schema(s) => self.schema(s, &mut lines),
                 Item::Block(b) => self.block(b, &mut lines),
+                Item::Function(f) => self.function(f, &mut lines),
             }
         }
         self.render(&lines)
@@ -561,8 +569,63 @@ impl<'a> Printer<'a> {
         self.close(block.span, lines);
     }
 
+    fn function(&self, f: &Function, lines: &mut Vec<Line>) {
+        let params: Vec<String> = f
+            .params
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}: {}{}",
+                    p.name.name,
+                    if p.set { "set of " } else { "" },
+                    scalar(p.ty)
+                )
+            })
+            .collect();
+        let head = format!(
+            "function {}({}) -> {}",
+            f.name.name,
+            params.join(", "),
+            scalar(f.returns)
+        );
+        let at = (f.span.start, 0, Role::Item);
+        match &f.title {
+            Some(title) => self.with_text(lines, at, head, title, " {"),
+            None => Self::push(lines, at.0, at.1, format!("{head} {{"), at.2),
+        }
+        Self::open(lines);
+        for clause in &f.clauses {
+            self.clause(clause, lines);
+        }
+        self.close(f.span, lines);
+    }
+
     fn clause(&self, clause: &Clause, lines: &mut Vec<Line>) {
         match clause {
+            // A script is code in another language: printed as written.
+            Clause::Script {
+                code,
+                raw: true,
+                span,
+                ..
+            } => {
+                Self::push(
+                    lines,
+                    span.start,
+                    BLOCK_INDENT,
+                    format!("script: \"\"\"{code}\"\"\""),
+                    Role::Entry,
+                );
+            }
+            Clause::Script { code, span, .. } => {
+                Self::push(
+                    lines,
+                    span.start,
+                    BLOCK_INDENT,
+                    format!("script: {}", escape(code)),
+                    Role::Entry,
+                );
+            }
             Clause::When {
                 qualifier,
                 condition,
@@ -609,7 +672,13 @@ impl<'a> Printer<'a> {
             _ => None,
         };
         let Some((parts, op)) = operands else {
-            Self::push(lines, start, BLOCK_INDENT, prefix + &flat(e), Role::Entry);
+            Self::push(
+                lines,
+                start,
+                BLOCK_INDENT,
+                prefix + flat(e).as_str(),
+                Role::Entry,
+            );
             return;
         };
         // Comments inside the first operand are hoisted above the clause
@@ -631,7 +700,7 @@ impl<'a> Printer<'a> {
                     lines,
                     start,
                     BLOCK_INDENT,
-                    prefix.clone() + &flat(part),
+                    prefix.clone() + flat(part).as_str(),
                     Role::Entry,
                 );
             } else {

@@ -35,6 +35,23 @@ pub struct RuleSet {
     pub eval_order: Vec<Node>,
     /// The slot of the field named `id`, which names the client.
     pub id_field: Option<usize>,
+    /// Functions written in rhai.
+    pub functions: Vec<Function>,
+    /// The sandboxed rhai engine the functions run on.
+    pub sandbox: std::sync::Arc<rhai::Engine>,
+}
+
+/// A function written in rhai, compiled.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Its name, title, evidence.
+    pub meta: Meta,
+    /// The type of each parameter.
+    pub params: Vec<Ty>,
+    /// The type it returns.
+    pub returns: Ty,
+    /// The compiled script.
+    pub script: crate::script::Script,
 }
 
 /// A node of the dependency graph.
@@ -410,4 +427,6 @@ pub enum ExprKind {
     CaseloadFull(ProgramRef),
     /// Some case manager of the program is above its limit.
     CaseloadExceeded(ProgramRef),
+    /// A call of a rhai function, with its arguments.
+    Call(usize, Vec<Expr>),
 }

@@ -11,6 +11,7 @@ pub mod format;
 pub mod ir;
 pub mod profile;
 pub mod report;
+pub mod script;
 pub mod syntax;
 
 pub use compile::Engine;

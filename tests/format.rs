@@ -140,6 +140,49 @@ fn erase_text(t: &mut Text) {
     t.span = Span::default();
 }
 
+fn erase_clause(clause: &mut Clause) {
+    match clause {
+        Clause::When {
+            qualifier,
+            condition,
+            span,
+        } => {
+            *span = Span::default();
+            if let Some(q) = qualifier {
+                erase_ident(q);
+            }
+            erase_expr(condition);
+        }
+        Clause::Caseload { limit, span, .. } => {
+            *span = Span::default();
+            erase_number(limit);
+        }
+        Clause::Services { services, span } => {
+            *span = Span::default();
+            services.iter_mut().for_each(erase_ident);
+        }
+        Clause::Value { value, span } => {
+            *span = Span::default();
+            erase_expr(value);
+        }
+        Clause::Script {
+            span, code_start, ..
+        } => {
+            *span = Span::default();
+            *code_start = 0;
+        }
+        Clause::Attr { key, value, span } => {
+            *span = Span::default();
+            erase_ident(key);
+            match value {
+                AttrValue::Text(t) => erase_text(t),
+                AttrValue::Number(n) => erase_number(n),
+                AttrValue::Word(w) => erase_ident(w),
+            }
+        }
+    }
+}
+
 /// Every span set to zero, so that trees compare by content. The matches
 /// name every variant so that a new form of syntax must be added here.
 fn erase(mut file: File) -> File {
@@ -172,48 +215,26 @@ fn erase(mut file: File) -> File {
                     }
                 }
             }
+            Item::Function(f) => {
+                f.span = Span::default();
+                f.returns_span = Span::default();
+                erase_ident(&mut f.name);
+                if let Some(title) = &mut f.title {
+                    erase_text(title);
+                }
+                for p in &mut f.params {
+                    p.span = Span::default();
+                    erase_ident(&mut p.name);
+                }
+                f.clauses.iter_mut().for_each(erase_clause);
+            }
             Item::Block(block) => {
                 block.span = Span::default();
                 erase_ident(&mut block.id);
                 if let Some(title) = &mut block.title {
                     erase_text(title);
                 }
-                for clause in &mut block.clauses {
-                    match clause {
-                        Clause::When {
-                            qualifier,
-                            condition,
-                            span,
-                        } => {
-                            *span = Span::default();
-                            if let Some(q) = qualifier {
-                                erase_ident(q);
-                            }
-                            erase_expr(condition);
-                        }
-                        Clause::Caseload { limit, span, .. } => {
-                            *span = Span::default();
-                            erase_number(limit);
-                        }
-                        Clause::Services { services, span } => {
-                            *span = Span::default();
-                            services.iter_mut().for_each(erase_ident);
-                        }
-                        Clause::Value { value, span } => {
-                            *span = Span::default();
-                            erase_expr(value);
-                        }
-                        Clause::Attr { key, value, span } => {
-                            *span = Span::default();
-                            erase_ident(key);
-                            match value {
-                                AttrValue::Text(t) => erase_text(t),
-                                AttrValue::Number(n) => erase_number(n),
-                                AttrValue::Word(w) => erase_ident(w),
-                            }
-                        }
-                    }
-                }
+                block.clauses.iter_mut().for_each(erase_clause);
             }
         }
     }

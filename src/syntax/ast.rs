@@ -48,6 +48,40 @@ pub enum Item {
     Schema(Schema),
     /// `program`, `referral`, `warning`, `parameter` or `define`.
     Block(Block),
+    /// `function name(params) -> type { script: … }`
+    Function(Function),
+}
+
+/// A function written in rhai.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// Its name, as conditions call it.
+    pub name: Ident,
+    /// Its parameters, in order.
+    pub params: Vec<Param>,
+    /// What it returns.
+    pub returns: ScalarType,
+    /// Where the return type is written.
+    pub returns_span: Span,
+    /// Its human title.
+    pub title: Option<Text>,
+    /// Its clauses: `script`, and metadata.
+    pub clauses: Vec<Clause>,
+    /// The whole function.
+    pub span: Span,
+}
+
+/// A function parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// Its name inside the script.
+    pub name: Ident,
+    /// Its type.
+    pub ty: ScalarType,
+    /// `set of` the type.
+    pub set: bool,
+    /// The whole parameter.
+    pub span: Span,
 }
 
 /// The fields of the client profile.
@@ -188,6 +222,18 @@ pub enum Clause {
     Value {
         /// The expression.
         value: Expr,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `script: """ … """`: a function's code.
+    Script {
+        /// The code, as written.
+        code: String,
+        /// The byte offset of the code's first character in the file, so
+        /// script errors point into the rule file.
+        code_start: usize,
+        /// Triple-quoted rather than a one-line string.
+        raw: bool,
         /// The whole clause.
         span: Span,
     },

@@ -47,6 +47,11 @@ pub(crate) fn parse(file: FileId, text: &str, limits: &Limits) -> Result<File, V
                         items.push(Item::Block(b));
                     }
                 }
+                Rule::function => {
+                    if let Some(f) = lower.function(item) {
+                        items.push(Item::Function(f));
+                    }
+                }
                 _ => {}
             }
         }
@@ -84,6 +89,32 @@ fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Vec<Report>>
                 for (_, c) in chars.by_ref() {
                     if c == '\n' {
                         break;
+                    }
+                }
+            }
+            '"' if text.get(i..).is_some_and(|r| r.starts_with("\"\"\"")) => {
+                // A triple-quoted script runs, over lines, to the next `"""`.
+                chars.next();
+                chars.next();
+                let rest = text.get(i + 3..).unwrap_or("");
+                match rest.find("\"\"\"") {
+                    Some(end) => {
+                        let stop = i + 3 + end + 3;
+                        while chars.peek().is_some_and(|(j, _)| *j < stop) {
+                            chars.next();
+                        }
+                    }
+                    None => {
+                        return Err(vec![
+                            Report::error(
+                                "unterminated-string",
+                                file,
+                                Span::new(i, i + 3),
+                                "unterminated script",
+                            )
+                            .label("this `\"\"\"` is never closed")
+                            .help("end the script with `\"\"\"`"),
+                        ]);
                     }
                 }
             }
@@ -464,22 +495,114 @@ impl Lower {
         }
     }
 
-    fn block(&mut self, pair: Pair<'_, Rule>) -> Option<Block> {
+    fn function(&mut self, pair: Pair<'_, Rule>) -> Option<Function> {
         let span = span_of(&pair);
-        let mut inner = pair.into_inner();
-        let kind = match inner.next()?.as_str() {
-            "program" => BlockKind::Program,
-            "referral" => BlockKind::Referral,
-            "warning" => BlockKind::Warning,
-            "parameter" => BlockKind::Parameter,
-            _ => BlockKind::Define,
-        };
-        let id = self.ident(inner.next()?);
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut returns = None;
         let mut title = None;
         let mut clauses = Vec::new();
-        for part in inner {
+        for part in pair.into_inner() {
             match part.as_rule() {
+                Rule::ident => name = Some(self.ident(part)),
+                Rule::param => {
+                    let pspan = span_of(&part);
+                    let mut it = part.into_inner();
+                    let pname = self.ident(it.next()?);
+                    let ty = it.next()?;
+                    let (set, scalar) = if ty.as_rule() == Rule::param_set {
+                        (
+                            true,
+                            ty.into_inner().find(|p| p.as_rule() == Rule::scalar_type)?,
+                        )
+                    } else {
+                        (false, ty)
+                    };
+                    params.push(Param {
+                        name: pname,
+                        ty: Self::scalar(&scalar),
+                        set,
+                        span: pspan,
+                    });
+                }
+                Rule::scalar_type => returns = Some((Self::scalar(&part), span_of(&part))),
                 Rule::text => title = Some(self.text(part)),
+                Rule::script_clause => clauses.push(self.script_clause(part)?),
+                Rule::attr_clause
+                | Rule::when_clause
+                | Rule::caseload_clause
+                | Rule::services_clause
+                | Rule::value_clause => {
+                    // Reuse the block lowering for shared clauses.
+                    if let Some(c) = self.clause(part) {
+                        clauses.push(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (returns, returns_span) = returns?;
+        Some(Function {
+            name: name?,
+            params,
+            returns,
+            returns_span,
+            title,
+            clauses,
+            span,
+        })
+    }
+
+    fn script_clause(&mut self, pair: Pair<'_, Rule>) -> Option<Clause> {
+        let span = span_of(&pair);
+        let body = pair
+            .into_inner()
+            .find(|p| matches!(p.as_rule(), Rule::raw_string | Rule::text))?;
+        if body.as_rule() == Rule::raw_string {
+            let start = body.as_span().start() + 3;
+            let raw = body.as_str();
+            let code = raw
+                .get(3..raw.len().saturating_sub(3))
+                .unwrap_or("")
+                .to_string();
+            Some(Clause::Script {
+                code,
+                code_start: start,
+                raw: true,
+                span,
+            })
+        } else {
+            let t = self.text(body);
+            Some(Clause::Script {
+                code: t.value,
+                code_start: t.span.start + 1,
+                raw: false,
+                span,
+            })
+        }
+    }
+
+    /// Lowers one clause pair; `block` handles the same rules inline.
+    fn clause(&mut self, part: Pair<'_, Rule>) -> Option<Clause> {
+        let wrapper_span = span_of(&part);
+        let mut b = self.block_clauses(std::iter::once(part))?;
+        let _ = wrapper_span;
+        b.pop()
+    }
+
+    /// Lowers the clauses of a block or function.
+    fn block_clauses<'i>(
+        &mut self,
+        parts: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> Option<Vec<Clause>> {
+        let mut clauses = Vec::new();
+        for part in parts {
+            match part.as_rule() {
+                Rule::script_clause => {
+                    if let Some(c) = self.script_clause(part) {
+                        clauses.push(c);
+                    }
+                }
                 Rule::when_clause => {
                     let cspan = span_of(&part);
                     let mut qualifier = None;
@@ -554,6 +677,30 @@ impl Lower {
                 _ => {}
             }
         }
+        Some(clauses)
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Option<Block> {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let kind = match inner.next()?.as_str() {
+            "program" => BlockKind::Program,
+            "referral" => BlockKind::Referral,
+            "warning" => BlockKind::Warning,
+            "parameter" => BlockKind::Parameter,
+            _ => BlockKind::Define,
+        };
+        let id = self.ident(inner.next()?);
+        let mut title = None;
+        let mut rest = Vec::new();
+        for part in inner {
+            if part.as_rule() == Rule::text {
+                title = Some(self.text(part));
+            } else {
+                rest.push(part);
+            }
+        }
+        let clauses = self.block_clauses(rest.into_iter())?;
         Some(Block {
             kind,
             id,
