@@ -68,6 +68,18 @@ impl Engine {
         eval.report()
     }
 
+    /// Decides a profile read already: every outcome, without building the
+    /// report's explanations. The path for throughput.
+    pub fn decide(
+        &self,
+        profile: &Profile,
+        caseloads: Option<&Caseloads>,
+    ) -> Result<crate::eval::Decision, InputError> {
+        let mut eval = Eval::new(self, profile, caseloads);
+        eval.run()?;
+        Ok(eval.decision())
+    }
+
     /// Explains every program, referral and warning for a profile: each
     /// condition with its value (true, false, unknown) and what it read.
     pub fn explain(

@@ -70,6 +70,25 @@ impl From<Tri> for Truth {
     }
 }
 
+/// What a profile decides, without the report's words: each program's
+/// eligibility, each referral's priority, each warning, by index in the rule
+/// set (`Engine::rules()`). The fast path: no reasons, no strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// Each program's eligibility.
+    pub programs: Vec<Truth>,
+    /// Each referral: the priority it fired at, if it fired.
+    pub referrals: Vec<Option<Priority>>,
+    /// Each referral: whether it fired (true), not (false) or is undetermined.
+    pub referral_truth: Vec<Truth>,
+    /// Each warning.
+    pub warnings: Vec<Truth>,
+    /// The recommended program's index.
+    pub recommended: Option<usize>,
+    /// The alternative program's index.
+    pub alternative: Option<usize>,
+}
+
 /// One condition of an explanation, with its parts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trace {
@@ -866,6 +885,18 @@ impl<'a> Eval<'a> {
         m.iter()
             .filter_map(|i| self.rules.fields.get(i).map(|f| f.name.clone()))
             .collect()
+    }
+
+    /// The outcomes, without words.
+    pub(crate) fn decision(&self) -> Decision {
+        Decision {
+            programs: self.programs.iter().map(|(t, _)| (*t).into()).collect(),
+            referrals: self.referrals.iter().map(|(p, _, _)| *p).collect(),
+            referral_truth: self.referrals.iter().map(|(_, t, _)| (*t).into()).collect(),
+            warnings: self.warnings.iter().map(|(t, _)| (*t).into()).collect(),
+            recommended: self.recommended,
+            alternative: self.alternative(),
+        }
     }
 
     /// Assembles the report.
