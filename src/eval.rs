@@ -149,6 +149,10 @@ pub(crate) struct Eval<'a> {
     referrals: Vec<(Option<Priority>, Tri, Bits)>,
     warnings: Vec<(Tri, Bits)>,
     recommended: Option<usize>,
+    /// `caseload_full(any)` and `caseload_exceeded(any)`, computed on first
+    /// use: each looks at every program, and a condition may ask often.
+    any_full: std::cell::OnceCell<bool>,
+    any_exceeded: std::cell::OnceCell<bool>,
 }
 
 impl<'a> Eval<'a> {
@@ -168,6 +172,8 @@ impl<'a> Eval<'a> {
             referrals: vec![(None, Tri::Unknown, Bits::default()); rules.referrals.len()],
             warnings: vec![(Tri::Unknown, Bits::default()); rules.warnings.len()],
             recommended: None,
+            any_full: std::cell::OnceCell::new(),
+            any_exceeded: std::cell::OnceCell::new(),
         }
     }
 
@@ -303,14 +309,9 @@ impl<'a> Eval<'a> {
         match l {
             Lit::Bool(b) => Val::Bool(*b),
             Lit::Num(d) => Val::Num(*d),
-            Lit::Text(s) => Val::Text(
-                Some(*s),
-                self.rules
-                    .symbols
-                    .get_index(*s)
-                    .map_or("", |s| s.as_str())
-                    .into(),
-            ),
+            // A literal is known by its symbol alone; an empty `Box<str>`
+            // does not allocate. (`compare` never reads a literal's text.)
+            Lit::Text(s) => Val::Text(Some(*s), Box::default()),
             Lit::Enum(i) => Val::Enum(*i),
             Lit::Program(p) => Val::Program(*p),
         }
@@ -339,7 +340,7 @@ impl<'a> Eval<'a> {
     }
 
     /// The value of an expression, or unknown with its missing fields.
-    fn val(&self, e: &'a Expr) -> R<(Option<Cow<'a, Val>>, Bits)> {
+    fn val(&self, e: &'a Expr) -> R<(Option<Cow<'_, Val>>, Bits)> {
         let known = |v: Val| Ok((Some(Cow::Owned(v)), Bits::default()));
         match &e.kind {
             ExprKind::Lit(l) => known(self.lit(l)),
@@ -364,7 +365,7 @@ impl<'a> Eval<'a> {
                 }
             },
             ExprKind::Define(i) => match self.defines.get(*i) {
-                Some((Some(v), _)) => Ok((Some(Cow::Owned(v.clone())), Bits::default())),
+                Some((Some(v), _)) => Ok((Some(Cow::Borrowed(v)), Bits::default())),
                 Some((None, m)) => Ok((None, m.clone())),
                 None => Ok((None, Bits::default())),
             },
@@ -419,7 +420,7 @@ impl<'a> Eval<'a> {
 
     /// Calls a rhai function. Unknown arguments give an unknown result,
     /// without running the script: a script never sees a made-up value.
-    fn call(&self, e: &'a Expr, f: usize, args: &'a [Expr]) -> R<(Option<Cow<'a, Val>>, Bits)> {
+    fn call(&self, e: &'a Expr, f: usize, args: &'a [Expr]) -> R<(Option<Cow<'_, Val>>, Bits)> {
         use crate::script::ScriptValue as S;
         let Some(func) = self.rules.functions.get(f) else {
             return Ok((None, Bits::default()));
@@ -506,7 +507,7 @@ impl<'a> Eval<'a> {
     /// Both operands' values, or unknown with the missing fields of the
     /// unknown ones.
     #[allow(clippy::type_complexity)]
-    fn both(&self, a: &'a Expr, b: &'a Expr) -> R<Result<(Cow<'a, Val>, Cow<'a, Val>), Bits>> {
+    fn both(&self, a: &'a Expr, b: &'a Expr) -> R<Result<(Cow<'_, Val>, Cow<'_, Val>), Bits>> {
         let (va, ma) = self.val(a)?;
         let (vb, mb) = self.val(b)?;
         match (va, vb) {
@@ -524,8 +525,80 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// A field's value, or the missing set naming it.
+    #[inline]
+    fn slot(&self, slot: usize) -> Result<&Val, Bits> {
+        match self.profile.slots.get(slot) {
+            Some(Some(v)) => Ok(v),
+            _ => {
+                let mut m = Bits::default();
+                m.insert(slot);
+                Err(m)
+            }
+        }
+    }
+
+    /// The common atoms, read straight from the slots: a field against a
+    /// constant, a constant in a set field, a boolean field. `None` for
+    /// every other form, which the general path evaluates.
+    #[inline]
+    fn atom(&self, e: &Expr) -> Option<(Tri, Bits)> {
+        let known = |b: bool| Some((Tri::from(b), Bits::default()));
+        match &e.kind {
+            ExprKind::Cmp(op, a, b) => {
+                let (slot, lit, flipped) = match (&a.kind, &b.kind) {
+                    (ExprKind::Field(s), ExprKind::Lit(l)) => (*s, l, false),
+                    (ExprKind::Lit(l), ExprKind::Field(s)) => (*s, l, true),
+                    _ => return None,
+                };
+                let v = match self.slot(slot) {
+                    Ok(v) => v,
+                    Err(m) => return Some((Tri::Unknown, m)),
+                };
+                match (v, lit) {
+                    (Val::Num(x), Lit::Num(c)) => {
+                        let ord = if flipped { c.cmp(x) } else { x.cmp(c) };
+                        known(match op {
+                            Cmp::Lt => ord.is_lt(),
+                            Cmp::Le => ord.is_le(),
+                            Cmp::Gt => ord.is_gt(),
+                            Cmp::Ge => ord.is_ge(),
+                            Cmp::Eq => ord.is_eq(),
+                            Cmp::Ne => ord.is_ne(),
+                        })
+                    }
+                    (v, l) if matches!(op, Cmp::Eq | Cmp::Ne) => {
+                        let eq = lit_is(l, v);
+                        known(if *op == Cmp::Eq { eq } else { !eq })
+                    }
+                    _ => None,
+                }
+            }
+            ExprKind::In(el, set) => {
+                let (ExprKind::Lit(l @ (Lit::Text(i) | Lit::Enum(i))), ExprKind::Field(slot)) = (&el.kind, &set.kind) else {
+                    return None;
+                };
+                let _ = l;
+                match self.slot(*slot) {
+                    Ok(Val::Set(bits, _, _)) => known(bits.contains(*i)),
+                    Ok(_) => None,
+                    Err(m) => Some((Tri::Unknown, m)),
+                }
+            }
+            ExprKind::Field(slot) => match self.slot(*slot) {
+                Ok(Val::Bool(b)) => known(*b),
+                Ok(_) => None,
+                Err(m) => Some((Tri::Unknown, m)),
+            },
+            _ => None,
+        }
+    }
+
     /// The truth of a condition, or unknown with its missing fields.
     pub(crate) fn tri(&self, e: &'a Expr) -> R<(Tri, Bits)> {
+        if let Some(r) = self.atom(e) {
+            return Ok(r);
+        }
         let t = |b: bool| Ok((Tri::from(b), Bits::default()));
         match &e.kind {
             ExprKind::Not(x) => {
@@ -562,10 +635,36 @@ impl<'a> Eval<'a> {
                 Err(m) => Ok((Tri::Unknown, m)),
                 Ok((x, y)) => t(compare(*op, &x, &y)),
             },
+            ExprKind::In(el, set) if matches!(set.kind, ExprKind::SetLit(_)) => {
+                let ExprKind::SetLit(lits) = &set.kind else { return t(false) };
+                let (v, m) = self.val(el)?;
+                match v.as_deref() {
+                    None => Ok((Tri::Unknown, m)),
+                    Some(x) => t(lits.iter().any(|l| lit_is(l, x))),
+                }
+            }
             ExprKind::In(el, set) => match self.both(el, set)? {
                 Err(m) => Ok((Tri::Unknown, m)),
                 Ok((x, s)) => t(member(&x, &s)),
             },
+            // `s has any of {…}`: test the literals' bits, build nothing.
+            ExprKind::Has(set, q, values) if matches!(values.kind, ExprKind::SetLit(_)) => {
+                let ExprKind::SetLit(lits) = &values.kind else { return t(false) };
+                let (v, m) = self.val(set)?;
+                let Some(Val::Set(bits, _, members)) = v.as_deref() else {
+                    return Ok((Tri::Unknown, m));
+                };
+                let has = |l: &Lit| match l {
+                    Lit::Enum(i) | Lit::Text(i) => bits.contains(*i),
+                    Lit::Num(d) => members.contains(&decimal::show(*d)),
+                    _ => false,
+                };
+                t(match q {
+                    Quant::Any => lits.iter().any(has),
+                    Quant::All => lits.iter().all(has),
+                    Quant::None => !lits.iter().any(has),
+                })
+            }
             ExprKind::Has(set, q, values) => match self.both(set, values)? {
                 Err(m) => Ok((Tri::Unknown, m)),
                 Ok((s, v)) => {
@@ -610,12 +709,16 @@ impl<'a> Eval<'a> {
             ExprKind::CaseloadFull(p) => t(match p {
                 ProgramRef::Program(i) => self.full(*i),
                 ProgramRef::Recommended => self.recommended.is_some_and(|i| self.full(i)),
-                ProgramRef::Any => (0..self.rules.programs.len()).any(|i| self.full(i)),
+                ProgramRef::Any => *self
+                    .any_full
+                    .get_or_init(|| (0..self.rules.programs.len()).any(|i| self.full(i))),
             }),
             ExprKind::CaseloadExceeded(p) => t(match p {
                 ProgramRef::Program(i) => self.exceeded(*i),
                 ProgramRef::Recommended => self.recommended.is_some_and(|i| self.exceeded(i)),
-                ProgramRef::Any => (0..self.rules.programs.len()).any(|i| self.exceeded(i)),
+                ProgramRef::Any => *self
+                    .any_exceeded
+                    .get_or_init(|| (0..self.rules.programs.len()).any(|i| self.exceeded(i))),
             }),
             _ => {
                 let (v, m) = self.val(e)?;
@@ -637,8 +740,13 @@ impl<'a> Eval<'a> {
         let mut children = Vec::new();
         match &e.kind {
             ExprKind::And(xs) | ExprKind::Or(xs) => {
+                // An operand after the one that decided may not be
+                // computable (evaluation never looked at it): it is left
+                // out rather than fail the whole explanation.
                 for x in xs {
-                    children.push(self.trace(x)?);
+                    if let Ok(t) = self.trace(x) {
+                        children.push(t);
+                    }
                 }
             }
             ExprKind::Not(x) if x.span != e.span => children.push(self.trace(x)?),
@@ -701,9 +809,16 @@ impl<'a> Eval<'a> {
                     };
                     let mut conditions = Vec::new();
                     for (p, c) in &r.triggers {
+                        // Past the trigger that fired, a condition evaluation
+                        // never looked at may not be computable: leave it out.
+                        let trace = match self.trace(c) {
+                            Ok(t) => t,
+                            Err(_) if fired.is_some() => continue,
+                            Err(e) => return Err(e),
+                        };
                         conditions.push(ClauseTrace {
                             clause: format!("{} when", p.word()),
-                            trace: self.trace(c)?,
+                            trace,
                         });
                     }
                     ItemTrace {
@@ -763,7 +878,10 @@ impl<'a> Eval<'a> {
             ExprKind::Not(x) if x.span != e.span => self.held(x, want.not(), out),
             ExprKind::And(xs) | ExprKind::Or(xs) => {
                 for x in xs {
-                    let (v, _) = self.tri(x)?;
+                    // Evaluation stopped at the first operand that decided;
+                    // one after it may not be computable (`a or 1 / n > 0`
+                    // with `n` = 0) and is no part of the reason.
+                    let Ok((v, _)) = self.tri(x) else { continue };
                     if v == want {
                         self.held(x, want, out)?;
                     }
@@ -1037,13 +1155,28 @@ fn compare(op: Cmp, a: &Val, b: &Val) -> bool {
         };
     }
     let eq = match (a, b) {
+        // Every text the rules mention is interned, and profile text is
+        // interned when the rules mention it: equal symbols or none at all.
         (Val::Text(Some(x), _), Val::Text(Some(y), _)) => x == y,
-        (Val::Text(_, x), Val::Text(_, y)) => x == y,
+        (Val::Text(Some(_), _), Val::Text(None, _)) | (Val::Text(None, _), Val::Text(Some(_), _)) => false,
+        (Val::Text(None, x), Val::Text(None, y)) => x == y,
         _ => a == b,
     };
     match op {
         Cmp::Ne => !eq,
         _ => eq,
+    }
+}
+
+/// Whether a known value equals a literal.
+fn lit_is(l: &Lit, x: &Val) -> bool {
+    match (l, x) {
+        (Lit::Enum(i), Val::Enum(j)) => i == j,
+        (Lit::Text(i), Val::Text(j, _)) => Some(*i) == *j,
+        (Lit::Num(a), Val::Num(b)) => a == b,
+        (Lit::Bool(a), Val::Bool(b)) => a == b,
+        (Lit::Program(a), Val::Program(b)) => a == b,
+        _ => false,
     }
 }
 

@@ -129,8 +129,48 @@ fn shown(v: &Value) -> String {
 
 fn number(v: &Value) -> Option<Option<Decimal>> {
     match v {
-        Value::Number(n) => Some(decimal::parse_number(&n.to_string())),
+        Value::Number(n) => Some(match n.as_i64() {
+            Some(i) => Some(Decimal::from(i)),
+            // The number's shortest decimal text, written on the stack.
+            None => {
+                let mut buf = StackText::default();
+                use std::fmt::Write as _;
+                match write!(buf, "{n}") {
+                    Ok(()) => decimal::parse_number(buf.as_str()),
+                    Err(_) => decimal::parse_number(&n.to_string()),
+                }
+            }
+        }),
         _ => None,
+    }
+}
+
+/// A short text on the stack; writing more than it holds is an error, and
+/// the caller falls back to the heap.
+struct StackText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> StackText {
+        StackText { buf: [0; 64], len: 0 }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        self.buf.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -214,6 +254,8 @@ fn read_value(rules: &RuleSet, slot: usize, v: &Value) -> Result<Val, InputError
             let items = v.as_array().ok_or_else(wrong)?;
             let mut bits = Bits::default();
             let mut members: Vec<String> = Vec::new();
+            // Members seen, so that a long list is read in linear time.
+            let mut seen = std::collections::HashSet::new();
             for (i, item) in items.iter().enumerate() {
                 let Some(s) = item.as_str() else {
                     return Err(InputError::new(
@@ -231,7 +273,7 @@ fn read_value(rules: &RuleSet, slot: usize, v: &Value) -> Result<Val, InputError
                 if let Some(ix) = ix {
                     bits.insert(ix);
                 }
-                if !members.iter().any(|m| m == s) {
+                if seen.insert(s) {
                     members.push(s.to_string());
                 }
             }
@@ -284,6 +326,14 @@ impl Caseloads {
         let mut out = Caseloads {
             programs: vec![None; rules.programs.len()],
         };
+        // Program ids to indexes, so that a context naming every program of
+        // a large rule set is read in linear time.
+        let index: std::collections::HashMap<&str, usize> = rules
+            .programs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.meta.id.as_str(), i))
+            .collect();
         for (key, v) in top {
             if key != "caseloads" {
                 return Err(InputError::new(
@@ -299,7 +349,7 @@ impl Caseloads {
             };
             for (pid, cms) in programs {
                 let field = format!("caseloads.{pid}");
-                let Some(ix) = rules.programs.iter().position(|p| &p.meta.id == pid) else {
+                let Some(&ix) = index.get(pid.as_str()) else {
                     let ids: Vec<&str> =
                         rules.programs.iter().map(|p| p.meta.id.as_str()).collect();
                     let hint = crate::diagnostic::did_you_mean(pid, ids.iter().copied())
