@@ -49,12 +49,19 @@ pub(crate) fn check(
     files: &[(FileId, ast::File)],
     sources: crate::diagnostic::SourceMap,
     version: String,
+    limits: &crate::Limits,
 ) -> Result<ir::RuleSet, Vec<Report>> {
     let mut c = Checker {
         sources,
+        limits: limits.clone(),
         ..Checker::default()
     };
     c.declare(files);
+    if c.over_limit || c.stopped() {
+        // Past a size limit, checking the rest would cost what the limit is
+        // there to prevent.
+        return Err(c.errors);
+    }
     c.resolve_all(files);
     c.order();
     if c.errors.is_empty() {
@@ -88,6 +95,9 @@ enum Binding {
 #[derive(Default)]
 struct Checker {
     sources: crate::diagnostic::SourceMap,
+    limits: crate::Limits,
+    /// A size limit was exceeded: stop after declaring.
+    over_limit: bool,
     errors: Vec<Report>,
     fields: Vec<ir::Field>,
     names: HashMap<String, Binding>,
@@ -112,18 +122,65 @@ struct Checker {
     eval_order: Vec<Node>,
     // What each node reads.
     deps: HashMap<Node, Vec<Node>>,
+    /// The first checked program of each intensity.
+    intensities: HashMap<i64, usize>,
 }
 
 impl Checker {
+    /// Records an error. One more than the limit is kept, so the loader
+    /// can tell that checking stopped.
     fn err(&mut self, r: Report) {
-        self.errors.push(r);
+        if !self.stopped() {
+            self.errors.push(r);
+        }
+    }
+
+    /// Whether so many errors are recorded that checking should stop:
+    /// every further error would cost time (suggestions, locations) and
+    /// not be shown.
+    fn stopped(&self) -> bool {
+        self.errors.len() > self.limits.max_errors
+    }
+
+    /// Reports a size limit exceeded, once per limit.
+    fn limit_error(&mut self, code: &'static str, file: FileId, span: Span, message: String) {
+        self.over_limit = true;
+        if !self.errors.iter().any(|e| e.code == code) {
+            let help = match code {
+                "too-many-values" => "a long list of codes is a `set of text` field",
+                _ => "split the policy into smaller rule sets",
+            };
+            self.err(Report::error(code, file, span, message).help(help));
+        }
     }
 
     /// First pass: the schema and every block's id, so that blocks may refer
     /// to each other in any order.
     fn declare(&mut self, files: &[(FileId, ast::File)]) {
+        let mut items = 0usize;
         for (file, ast) in files {
             for item in &ast.items {
+                items += 1;
+                if items > self.limits.max_items {
+                    let span = match item {
+                        ast::Item::Schema(s) => Span::new(s.span.start, s.span.start),
+                        ast::Item::Block(b) => b.id.span,
+                        ast::Item::Function(f) => f.name.span,
+                    };
+                    let max = self.limits.max_items;
+                    self.limit_error(
+                        "too-many-items",
+                        *file,
+                        span,
+                        format!(
+                            "the rule set has more than {max} items (schemas, blocks and functions)"
+                        ),
+                    );
+                    return;
+                }
+                if self.stopped() {
+                    return;
+                }
                 match item {
                     ast::Item::Function(f) => {
                         if let Some((pf, ps)) = self.function_ids.get(&f.name.name).copied() {
@@ -293,6 +350,19 @@ impl Checker {
     }
 
     fn field(&mut self, file: FileId, f: &ast::FieldDecl) {
+        if self.fields.len() >= self.limits.max_fields {
+            let max = self.limits.max_fields;
+            self.limit_error(
+                "too-many-fields",
+                file,
+                f.name.span,
+                format!("the schema has more than {max} fields"),
+            );
+            return;
+        }
+        if self.stopped() {
+            return;
+        }
         if let Some(Binding::Field(slot)) = self.names.get(&f.name.name).copied() {
             let (pf, ps) = self
                 .fields
@@ -382,6 +452,19 @@ impl Checker {
     }
 
     fn enum_values(&mut self, file: FileId, values: &[ast::Ident]) -> Vec<String> {
+        let max = self.limits.max_enum_values;
+        if let Some(first_over) = values.get(max) {
+            self.limit_error(
+                "too-many-values",
+                file,
+                first_over.span,
+                format!(
+                    "this enumeration has {} values, more than the limit of {max}",
+                    values.len()
+                ),
+            );
+            return Vec::new();
+        }
         let mut out: Vec<String> = Vec::new();
         for v in values {
             if out.contains(&v.name) {
@@ -420,26 +503,56 @@ impl Checker {
                 }
             }
         }
-        // Definitions can depend on each other; settle types in passes.
-        let mut progress = true;
-        let mut deferred: Vec<(FileId, &ast::Block)> = pending;
-        while progress && !deferred.is_empty() {
-            progress = false;
-            let mut next = Vec::new();
-            for (file, b) in deferred {
-                if self.define_ready(b) {
-                    self.define(file, b);
-                    progress = true;
-                } else {
-                    next.push((file, b));
+        // Definitions can depend on each other: check each once every
+        // definition it names has a type. A worklist, not repeated passes
+        // over what is left: passes take time quadratic in the length of a
+        // chain of definitions written in reverse order.
+        let mut waiting_on: Vec<usize> = Vec::with_capacity(pending.len());
+        let mut readers: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (k, (_, b)) in pending.iter().enumerate() {
+            let named = self.define_deps(b);
+            waiting_on.push(named.len());
+            for d in named {
+                readers.entry(d).or_default().push(k);
+            }
+        }
+        let mut ready: std::collections::VecDeque<usize> = (0..pending.len())
+            .filter(|&k| waiting_on.get(k) == Some(&0))
+            .collect();
+        let mut done = vec![false; pending.len()];
+        while let Some(k) = ready.pop_front() {
+            if self.stopped() {
+                return;
+            }
+            let Some(&(file, b)) = pending.get(k) else {
+                continue;
+            };
+            if let Some(flag) = done.get_mut(k) {
+                *flag = true;
+            }
+            self.define(file, b);
+            let typed = self
+                .index(b)
+                .filter(|&ix| self.define_types.get(ix).is_some_and(Option::is_some));
+            for r in typed.and_then(|ix| readers.remove(&ix)).unwrap_or_default() {
+                if let Some(w) = waiting_on.get_mut(r) {
+                    *w = w.saturating_sub(1);
+                    if *w == 0 {
+                        ready.push_back(r);
+                    }
                 }
             }
-            deferred = next;
         }
-        // What is left reads itself through a cycle: check anyway so the
-        // cycle is reported by `order`, and unresolvable names get errors.
-        for (file, b) in deferred {
-            self.define(file, b);
+        // What is left reads itself through a cycle, or reads a definition
+        // that failed: check anyway so the cycle is reported by `order`, and
+        // unresolvable names get errors.
+        for (k, (file, b)) in pending.iter().enumerate() {
+            if self.stopped() {
+                return;
+            }
+            if !done.get(k).copied().unwrap_or(true) {
+                self.define(*file, b);
+            }
         }
         for (file, ast) in files {
             for item in &ast.items {
@@ -455,18 +568,23 @@ impl Checker {
         }
     }
 
-    /// Whether every definition a block's value names has a known type.
-    fn define_ready(&self, b: &ast::Block) -> bool {
+    /// The definitions a block's value names, each once.
+    fn define_deps(&self, b: &ast::Block) -> Vec<usize> {
         let mut names = Vec::new();
         for c in &b.clauses {
             if let Clause::Value { value, .. } = c {
                 collect_names(value, &mut names);
             }
         }
-        names.iter().all(|n| match self.names.get(*n) {
-            Some(Binding::Define(i)) => self.define_types.get(*i).is_some_and(Option::is_some),
-            _ => true,
-        })
+        let mut seen = std::collections::HashSet::new();
+        names
+            .iter()
+            .filter_map(|n| match self.names.get(*n) {
+                Some(Binding::Define(i)) => Some(*i),
+                _ => None,
+            })
+            .filter(|i| seen.insert(*i))
+            .collect()
     }
 
     fn index(&self, b: &ast::Block) -> Option<usize> {
@@ -610,8 +728,11 @@ impl Checker {
         };
         let mut params = Vec::new();
         let mut names: Vec<String> = Vec::new();
+        // The names seen, so that a long parameter list checks in linear
+        // time.
+        let mut seen = std::collections::HashSet::new();
         for p in &f.params {
-            if names.contains(&p.name.name) {
+            if !seen.insert(p.name.name.as_str()) {
                 self.err(Report::error(
                     "duplicate-param",
                     file,
@@ -888,8 +1009,9 @@ impl Checker {
                     }
                 }
                 Clause::Services { services: s, .. } => {
+                    let mut listed = std::collections::HashSet::new();
                     for id in s {
-                        if services.contains(&id.name) {
+                        if !listed.insert(id.name.as_str()) {
                             self.err(Report::error(
                                 "duplicate-service",
                                 file,
@@ -929,11 +1051,13 @@ impl Checker {
         let (Some(eligible), Some(intensity)) = (eligible, intensity) else {
             return;
         };
-        if let Some(other) = self
-            .programs
-            .iter()
+        // A map, not a search of the programs checked so far: that would
+        // take time quadratic in the number of programs.
+        let first = *self.intensities.entry(intensity).or_insert(ix);
+        if let Some(other) = (first != ix)
+            .then(|| self.programs.get(first))
             .flatten()
-            .find(|p| p.intensity == intensity)
+            .and_then(Option::as_ref)
         {
             let other = other.meta.id.clone();
             self.err(
@@ -1394,6 +1518,9 @@ impl Checker {
                     _ => None,
                 };
                 let mut lits = Vec::new();
+                // Duplicates are dropped; the set of those seen keeps a
+                // long literal linear.
+                let mut seen = std::collections::HashSet::new();
                 let mut elem: Option<Elem> = match hint {
                     Some(Ty::Set(e)) => Some(e),
                     _ => None,
@@ -1437,7 +1564,7 @@ impl Checker {
                         );
                         return None;
                     };
-                    if !lits.contains(&l) {
+                    if seen.insert(l.clone()) {
                         lits.push(l);
                     }
                 }
@@ -1546,15 +1673,8 @@ impl Checker {
         }
         match hint {
             Some(Ty::Enum(slot)) => return self.enum_value(file, span, slot, n, false),
+            // A program id would have been taken above.
             Some(Ty::Program) => {
-                if let Some(i) = self.program_ids.get_index_of(n) {
-                    return Some(Self::mk(
-                        file,
-                        span,
-                        Ty::Program,
-                        ExprKind::Lit(Lit::Program(Some(i))),
-                    ));
-                }
                 let ids: Vec<String> = self.program_ids.keys().cloned().collect();
                 let mut r = Report::error(
                     "unknown-program",
@@ -1921,8 +2041,11 @@ impl Checker {
             let mut stack: Vec<(Node, usize)> = vec![(root, 0)];
             mark.insert(root, Mark::Active);
             while let Some((node, next)) = stack.last().copied() {
-                let deps = self.deps.get(&node).cloned().unwrap_or_default();
-                if let Some(&dep) = deps.get(next) {
+                // Look the next dependency up without copying the list: a
+                // node that reads thousands of others is visited once per
+                // dependency.
+                let dep = self.deps.get(&node).and_then(|d| d.get(next)).copied();
+                if let Some(dep) = dep {
                     if let Some(top) = stack.last_mut() {
                         top.1 += 1;
                     }
@@ -2087,6 +2210,9 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
 
 /// The nodes an expression reads.
 fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
+    // What `out` holds, for a membership test that stays fast when a
+    // condition names thousands of outcomes.
+    let mut seen: std::collections::HashSet<Node> = out.iter().copied().collect();
     visit(e, &mut |x| {
         let n = match &x.kind {
             ExprKind::Define(i) => Some(Node::Define(*i)),
@@ -2100,7 +2226,7 @@ fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
             _ => None,
         };
         if let Some(n) = n {
-            if !out.contains(&n) {
+            if seen.insert(n) {
                 out.push(n);
             }
         }

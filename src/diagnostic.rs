@@ -190,7 +190,8 @@ pub struct Diagnostic {
     pub message: String,
     /// Where.
     pub location: Location,
-    /// The line of source it points into.
+    /// The line of source it points into; of a line longer than 1,000
+    /// bytes, its first 1,000 bytes and `…`.
     pub snippet: String,
     /// A short label for the span itself.
     pub label: String,
@@ -273,7 +274,7 @@ impl<'a> Sink<'a> {
         let snippet = self
             .sources
             .get(r.file)
-            .map(|f| f.line_text(location.line).to_string())
+            .map(|f| snippet(f.line_text(location.line)))
             .unwrap_or_default();
         self.diagnostics.push(Diagnostic {
             severity: r.severity,
@@ -287,15 +288,51 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// The longest snippet, in bytes. A generated or hostile file can hold its
+/// whole text on one line; a copy of that line in each diagnostic would
+/// cost memory in proportion to the errors times the file.
+const SNIPPET_BYTES: usize = 1_000;
+
+/// A diagnostic's source line: all of it, or for a longer line its first
+/// [`SNIPPET_BYTES`] (at a character boundary) and `…`.
+fn snippet(line: &str) -> String {
+    if line.len() <= SNIPPET_BYTES {
+        return line.to_string();
+    }
+    let mut end = SNIPPET_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut s = line.get(..end).unwrap_or("").to_string();
+    s.push('…');
+    s
+}
+
 /// The closest of `candidates` to `word`, if close enough to suggest.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // The distance costs the product of the lengths: a hostile file with
+    // long names would make every suggestion slow. No one misspells a name
+    // this long, so such names get no suggestion.
+    const LONGEST: usize = 64;
+    let len = word.chars().count();
+    if len > LONGEST {
+        return None;
+    }
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
+        if c.len() > 4 * LONGEST {
+            continue;
+        }
+        let clen = c.chars().count();
+        let limit = (len.max(clen) / 3).max(1);
+        // The distance is at least the difference in length.
+        if clen > LONGEST || len.abs_diff(clen) > limit {
+            continue;
+        }
         let d = edit_distance(word, c);
-        let limit = (word.chars().count().max(c.chars().count()) / 3).max(1);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

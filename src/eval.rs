@@ -575,7 +575,9 @@ impl<'a> Eval<'a> {
                 }
             }
             ExprKind::In(el, set) => {
-                let (ExprKind::Lit(l @ (Lit::Text(i) | Lit::Enum(i))), ExprKind::Field(slot)) = (&el.kind, &set.kind) else {
+                let (ExprKind::Lit(l @ (Lit::Text(i) | Lit::Enum(i))), ExprKind::Field(slot)) =
+                    (&el.kind, &set.kind)
+                else {
                     return None;
                 };
                 let _ = l;
@@ -636,7 +638,9 @@ impl<'a> Eval<'a> {
                 Ok((x, y)) => t(compare(*op, &x, &y)),
             },
             ExprKind::In(el, set) if matches!(set.kind, ExprKind::SetLit(_)) => {
-                let ExprKind::SetLit(lits) = &set.kind else { return t(false) };
+                let ExprKind::SetLit(lits) = &set.kind else {
+                    return t(false);
+                };
                 let (v, m) = self.val(el)?;
                 match v.as_deref() {
                     None => Ok((Tri::Unknown, m)),
@@ -649,7 +653,9 @@ impl<'a> Eval<'a> {
             },
             // `s has any of {…}`: test the literals' bits, build nothing.
             ExprKind::Has(set, q, values) if matches!(values.kind, ExprKind::SetLit(_)) => {
-                let ExprKind::SetLit(lits) = &values.kind else { return t(false) };
+                let ExprKind::SetLit(lits) = &values.kind else {
+                    return t(false);
+                };
                 let (v, m) = self.val(set)?;
                 let Some(Val::Set(bits, _, members)) = v.as_deref() else {
                     return Ok((Tri::Unknown, m));
@@ -953,10 +959,15 @@ impl<'a> Eval<'a> {
         let Some(v) = v else { return J::Null };
         match v {
             Val::Bool(b) => J::Bool(*b),
-            Val::Num(d) => {
-                let s = decimal::show(*d);
-                serde_json::from_str::<J>(&s).unwrap_or(J::String(s))
-            }
+            // Whole numbers (most values) become JSON integers directly;
+            // others go through their exact text.
+            Val::Num(d) => match decimal::to_i64(*d) {
+                Some(i) => J::from(i),
+                None => {
+                    let s = decimal::show(*d);
+                    serde_json::from_str::<J>(&s).unwrap_or(J::String(s))
+                }
+            },
             Val::Text(_, s) => J::String(s.to_string()),
             Val::Enum(i) => {
                 let name = match ty {
@@ -1158,7 +1169,8 @@ fn compare(op: Cmp, a: &Val, b: &Val) -> bool {
         // Every text the rules mention is interned, and profile text is
         // interned when the rules mention it: equal symbols or none at all.
         (Val::Text(Some(x), _), Val::Text(Some(y), _)) => x == y,
-        (Val::Text(Some(_), _), Val::Text(None, _)) | (Val::Text(None, _), Val::Text(Some(_), _)) => false,
+        (Val::Text(Some(_), _), Val::Text(None, _))
+        | (Val::Text(None, _), Val::Text(Some(_), _)) => false,
         (Val::Text(None, x), Val::Text(None, y)) => x == y,
         _ => a == b,
     };

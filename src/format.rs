@@ -249,25 +249,6 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{FEFF}')
 }
 
-/// Resolves a string literal's escapes exactly as the parser does.
-fn unescape(inner: &str) -> String {
-    let mut value = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n') => value.push('\n'),
-                Some('t') => value.push('\t'),
-                Some(other) => value.push(other),
-                None => {}
-            }
-        } else {
-            value.push(c);
-        }
-    }
-    value
-}
-
 /// A string literal reading back as `value`.
 fn escape(value: &str) -> String {
     let mut s = String::with_capacity(value.len() + 2);
@@ -450,7 +431,7 @@ impl<'a> Printer<'a> {
                 break;
             };
             let inner = self.text.get(pos + 1..end - 1).unwrap_or("");
-            parts.push((pos, unescape(inner)));
+            parts.push((pos, syntax::unescape(inner)));
             pos = self.skip_trivia(end);
         }
         let joined: String = parts.iter().map(|(_, v)| v.as_str()).collect();

@@ -318,7 +318,7 @@ pub struct Expr {
 }
 
 /// A constant value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Lit {
     /// A truth value.
     Bool(bool),

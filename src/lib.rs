@@ -33,6 +33,16 @@ pub struct Limits {
     pub max_depth: usize,
     /// The most rule files in a rule set.
     pub max_files: usize,
+    /// The longest string literal, in bytes between its quotes as written.
+    pub max_string_bytes: usize,
+    /// The most items (`schema` blocks and blocks) in a rule set.
+    pub max_items: usize,
+    /// The most fields in the schema, all `schema` blocks together.
+    pub max_fields: usize,
+    /// The most values of one enumeration (`one of {…}`, `set of {…}`).
+    pub max_enum_values: usize,
+    /// The most errors one load reports; checking stops after that many.
+    pub max_errors: usize,
 }
 
 impl Default for Limits {
@@ -41,6 +51,11 @@ impl Default for Limits {
             max_file_bytes: 8 * 1024 * 1024,
             max_depth: 64,
             max_files: 10_000,
+            max_string_bytes: 64 * 1024,
+            max_items: 100_000,
+            max_fields: 10_000,
+            max_enum_values: 1_000,
+            max_errors: 100,
         }
     }
 }
@@ -166,7 +181,7 @@ fn load_sources_here<N: AsRef<str>, T: AsRef<str>>(
         }
     }
     let result = if reports.is_empty() {
-        check::check(&parsed, sources.clone(), version)
+        check::check(&parsed, sources.clone(), version, &options.limits)
     } else {
         Err(reports)
     };
@@ -178,8 +193,24 @@ fn load_sources_here<N: AsRef<str>, T: AsRef<str>>(
             // Stages find problems in their own order; readers want them in
             // the order of the text.
             reports.sort_by_key(|r| (r.file, r.span.start));
-            for r in reports {
+            // The checker stops soon after the limit; say that it did.
+            let mut reports = reports.into_iter();
+            for r in reports.by_ref().take(options.limits.max_errors) {
                 sink.push(r);
+            }
+            if let Some(next) = reports.next() {
+                sink.push(
+                    diagnostic::Report::error(
+                        "too-many-errors",
+                        next.file,
+                        next.span,
+                        format!(
+                            "more than {} errors: checking stopped, and the rest are not shown",
+                            options.limits.max_errors
+                        ),
+                    )
+                    .help("fix the errors above and load again"),
+                );
             }
             Err(LoadError::Rules(sink.diagnostics))
         }

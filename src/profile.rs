@@ -154,13 +154,19 @@ struct StackText {
 
 impl Default for StackText {
     fn default() -> StackText {
-        StackText { buf: [0; 64], len: 0 }
+        StackText {
+            buf: [0; 64],
+            len: 0,
+        }
     }
 }
 
 impl StackText {
     fn as_str(&self) -> &str {
-        self.buf.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
+        self.buf
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 }
 
@@ -395,4 +401,159 @@ impl Caseloads {
         }
         Ok(out)
     }
+}
+
+/// Reads a profile straight from JSON text, without building a
+/// `serde_json::Value` for the whole object: keys are matched to slots as
+/// they stream past, fields the schema does not name are skipped unparsed,
+/// and each known field's value goes through the same checks as
+/// [`Profile::read`], so both paths accept and reject the same profiles
+/// with the same messages.
+pub(crate) fn read_slice(
+    rules: &RuleSet,
+    index: &FieldIndex,
+    bytes: &[u8],
+) -> Result<Profile, InputError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let seed = ProfileSeed { rules, index };
+    serde::de::DeserializeSeed::deserialize(seed, &mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|e| InputError::new("", format!("invalid JSON: {e}")))?
+}
+
+/// Field names to slots, for matching keys without a `Value`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FieldIndex {
+    names: std::collections::HashMap<Box<str>, usize>,
+}
+
+impl FieldIndex {
+    pub(crate) fn new(rules: &RuleSet) -> FieldIndex {
+        FieldIndex {
+            names: rules
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.as_str().into(), i))
+                .collect(),
+        }
+    }
+}
+
+struct ProfileSeed<'r> {
+    rules: &'r RuleSet,
+    index: &'r FieldIndex,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ProfileSeed<'_> {
+    type Value = Result<Profile, InputError>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A key, resolved to its slot without allocating (escaped keys aside).
+struct KeySeed<'r>(&'r FieldIndex);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeySeed<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.names.get(key).copied())
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ProfileSeed<'_> {
+    type Value = Result<Profile, InputError>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a profile object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let rules = self.rules;
+        // Each slot's outcome; a key given twice keeps its last value, and
+        // errors are reported in schema order, as `Profile::read` does.
+        let mut read: Vec<Option<Result<Val, InputError>>> = vec![None; rules.fields.len()];
+        while let Some(slot) = map.next_key_seed(KeySeed(self.index))? {
+            let Some(slot) = slot else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let value: Value = map.next_value()?;
+            let outcome = if value.is_null() {
+                None
+            } else {
+                Some(read_value(rules, slot, &value))
+            };
+            if let Some(s) = read.get_mut(slot) {
+                *s = outcome;
+            }
+        }
+        let mut slots = Vec::with_capacity(read.len());
+        for (field, outcome) in rules.fields.iter().zip(read) {
+            match outcome {
+                None if field.required => {
+                    return Ok(Err(InputError::new(&field.name, "is required but missing")));
+                }
+                None => slots.push(None),
+                Some(Ok(v)) => slots.push(Some(v)),
+                Some(Err(e)) => return Ok(Err(e)),
+            }
+        }
+        Ok(finish(rules, slots))
+    }
+
+    // Anything but an object: report it as `Profile::read` does.
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(not_an_object(&Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(not_an_object(&Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(not_an_object(&Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(not_an_object(&Value::from(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(not_an_object(&Value::from(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(not_an_object(&Value::Null))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(not_an_object(&Value::Array(Vec::new())))
+    }
+}
+
+fn not_an_object(v: &Value) -> Result<Profile, InputError> {
+    Err(InputError::new(
+        "",
+        format!("a profile is an object, found {}", shown(v)),
+    ))
+}
+
+/// The client id, once every slot is read.
+fn finish(rules: &RuleSet, slots: Vec<Option<Val>>) -> Result<Profile, InputError> {
+    let client = rules.id_field.and_then(|i| match slots.get(i) {
+        Some(Some(Val::Text(_, s))) => Some(s.to_string()),
+        _ => None,
+    });
+    Ok(Profile { slots, client })
 }

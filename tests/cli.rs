@@ -617,3 +617,39 @@ fn fmt_leaves_a_file_with_errors_untouched() {
     assert!(stderr(&o).contains("a.rules:"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), bad);
 }
+
+#[test]
+fn a_large_batch_keeps_order_across_chunks_and_threads() {
+    let dir = scratch("large-batch");
+    let path = dir.join("big.jsonl");
+    let mut text = String::new();
+    for i in 0..10_000 {
+        if i % 997 == 0 {
+            text.push_str(&format!("{{\"id\":\"c{i}\",\"age\":\"old\"}}\n"));
+        } else {
+            text.push_str(&format!("{{\"id\":\"c{i}\",\"age\":{}}}\n", i % 100));
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let o = careplan(&["eval", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 10_000);
+    for (i, v) in lines.iter().enumerate() {
+        if i % 997 == 0 {
+            assert_eq!(v["line"], i + 1);
+            assert_eq!(v["field"], "age");
+        } else {
+            assert_eq!(v["client"], format!("c{i}"));
+        }
+    }
+    assert!(
+        stderr(&o).contains("11 of 10000 lines had errors"),
+        "{}",
+        stderr(&o)
+    );
+}

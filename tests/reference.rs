@@ -92,3 +92,54 @@ fn loading_the_directory_gives_the_built_in_rule_set() {
         .collect();
     assert_eq!(on_disk, built);
 }
+
+#[test]
+fn reading_json_bytes_agrees_with_reading_a_value() {
+    let engine = careplan::reference().unwrap();
+    let mut compared = 0;
+    for path in case_files("tests/reference") {
+        let file: CaseFile =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for case in &file.cases {
+            let bytes = serde_json::to_vec(&case.profile).unwrap();
+            let from_value = engine.profile(&case.profile);
+            let from_bytes = engine.profile_from_slice(&bytes);
+            assert_eq!(from_value, from_bytes, "{}", case.name);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 300);
+    // Edge cases of the text itself.
+    for (text, field) in [
+        (r#"{"id":"a","age":3,"age":"x"}"#, Some("age")),
+        (r#"{"id":"a","age":"x","age":3}"#, None),
+        (r#"{"age":3}"#, Some("id")),
+        (r#"{"id":null}"#, Some("id")),
+        (r#"{"id":"a","phq9":99,"age":-1}"#, Some("age")),
+        (r#"{"id":"a","unknown":{"deep":[1,2,{"x":null}]}}"#, None),
+        (
+            r#"{"id":"a","monthly_income":1e400}"#,
+            Some("monthly_income"),
+        ),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let a = engine.profile(&v);
+        let b = engine.profile_from_slice(text.as_bytes());
+        assert_eq!(a, b, "{text}");
+        assert_eq!(
+            b.err().map(|e| e.field),
+            field.map(str::to_string),
+            "{text}"
+        );
+    }
+    for bad in [
+        &b"{\"id\": \"\xff\"}"[..],
+        b"{\"id\":",
+        b"[1,2]",
+        b"{} {}",
+        b"",
+    ] {
+        let e = engine.profile_from_slice(bad).unwrap_err();
+        assert!(!e.message.is_empty());
+    }
+}

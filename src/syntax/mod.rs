@@ -36,6 +36,7 @@ pub(crate) fn parse(file: FileId, text: &str, limits: &Limits) -> Result<File, V
         file,
         errors: Vec::new(),
         max_depth: limits.max_depth,
+        too_deep_from: None,
     };
     let mut items = Vec::new();
     for pair in pairs.flatten().filter(|p| p.as_rule() == Rule::file) {
@@ -64,7 +65,7 @@ pub(crate) fn parse(file: FileId, text: &str, limits: &Limits) -> Result<File, V
 }
 
 /// Rejects what pest must not be asked to parse: oversized files, nesting
-/// deeper than the limit, strings left open.
+/// deeper than the limit, strings left open or too long.
 fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Vec<Report>> {
     if text.len() > limits.max_file_bytes {
         return Err(vec![
@@ -98,6 +99,21 @@ fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Vec<Report>>
                 chars.next();
                 let rest = text.get(i + 3..).unwrap_or("");
                 match rest.find("\"\"\"") {
+                    Some(end) if end > limits.max_string_bytes => {
+                        return Err(vec![
+                            Report::error(
+                                "string-too-long",
+                                file,
+                                Span::new(i, i + 3),
+                                format!(
+                                    "script is {end} bytes long, more than the limit of {} bytes",
+                                    limits.max_string_bytes
+                                ),
+                            )
+                            .label("this script")
+                            .help("a function's script is for a calculation, not a program"),
+                        ]);
+                    }
                     Some(end) => {
                         let stop = i + 3 + end + 3;
                         while chars.peek().is_some_and(|(j, _)| *j < stop) {
@@ -138,6 +154,23 @@ fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), Vec<Report>>
                         Report::error("unterminated-string", file, Span::new(i, i + 1), "unterminated string")
                             .label("this string is never closed")
                             .help("close it with `\"` on the same line; adjacent strings join, so a long text can continue on the next line"),
+                    ]);
+                }
+                let end = chars.peek().map_or(text.len(), |(j, _)| *j);
+                let len = end.saturating_sub(i + 2);
+                if len > limits.max_string_bytes {
+                    return Err(vec![
+                        Report::error(
+                            "string-too-long",
+                            file,
+                            Span::new(i, i + 1),
+                            format!(
+                                "string is {len} bytes long, more than the limit of {} bytes",
+                                limits.max_string_bytes
+                            ),
+                        )
+                        .label("this string")
+                        .help("shorten it; a rule file is for rules, not documents"),
                     ]);
                 }
             }
@@ -324,15 +357,37 @@ fn rule_name(rule: Rule) -> &'static str {
 /// repetition run on over the spaces and comments it skipped looking for one
 /// more item; those belong to no node, and would show up in diagnostics and
 /// in the condition text of explanations.
+/// A string literal's value: `\n` and `\t` are line end and tab, any other
+/// escaped character stands for itself. The formatter uses it too.
+pub(crate) fn unescape(inner: &str) -> String {
+    let mut value = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => value.push('\n'),
+                Some('t') => value.push('\t'),
+                Some(other) => value.push(other),
+                None => {}
+            }
+        } else {
+            value.push(c);
+        }
+    }
+    value
+}
+
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    let last = pair
-        .clone()
-        .into_inner()
-        .flatten()
-        .map(|p| p.as_span().end())
-        .max()
-        .map_or(s.end(), |e| e.min(s.end()));
+    // The last token is found by following last children down: the depth of
+    // the tree, where walking every token would make lowering quadratic.
+    let mut last = s.end();
+    let mut node = pair.clone().into_inner().last();
+    while let Some(p) = node {
+        last = p.as_span().end();
+        node = p.into_inner().last();
+    }
+    let last = last.min(s.end());
     // Only a gap of spaces and comments is trimmed: a closing `}` or `)` is
     // a literal with no pair of its own, and belongs to the span.
     let gap = s.as_str().get(last - s.start()..).unwrap_or("");
@@ -349,6 +404,8 @@ struct Lower {
     file: FileId,
     errors: Vec<Report>,
     max_depth: usize,
+    /// Where the first `too-deep` error of the file starts, if any.
+    too_deep_from: Option<usize>,
 }
 
 impl Lower {
@@ -372,19 +429,7 @@ impl Lower {
         for part in pair.into_inner() {
             let raw = part.as_str();
             let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
-            let mut chars = inner.chars();
-            while let Some(c) = chars.next() {
-                if c == '\\' {
-                    match chars.next() {
-                        Some('n') => value.push('\n'),
-                        Some('t') => value.push('\t'),
-                        Some(other) => value.push(other),
-                        None => {}
-                    }
-                } else {
-                    value.push(c);
-                }
-            }
+            value.push_str(&unescape(inner));
         }
         Text { value, span }
     }
@@ -713,12 +758,11 @@ impl Lower {
     /// Checks the depth of a node about to be built.
     fn deeper(&mut self, depth: usize, span: Span) -> Option<usize> {
         if depth >= self.max_depth {
-            // One error per expression is enough.
-            if !self
-                .errors
-                .iter()
-                .any(|e| e.code == "too-deep" && e.span.start <= span.start)
-            {
+            // One error per expression is enough: none at or after an
+            // earlier one. (Kept as a position, not found by searching the
+            // errors, which took time quadratic in a file of many errors.)
+            if self.too_deep_from.is_none_or(|from| from > span.start) {
+                self.too_deep_from = Some(span.start);
                 self.errors.push(
                     Report::error(
                         "too-deep",

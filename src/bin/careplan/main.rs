@@ -4,6 +4,8 @@
 //! Exit codes: 0 success; 1 the input has errors (rule files, a profile, a
 //! context, or any line of a batch); 2 usage errors and unreadable files.
 
+mod batch;
+mod bench;
 mod harness;
 mod input;
 mod render;
@@ -96,6 +98,31 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run a rule set over a population: speed, what fires, caseload demand; compare two rule sets.
+    Bench {
+        /// The rule set directory; the built-in reference policy if absent.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<String>,
+        /// How many synthetic profiles to generate from the schema [default: 10000].
+        #[arg(long, value_name = "N", conflicts_with = "input",
+              value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        profiles: Option<u64>,
+        /// Use the profiles of a JSON Lines file instead (bad lines are counted and skipped).
+        #[arg(long, value_name = "FILE.jsonl")]
+        input: Option<String>,
+        /// The seed of the synthetic population.
+        #[arg(long, value_name = "S", default_value_t = 1, conflicts_with = "input")]
+        seed: u64,
+        /// A second rule set to run the same population through: who gains and loses what.
+        #[arg(long, value_name = "DIR2")]
+        compare: Option<String>,
+        /// The caseload context.
+        #[arg(long, value_name = "FILE")]
+        context: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
     /// Load and check a rule set, reporting every error.
     Check {
         /// The rule set directory; the built-in reference policy if absent.
@@ -139,6 +166,23 @@ fn main() -> ExitCode {
             format,
         } => eval(rules.as_deref(), &profile, context.as_deref(), format),
         Command::Check { rules, format } => check(rules.as_deref(), format),
+        Command::Bench {
+            rules,
+            profiles,
+            input,
+            seed,
+            compare,
+            context,
+            format,
+        } => bench::run(&bench::Options {
+            rules: rules.as_deref(),
+            profiles,
+            input: input.as_deref(),
+            seed,
+            compare: compare.as_deref(),
+            context: context.as_deref(),
+            json: format == OutputFormat::Json,
+        }),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Test {
             rules,
@@ -421,54 +465,28 @@ fn eval(
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
     let caseloads = read_context(&engine, context)?;
-    let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let fmt = Format::of(profile);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if fmt == Format::JsonLines {
-        let mut failed = 0usize;
-        for (n, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let line_no = n + 1;
-            let result = input::parse_json(line)
-                .map_err(|e| (serde_json::Value::Null, format!("invalid JSON: {e}")))
-                .and_then(|v| {
-                    engine
-                        .profile(&v)
-                        .and_then(|p| engine.evaluate(&p, caseloads.as_ref()))
-                        .map_err(|e| (serde_json::Value::String(e.field.clone()), e.to_string()))
-                });
-            let written = match (result, format) {
-                (Ok(report), OutputFormat::Json) => writeln!(out, "{}", report.to_json()),
-                (Ok(report), OutputFormat::Human) => writeln!(out, "{}", render::report(&report)),
-                (Err((field, message)), OutputFormat::Json) => {
-                    failed += 1;
-                    writeln!(
-                        out,
-                        "{}",
-                        serde_json::json!({"line": line_no, "error": message, "field": field})
-                    )
-                }
-                (Err((_, message)), OutputFormat::Human) => {
-                    failed += 1;
-                    writeln!(out, "line {line_no}: error: {message}\n")
-                }
-            };
-            written.map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
-        }
-        out.flush()
-            .map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
-        if failed > 0 {
-            eprintln!(
-                "{failed} line{} had errors",
-                if failed == 1 { "" } else { "s" }
-            );
+        // Streamed: a batch may be larger than memory.
+        let file = std::fs::File::open(profile)
+            .map_err(|e| Fail::usage(format!("error: cannot read `{profile}`: {e}")))?;
+        let outcome = batch::run(
+            &engine,
+            std::io::BufReader::new(file),
+            caseloads.as_ref(),
+            format == OutputFormat::Json,
+            &mut out,
+        )
+        .map_err(|e| Fail::usage(format!("error: {e}")))?;
+        if outcome.failed > 0 {
+            eprintln!("{} of {} lines had errors", outcome.failed, outcome.lines);
             return Ok(1);
         }
         return Ok(0);
     }
+    let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let value =
         input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let report = engine

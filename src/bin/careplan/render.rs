@@ -21,13 +21,12 @@ pub fn diagnostic(d: &Diagnostic) -> String {
         let _ = writeln!(out, "{pad} |");
         let line = d.snippet.replace('\t', " ");
         let _ = writeln!(out, "{} | {}", l.line, line);
-        let width = l.end_column.saturating_sub(l.column).max(1);
-        let _ = write!(
-            out,
-            "{pad} | {}{}",
-            " ".repeat(l.column.saturating_sub(1)),
-            "^".repeat(width)
-        );
+        // The snippet may be cut short for a very long line: draw the caret
+        // within what is shown, and never pad by more than a screen.
+        let shown = line.chars().count();
+        let col = l.column.saturating_sub(1).min(shown).min(200);
+        let width = l.end_column.saturating_sub(l.column).clamp(1, 80);
+        let _ = write!(out, "{pad} | {}{}", " ".repeat(col), "^".repeat(width));
         if !d.label.is_empty() {
             let _ = write!(out, " {}", d.label);
         }

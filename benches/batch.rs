@@ -1,0 +1,128 @@
+//! JSON Lines batch throughput with the reference policy, single thread:
+//! 10,000 lines in memory, and for each line what `careplan eval` does with
+//! a `.jsonl` file and `--format json`: `serde_json::from_str`, read the
+//! profile, `evaluate` the full report, `Report::to_json`, one output line.
+//! About 0.5% of the lines are rejected profiles (a value out of range),
+//! written as an error object with the line number, as the CLI does.
+//!
+//! ```sh
+//! cargo bench --bench batch
+//! ```
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark code: bad setup or a wrong answer should stop the run loudly"
+)]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! makes a public function without documentation"
+)]
+
+mod common;
+
+use careplan::Engine;
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use std::fmt::Write;
+use std::hint::black_box;
+use std::time::Duration;
+
+const LINES: usize = 10_000;
+const TEST_LINES: usize = 200;
+const SEED: u64 = 0x5EED_CA4E_0004;
+
+/// The batch as one JSON Lines text; every 200th profile has an age out of
+/// range, so it is rejected.
+fn batch(n: usize) -> String {
+    let mut text = String::new();
+    for (i, mut v) in common::reference_profiles(n, SEED).into_iter().enumerate() {
+        if i % 200 == 199 {
+            v["age"] = json!(140);
+        }
+        text.push_str(&serde_json::to_string(&v).unwrap());
+        text.push('\n');
+    }
+    text
+}
+
+/// Evaluates every line into `out`, one JSON line each; returns how many
+/// lines were rejected.
+fn run(engine: &Engine, text: &str, out: &mut String) -> usize {
+    out.clear();
+    let mut failed = 0;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let result = serde_json::from_str::<Value>(line)
+            .map_err(|e| (Value::Null, format!("invalid JSON: {e}")))
+            .and_then(|v| {
+                engine
+                    .profile(&v)
+                    .and_then(|p| engine.evaluate(&p, None))
+                    .map_err(|e| (Value::String(e.field.clone()), e.to_string()))
+            });
+        match result {
+            Ok(report) => out.push_str(&report.to_json()),
+            Err((field, message)) => {
+                failed += 1;
+                write!(
+                    out,
+                    "{}",
+                    json!({"line": n + 1, "error": message, "field": field})
+                )
+                .unwrap();
+            }
+        }
+        out.push('\n');
+    }
+    failed
+}
+
+fn jsonl(c: &mut Criterion) {
+    let bench = common::benchmarking();
+    let n = if bench { LINES } else { TEST_LINES };
+    let engine = careplan::reference().unwrap();
+    let text = batch(n);
+    let mut out = String::new();
+    let failed = run(&engine, &text, &mut out);
+    assert_eq!(failed, n / 200, "the rejected lines are the planted ones");
+    assert_eq!(out.lines().count(), n, "one output line per input line");
+    eprintln!(
+        "\nbatch: {n} lines, {} KiB in, {} KiB out, {failed} rejected",
+        text.len() / 1024,
+        out.len() / 1024
+    );
+    if bench {
+        let ns = common::median_ns_per_item(3, n, || {
+            black_box(run(&engine, &text, &mut out));
+        });
+        eprintln!(
+            "batch: {ns:.0} ns per line, {:.0} lines/s, {:.1} MB/s of input (median of 3 passes)\n",
+            1e9 / ns,
+            text.len() as f64 / n as f64 * 1e3 / ns,
+        );
+    }
+
+    let mut g = c.benchmark_group("batch");
+    // One iteration is the whole batch: a fixed number of passes per sample.
+    g.sampling_mode(SamplingMode::Flat).sample_size(10);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("jsonl_reference", |b| {
+        b.iter(|| run(&engine, &text, &mut out));
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10);
+    targets = jsonl
+}
+criterion_main!(benches);
