@@ -640,48 +640,10 @@ impl Checker {
                 continue;
             }
             match c {
-                Clause::Attr { key, value, span }
+                Clause::Attr { key, value, .. }
                     if matches!(key.name.as_str(), "evidence" | "source" | "note") =>
                 {
-                    match (key.name.as_str(), value) {
-                        ("evidence", AttrValue::Word(w)) if EVIDENCE.contains(&w.name.as_str()) => {
-                            meta.evidence = Some(w.name.clone());
-                        }
-                        ("evidence", v) => {
-                            let shown = attr_text(v);
-                            let mut r = Report::error(
-                                "bad-evidence",
-                                file,
-                                v.span(),
-                                format!("`{shown}` is not an evidence grade"),
-                            )
-                            .help(format!("use one of {}", EVIDENCE.join(", ")));
-                            if let Some(s) = did_you_mean(&shown, EVIDENCE.iter().copied()) {
-                                r = r.help(format!(
-                                    "did you mean `{s}`? grades are {}",
-                                    EVIDENCE.join(", ")
-                                ));
-                            }
-                            self.err(r);
-                        }
-                        (k, AttrValue::Text(t)) => {
-                            if k == "source" {
-                                meta.source = Some(t.value.clone());
-                            } else {
-                                meta.note = Some(t.value.clone());
-                            }
-                        }
-                        (k, v) => self.err(
-                            Report::error(
-                                "bad-clause",
-                                file,
-                                v.span(),
-                                format!("`{k}` takes a string"),
-                            )
-                            .help(format!("write `{k}: \"…\"`")),
-                        ),
-                    }
-                    let _ = span;
+                    self.metadata(file, &key.name, value, &mut meta);
                 }
                 // Each kind checks the word before `when` itself, with a
                 // message about priorities or `eligible`.
@@ -814,22 +776,7 @@ impl Checker {
                 Clause::Attr { key, value, .. }
                     if matches!(key.name.as_str(), "source" | "note" | "evidence") =>
                 {
-                    match (key.name.as_str(), value) {
-                        ("evidence", AttrValue::Word(w)) if EVIDENCE.contains(&w.name.as_str()) => {
-                            meta.evidence = Some(w.name.clone())
-                        }
-                        ("source", AttrValue::Text(t)) => meta.source = Some(t.value.clone()),
-                        ("note", AttrValue::Text(t)) => meta.note = Some(t.value.clone()),
-                        (k, v) => self.err(
-                            Report::error(
-                                "bad-clause",
-                                file,
-                                v.span(),
-                                format!("`{k}` has a value it cannot take"),
-                            )
-                            .help("`source` and `note` take a string; `evidence` a grade"),
-                        ),
-                    }
+                    self.metadata(file, &key.name, value, &mut meta);
                 }
                 other => {
                     let key = clause_key(other);
@@ -866,6 +813,49 @@ impl Checker {
                 returns: scalar_ty(f.returns),
                 script,
             });
+        }
+    }
+
+    /// Reads `evidence`, `source` or `note` into the metadata of a block or
+    /// function.
+    fn metadata(&mut self, file: FileId, key: &str, value: &AttrValue, meta: &mut Meta) {
+        match (key, value) {
+            ("evidence", AttrValue::Word(w)) if EVIDENCE.contains(&w.name.as_str()) => {
+                meta.evidence = Some(w.name.clone());
+            }
+            ("evidence", v) => {
+                let shown = attr_text(v);
+                let mut r = Report::error(
+                    "bad-evidence",
+                    file,
+                    v.span(),
+                    format!("`{shown}` is not an evidence grade"),
+                )
+                .help(format!("use one of {}", EVIDENCE.join(", ")));
+                if let Some(s) = did_you_mean(&shown, EVIDENCE.iter().copied()) {
+                    r = r.help(format!(
+                        "did you mean `{s}`? grades are {}",
+                        EVIDENCE.join(", ")
+                    ));
+                }
+                self.err(r);
+            }
+            (k, AttrValue::Text(t)) => {
+                if k == "source" {
+                    meta.source = Some(t.value.clone());
+                } else {
+                    meta.note = Some(t.value.clone());
+                }
+            }
+            (k, v) => self.err(
+                Report::error(
+                    "bad-clause",
+                    file,
+                    v.span(),
+                    format!("`{k}` takes a string"),
+                )
+                .help(format!("write `{k}: \"…\"`")),
+            ),
         }
     }
 

@@ -6,43 +6,7 @@ use careplan::cases::{self, CaseFile};
 use careplan::coverage::{Coverage, Summary};
 use careplan::eval::{ItemTrace, Trace, Truth};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-/// Case files under the given paths: files as named, directories searched
-/// recursively for `.yaml`, `.yml` and `.json`, in name order.
-pub fn case_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        let path = Path::new(p);
-        if path.is_dir() {
-            collect(path, &mut out).map_err(|e| format!("cannot read `{p}`: {e}"))?;
-        } else if path.is_file() {
-            out.push(path.to_path_buf());
-        } else {
-            return Err(format!("`{p}` is not a file or directory"));
-        }
-    }
-    Ok(out)
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
+use std::path::Path;
 
 fn read_case_file(path: &Path) -> Result<CaseFile, String> {
     let shown = path.display();
@@ -73,7 +37,7 @@ struct CaseResult {
 
 /// Runs the cases; returns the exit code.
 pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
-    let files = case_files(opts.paths)?;
+    let files = crate::input::files_under(opts.paths, &["yaml", "yml", "json"])?;
     if files.is_empty() {
         return Err("no test files (.yaml, .yml, .json) under the given paths".into());
     }

@@ -72,3 +72,45 @@ pub fn parse(text: &str, format: Format, name: &str) -> Result<serde_json::Value
 pub fn parse_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
     serde_json::from_str(text)
 }
+
+/// The files under `paths`: files as named, directories searched
+/// recursively for the given extensions, in name order.
+pub fn files_under(
+    paths: &[String],
+    extensions: &[&str],
+) -> Result<Vec<std::path::PathBuf>, String> {
+    fn walk(
+        dir: &Path,
+        extensions: &[&str],
+        out: &mut Vec<std::path::PathBuf>,
+    ) -> std::io::Result<()> {
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, extensions, out)?;
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+            {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let path = Path::new(p);
+        if path.is_dir() {
+            walk(path, extensions, &mut out).map_err(|e| format!("cannot read `{p}`: {e}"))?;
+        } else if path.is_file() {
+            out.push(path.to_path_buf());
+        } else {
+            return Err(format!("`{p}` is not a file or directory"));
+        }
+    }
+    Ok(out)
+}

@@ -239,7 +239,13 @@ fn load(rules: Option<&str>) -> Result<Engine, LoadError> {
 }
 
 fn load_or_fail(rules: Option<&str>) -> Result<Engine, Fail> {
-    load(rules).map_err(|e| match e {
+    load(rules).map_err(load_failure)
+}
+
+/// A rule set that did not load: an unreadable path is a usage error, bad
+/// rules are input errors shown with their diagnostics and a count.
+fn load_failure(e: LoadError) -> Fail {
+    match e {
         LoadError::Io { .. } => Fail::usage(format!("error: {e}")),
         LoadError::Rules(diags) => {
             let mut s: String = diags
@@ -257,7 +263,7 @@ fn load_or_fail(rules: Option<&str>) -> Result<Engine, Fail> {
             ));
             Fail::input(s)
         }
-    })
+    }
 }
 
 fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
@@ -293,59 +299,8 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
             );
             Ok(2)
         }
-        (Err(e), _) => load_or_fail_err(e),
+        (Err(e), _) => Err(load_failure(e)),
     }
-}
-
-fn load_or_fail_err(e: LoadError) -> Result<u8, Fail> {
-    match e {
-        LoadError::Io { .. } => Err(Fail::usage(format!("error: {e}"))),
-        LoadError::Rules(diags) => {
-            let mut s: String = diags
-                .iter()
-                .map(render::diagnostic)
-                .collect::<Vec<_>>()
-                .join("\n");
-            let n = diags.len();
-            s.push_str(&format!(
-                "\nthe rule set has {n} error{}",
-                if n == 1 { "" } else { "s" }
-            ));
-            Err(Fail::input(s))
-        }
-    }
-}
-
-fn rule_files(paths: &[String]) -> Result<Vec<std::path::PathBuf>, Fail> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out)?;
-            } else if p.extension().is_some_and(|e| e == "rules") {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        let path = std::path::Path::new(p);
-        if path.is_dir() {
-            walk(path, &mut out)
-                .map_err(|e| Fail::usage(format!("error: cannot read `{p}`: {e}")))?;
-        } else if path.is_file() {
-            out.push(path.to_path_buf());
-        } else {
-            return Err(Fail::usage(format!(
-                "error: `{p}` is not a file or directory"
-            )));
-        }
-    }
-    Ok(out)
 }
 
 fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
@@ -368,7 +323,8 @@ fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
         print!("{out}");
         return Ok(0);
     }
-    let files = rule_files(paths)?;
+    let files =
+        input::files_under(paths, &["rules"]).map_err(|e| Fail::usage(format!("error: {e}")))?;
     if files.is_empty() {
         return Err(Fail::usage(
             "error: no `.rules` files under the given paths",
