@@ -223,6 +223,12 @@ fn handwritten_from_value(v: &Value) -> u16 {
     handwritten(&Typed::deserialize(v).unwrap())
 }
 
+/// Hand-written from JSON bytes: serde's derived `Deserialize` straight
+/// into the typed struct.
+fn handwritten_from_bytes(b: &[u8]) -> u16 {
+    handwritten(&serde_json::from_slice::<Typed>(b).unwrap())
+}
+
 /// Hand-written from a `Value` the common way: `from_value(v.clone())`.
 fn handwritten_from_value_clone(v: &Value) -> u16 {
     handwritten(&serde_json::from_value::<Typed>(v.clone()).unwrap())
@@ -366,11 +372,10 @@ fn cross_check(d: &Data) {
                 .unwrap(),
         );
         let preloaded = careplan_bits(&slots, &d.engine.decide(&d.profiles[i], None).unwrap());
-        let parsed: Value = serde_json::from_slice(&d.bytes[i]).unwrap();
         let from_bytes = careplan_bits(
             &slots,
             &d.engine
-                .decide(&d.engine.profile(&parsed).unwrap(), None)
+                .decide(&d.engine.profile_from_slice(&d.bytes[i]).unwrap(), None)
                 .unwrap(),
         );
         let answers = [
@@ -378,6 +383,10 @@ fn cross_check(d: &Data) {
             ("careplan pre-loaded", preloaded),
             ("careplan from bytes", from_bytes),
             ("hand-written from Value", handwritten_from_value(v)),
+            (
+                "hand-written from bytes",
+                handwritten_from_bytes(&d.bytes[i]),
+            ),
             (
                 "hand-written from Value (clone)",
                 handwritten_from_value_clone(v),
@@ -429,23 +438,30 @@ fn table(d: &Data) {
     let mut time = |name, run: &mut dyn FnMut()| {
         rows.push((name, common::median_ns_per_item(REPS, n, run)));
     };
-    time("careplan, from Value (profile + decide)", &mut || {
+    // careplan writes each decision over one it keeps, as a batch would;
+    // the hand-written code returns ten bits.
+    let mut out = Decision::default();
+    time("careplan, from Value (profile + decide_into)", &mut || {
         for v in &d.values {
-            black_box(e.decide(&e.profile(v).unwrap(), None).unwrap());
+            e.decide_into(&e.profile(v).unwrap(), None, &mut out)
+                .unwrap();
+            black_box(&out);
         }
     });
     time(
-        "careplan, from bytes (from_slice + profile + decide)",
+        "careplan, from bytes (profile_from_slice + decide_into)",
         &mut || {
             for b in &d.bytes {
-                let v: Value = serde_json::from_slice(b).unwrap();
-                black_box(e.decide(&e.profile(&v).unwrap(), None).unwrap());
+                e.decide_into(&e.profile_from_slice(b).unwrap(), None, &mut out)
+                    .unwrap();
+                black_box(&out);
             }
         },
     );
-    time("careplan, pre-loaded (decide)", &mut || {
+    time("careplan, pre-loaded (decide_into)", &mut || {
         for p in &d.profiles {
-            black_box(e.decide(p, None).unwrap());
+            e.decide_into(p, None, &mut out).unwrap();
+            black_box(&out);
         }
     });
     time("hand-written, typed (rust_decimal)", &mut || {
@@ -456,6 +472,11 @@ fn table(d: &Data) {
     time("hand-written, typed (f64, inexact)", &mut || {
         for p in &d.typed_f64 {
             black_box(handwritten_f64(black_box(p)));
+        }
+    });
+    time("hand-written, from bytes (serde derive)", &mut || {
+        for b in &d.bytes {
+            black_box(handwritten_from_bytes(b));
         }
     });
     time("hand-written, from Value (by reference)", &mut || {
@@ -476,18 +497,20 @@ fn table(d: &Data) {
     let by_name = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1;
     let from_value = by_name("hand-written, from Value (by reference)");
     let typed = by_name("hand-written, typed (rust_decimal)");
+    let from_bytes = by_name("hand-written, from bytes (serde derive)");
     eprintln!(
         "\npeers: ns per profile, median of {REPS} passes over {n} profiles \
          (Instant; criterion's own measurements follow)"
     );
     eprintln!(
-        "  {:<52} {:>10} {:>14} {:>14}",
-        "implementation", "ns/profile", "/ hw from Value", "/ hw typed"
+        "  {:<56} {:>10} {:>15} {:>15} {:>11}",
+        "implementation", "ns/profile", "/ hw from Value", "/ hw from bytes", "/ hw typed"
     );
     for (name, ns) in &rows {
         eprintln!(
-            "  {name:<52} {ns:>10.0} {:>14.2} {:>14.2}",
+            "  {name:<56} {ns:>10.0} {:>15.2} {:>15.2} {:>11.2}",
             ns / from_value,
+            ns / from_bytes,
             ns / typed
         );
     }
@@ -511,29 +534,28 @@ fn peers(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("careplan/from_value", |b| {
         let mut i = 0;
+        let mut out = Decision::default();
         b.iter(|| {
             i = (i + 1) % n;
             let p = e.profile(&d.values[i]).unwrap();
-            e.decide(&p, None).unwrap()
+            e.decide_into(&p, None, &mut out).unwrap();
         });
     });
     g.bench_function("careplan/from_bytes", |b| {
         let mut i = 0;
+        let mut out = Decision::default();
         b.iter(|| {
             i = (i + 1) % n;
-            // TODO(bytes path): when the engine reads a profile straight
-            // from JSON bytes, switch this to it (and the `from bytes` row of
-            // the table); for now it parses a `Value` first.
-            let v: Value = serde_json::from_slice(&d.bytes[i]).unwrap();
-            let p = e.profile(&v).unwrap();
-            e.decide(&p, None).unwrap()
+            let p = e.profile_from_slice(&d.bytes[i]).unwrap();
+            e.decide_into(&p, None, &mut out).unwrap();
         });
     });
     g.bench_function("careplan/preloaded", |b| {
         let mut i = 0;
+        let mut out = Decision::default();
         b.iter(|| {
             i = (i + 1) % n;
-            e.decide(&d.profiles[i], None).unwrap()
+            e.decide_into(&d.profiles[i], None, &mut out).unwrap();
         });
     });
     g.bench_function("handwritten/typed_decimal", |b| {
@@ -548,6 +570,13 @@ fn peers(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % n;
             handwritten_f64(black_box(&d.typed_f64[i]))
+        });
+    });
+    g.bench_function("handwritten/from_bytes", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            handwritten_from_bytes(&d.bytes[i])
         });
     });
     g.bench_function("handwritten/from_value_by_ref", |b| {

@@ -4,7 +4,7 @@
 //! threads, evaluate any number of profiles. Compiling precomputes what every
 //! evaluation would otherwise redo (the programs in order of intensity).
 
-use crate::eval::Eval;
+use crate::eval::{Eval, with_state};
 use crate::ir::RuleSet;
 use crate::profile::{Caseloads, InputError, Profile};
 use crate::report::Report;
@@ -16,6 +16,7 @@ pub struct Engine {
     rules: RuleSet,
     by_intensity: Vec<usize>,
     fields: crate::profile::FieldIndex,
+    program: crate::eval::program::Program,
 }
 
 /// Compiles a checked rule set.
@@ -25,10 +26,12 @@ pub(crate) fn compile(rules: RuleSet) -> Engine {
         std::cmp::Reverse(rules.programs.get(i).map_or(i64::MIN, |p| p.intensity))
     });
     let fields = crate::profile::FieldIndex::new(&rules);
+    let program = crate::eval::program::Program::build(&rules);
     Engine {
         rules,
         by_intensity,
         fields,
+        program,
     }
 }
 
@@ -41,6 +44,11 @@ impl Engine {
     /// The rule set's content hash, `sha256:…`.
     pub fn version(&self) -> &str {
         &self.rules.version
+    }
+
+    /// The flat program that decides profiles.
+    pub(crate) fn program(&self) -> &crate::eval::program::Program {
+        &self.program
     }
 
     /// Program indexes, most intensive first.
@@ -72,9 +80,12 @@ impl Engine {
         profile: &Profile,
         caseloads: Option<&Caseloads>,
     ) -> Result<Report, InputError> {
-        let mut eval = Eval::new(self, profile, caseloads);
-        eval.run()?;
-        eval.report()
+        with_state(|s| {
+            let mut eval = Eval::new(self, profile, caseloads, s);
+            eval.run()?;
+            eval.fill_missing()?;
+            eval.report()
+        })
     }
 
     /// Decides a profile read already: every outcome, without building the
@@ -84,9 +95,44 @@ impl Engine {
         profile: &Profile,
         caseloads: Option<&Caseloads>,
     ) -> Result<crate::eval::Decision, InputError> {
-        let mut eval = Eval::new(self, profile, caseloads);
-        eval.run()?;
-        Ok(eval.decision())
+        let mut out = crate::eval::Decision::default();
+        self.decide_into(profile, caseloads, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Engine::decide`], written over a `Decision` the caller keeps: once
+    /// its vectors have grown to the rule set, deciding allocates nothing
+    /// (rhai functions and text or set definitions aside). On an error,
+    /// `out` is left as it was.
+    pub fn decide_into(
+        &self,
+        profile: &Profile,
+        caseloads: Option<&Caseloads>,
+        out: &mut crate::eval::Decision,
+    ) -> Result<(), InputError> {
+        with_state(|s| {
+            let mut eval = Eval::new(self, profile, caseloads, s);
+            eval.run()?;
+            eval.decision_into(out);
+            Ok(())
+        })
+    }
+
+    /// [`Engine::decide`] by the tree walker that explanations use, not the
+    /// compiled program: for differential tests and fuzzing, which check
+    /// that the two agree on every profile. Not for production use.
+    #[doc(hidden)]
+    pub fn decide_walking(
+        &self,
+        profile: &Profile,
+        caseloads: Option<&Caseloads>,
+    ) -> Result<crate::eval::Decision, InputError> {
+        let mut s = crate::eval::State::default();
+        let mut eval = Eval::new(self, profile, caseloads, &mut s);
+        eval.run_walker()?;
+        let mut out = crate::eval::Decision::default();
+        eval.decision_into(&mut out);
+        Ok(out)
     }
 
     /// Explains every program, referral and warning for a profile: each
@@ -96,9 +142,12 @@ impl Engine {
         profile: &Profile,
         caseloads: Option<&Caseloads>,
     ) -> Result<Vec<crate::eval::ItemTrace>, InputError> {
-        let mut eval = Eval::new(self, profile, caseloads);
-        eval.run()?;
-        eval.explain()
+        with_state(|s| {
+            let mut eval = Eval::new(self, profile, caseloads, s);
+            eval.run()?;
+            eval.fill_missing()?;
+            eval.explain()
+        })
     }
 
     /// Reads and evaluates a profile given as JSON, with an optional context.

@@ -21,6 +21,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use std::borrow::Cow;
 
+pub(crate) mod program;
+
 /// A truth value that may be unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tri {
@@ -138,21 +140,102 @@ pub struct ItemTrace {
     pub conditions: Vec<ClauseTrace>,
 }
 
+/// What an evaluation computes for each define and outcome, with the
+/// missing fields of those that came out unknown. It is kept between
+/// evaluations on the same thread (see [`Eval::new`]), so that deciding a
+/// profile allocates nothing once the vectors have grown to the rule set.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) defines: Vec<(Option<Val>, Bits)>,
+    pub(crate) programs: Vec<(Tri, Bits)>,
+    pub(crate) referrals: Vec<(Option<Priority>, Tri, Bits)>,
+    pub(crate) warnings: Vec<(Tri, Bits)>,
+    /// The compiled program's memo of shared conditions and numbers.
+    pub(crate) memo_truth: Vec<u8>,
+    pub(crate) memo_num: Vec<Option<Option<rust_decimal::Decimal>>>,
+    /// The tree walker has written missing-field sets since the last reset.
+    walked: bool,
+}
+
+impl State {
+    /// Sized for `rules` and ready for an evaluation, keeping the
+    /// allocations. Every step of an evaluation writes its own outcome
+    /// before anything reads it, so only the memo and, after a walk, the
+    /// missing-field sets need clearing.
+    fn reset(&mut self, rules: &ir::RuleSet, memo: (usize, usize)) {
+        fn fill<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
+            v.truncate(n);
+            v.fill(x.clone());
+            v.resize(n, x);
+        }
+        let sized = self.defines.len() == rules.defines.len()
+            && self.programs.len() == rules.programs.len()
+            && self.referrals.len() == rules.referrals.len()
+            && self.warnings.len() == rules.warnings.len();
+        if !sized || self.walked {
+            fill(
+                &mut self.defines,
+                rules.defines.len(),
+                (None, Bits::default()),
+            );
+            fill(
+                &mut self.programs,
+                rules.programs.len(),
+                (Tri::Unknown, Bits::default()),
+            );
+            fill(
+                &mut self.referrals,
+                rules.referrals.len(),
+                (None, Tri::Unknown, Bits::default()),
+            );
+            fill(
+                &mut self.warnings,
+                rules.warnings.len(),
+                (Tri::Unknown, Bits::default()),
+            );
+            self.walked = false;
+        }
+        fill(&mut self.memo_truth, memo.0, program::EMPTY);
+        fill(&mut self.memo_num, memo.1, None);
+    }
+}
+
+thread_local! {
+    /// One [`State`] per thread, lent to each evaluation in turn.
+    static STATE: std::cell::RefCell<State> = std::cell::RefCell::new(State::default());
+}
+
+/// Runs `f` with this thread's evaluation state (a fresh one if the
+/// thread's is in use, which only a re-entrant call could cause, or gone,
+/// as it is while the thread exits).
+pub(crate) fn with_state<T>(f: impl FnOnce(&mut State) -> R<T>) -> R<T> {
+    let mut f = Some(f);
+    let lent = STATE.try_with(|cell| {
+        let mut s = cell.try_borrow_mut().ok()?;
+        f.take().map(|f| f(&mut s))
+    });
+    match (lent, f.take()) {
+        (Ok(Some(out)), _) => out,
+        (_, Some(f)) => f(&mut State::default()),
+        // `f` is taken only where its result is returned.
+        (_, None) => Err(InputError::new("", "internal error: evaluation state lost")),
+    }
+}
+
 /// The state of one evaluation.
 pub(crate) struct Eval<'a> {
     engine: &'a Engine,
     rules: &'a ir::RuleSet,
     profile: &'a Profile,
     ctx: Option<&'a Caseloads>,
-    defines: Vec<(Option<Val>, Bits)>,
-    programs: Vec<(Tri, Bits)>,
-    referrals: Vec<(Option<Priority>, Tri, Bits)>,
-    warnings: Vec<(Tri, Bits)>,
+    s: &'a mut State,
     recommended: Option<usize>,
     /// `caseload_full(any)` and `caseload_exceeded(any)`, computed on first
     /// use: each looks at every program, and a condition may ask often.
     any_full: std::cell::OnceCell<bool>,
     any_exceeded: std::cell::OnceCell<bool>,
+    /// The compiled program's first failure, if any.
+    stop: Option<program::Stop>,
 }
 
 impl<'a> Eval<'a> {
@@ -160,84 +243,139 @@ impl<'a> Eval<'a> {
         engine: &'a Engine,
         profile: &'a Profile,
         ctx: Option<&'a Caseloads>,
+        s: &'a mut State,
     ) -> Eval<'a> {
         let rules = engine.rules();
+        s.reset(rules, engine.program().memo_sizes());
         Eval {
             engine,
             rules,
             profile,
             ctx,
-            defines: vec![(None, Bits::default()); rules.defines.len()],
-            programs: vec![(Tri::Unknown, Bits::default()); rules.programs.len()],
-            referrals: vec![(None, Tri::Unknown, Bits::default()); rules.referrals.len()],
-            warnings: vec![(Tri::Unknown, Bits::default()); rules.warnings.len()],
+            s,
             recommended: None,
             any_full: std::cell::OnceCell::new(),
             any_exceeded: std::cell::OnceCell::new(),
+            stop: None,
         }
     }
 
-    /// Computes every outcome in dependency order.
+    /// Computes every outcome in dependency order, with the compiled
+    /// program; missing fields are left empty (see [`Eval::fill_missing`]).
     pub(crate) fn run(&mut self) -> R<()> {
-        for node in &self.rules.eval_order {
-            match *node {
-                Node::Define(i) => {
-                    if let Some(d) = self.rules.defines.get(i) {
-                        let (v, m) = self.val(&d.value)?;
-                        let v = v.map(Cow::into_owned);
-                        if let Some(slot) = self.defines.get_mut(i) {
-                            *slot = (v, m);
-                        }
-                    }
-                }
-                Node::Program(i) => {
-                    if let Some(p) = self.rules.programs.get(i) {
-                        let r = self.tri(&p.eligible)?;
-                        if let Some(slot) = self.programs.get_mut(i) {
-                            *slot = r;
-                        }
-                    }
-                }
-                Node::Referral(i) => {
-                    if let Some(r) = self.rules.referrals.get(i) {
-                        let mut fired = None;
-                        let mut missing = Bits::default();
-                        let mut unknown = false;
-                        for (priority, cond) in &r.triggers {
-                            let (t, m) = self.tri(cond)?;
-                            match t {
-                                Tri::True => {
-                                    // Triggers are sorted most urgent first.
-                                    fired = Some(*priority);
-                                    break;
-                                }
-                                Tri::Unknown => {
-                                    unknown = true;
-                                    missing.union(&m);
-                                }
-                                Tri::False => {}
-                            }
-                        }
-                        let state = match (fired, unknown) {
-                            (Some(p), _) => (Some(p), Tri::True, Bits::default()),
-                            (None, true) => (None, Tri::Unknown, missing),
-                            (None, false) => (None, Tri::False, Bits::default()),
-                        };
-                        if let Some(slot) = self.referrals.get_mut(i) {
-                            *slot = state;
-                        }
-                    }
-                }
-                Node::Warning(i) => {
-                    if let Some(w) = self.rules.warnings.get(i) {
-                        let r = self.tri(&w.when)?;
-                        if let Some(slot) = self.warnings.get_mut(i) {
-                            *slot = r;
-                        }
-                    }
-                }
-                Node::Recommended => self.recommended = self.recommend(),
+        match self.run_program() {
+            Ok(()) => Ok(()),
+            // The program met a calculation it cannot finish (a division by
+            // zero, an overflow): the tree walker finds the same failure
+            // and words it with the expression's text.
+            Err(program::Stop::Redo) => {
+                let rules = self.rules;
+                self.s.reset(rules, self.engine.program().memo_sizes());
+                self.recommended = None;
+                self.run_walker()
             }
+            Err(program::Stop::Input(e)) => Err(*e),
+        }
+    }
+
+    /// Computes every outcome with the tree walker alone: the reference the
+    /// compiled program is tested against.
+    pub(crate) fn run_walker(&mut self) -> R<()> {
+        let rules = self.rules;
+        for node in &rules.eval_order {
+            self.walk(*node)?;
+        }
+        Ok(())
+    }
+
+    /// Computes, with the tree walker, the missing fields of every define
+    /// and outcome that came out unknown: what the report and explanations
+    /// name, and what deciding alone never needs. Walks in dependency order,
+    /// so each sees the missing fields of the unknowns it reads.
+    pub(crate) fn fill_missing(&mut self) -> R<()> {
+        for node in &self.rules.eval_order {
+            let unknown = match *node {
+                Node::Define(i) => self.s.defines.get(i).is_some_and(|(v, _)| v.is_none()),
+                Node::Program(i) => self
+                    .s
+                    .programs
+                    .get(i)
+                    .is_some_and(|(t, _)| *t == Tri::Unknown),
+                Node::Referral(i) => self.s.referrals.get(i).is_some_and(|r| r.1 == Tri::Unknown),
+                Node::Warning(i) => self
+                    .s
+                    .warnings
+                    .get(i)
+                    .is_some_and(|(t, _)| *t == Tri::Unknown),
+                Node::Recommended => false,
+            };
+            if unknown {
+                self.walk(*node)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Computes one node with the tree walker, missing fields and all.
+    fn walk(&mut self, node: Node) -> R<()> {
+        self.s.walked = true;
+        match node {
+            Node::Define(i) => {
+                if let Some(d) = self.rules.defines.get(i) {
+                    let (v, m) = self.val(&d.value)?;
+                    let v = v.map(Cow::into_owned);
+                    if let Some(slot) = self.s.defines.get_mut(i) {
+                        *slot = (v, m);
+                    }
+                }
+            }
+            Node::Program(i) => {
+                if let Some(p) = self.rules.programs.get(i) {
+                    let r = self.tri(&p.eligible)?;
+                    if let Some(slot) = self.s.programs.get_mut(i) {
+                        *slot = r;
+                    }
+                }
+            }
+            Node::Referral(i) => {
+                if let Some(r) = self.rules.referrals.get(i) {
+                    let mut fired = None;
+                    let mut missing = Bits::default();
+                    let mut unknown = false;
+                    for (priority, cond) in &r.triggers {
+                        let (t, m) = self.tri(cond)?;
+                        match t {
+                            Tri::True => {
+                                // Triggers are sorted most urgent first.
+                                fired = Some(*priority);
+                                break;
+                            }
+                            Tri::Unknown => {
+                                unknown = true;
+                                missing.union(&m);
+                            }
+                            Tri::False => {}
+                        }
+                    }
+                    let state = match (fired, unknown) {
+                        (Some(p), _) => (Some(p), Tri::True, Bits::default()),
+                        (None, true) => (None, Tri::Unknown, missing),
+                        (None, false) => (None, Tri::False, Bits::default()),
+                    };
+                    if let Some(slot) = self.s.referrals.get_mut(i) {
+                        *slot = state;
+                    }
+                }
+            }
+            Node::Warning(i) => {
+                if let Some(w) = self.rules.warnings.get(i) {
+                    let r = self.tri(&w.when)?;
+                    if let Some(slot) = self.s.warnings.get_mut(i) {
+                        *slot = r;
+                    }
+                }
+            }
+            Node::Recommended => self.recommended = self.recommend(),
         }
         Ok(())
     }
@@ -248,7 +386,7 @@ impl<'a> Eval<'a> {
             .by_intensity()
             .iter()
             .copied()
-            .find(|&i| matches!(self.programs.get(i), Some((Tri::True, _))))
+            .find(|&i| matches!(self.s.programs.get(i), Some((Tri::True, _))))
     }
 
     /// The next program down from the recommended one that the client is
@@ -264,7 +402,7 @@ impl<'a> Eval<'a> {
             .iter()
             .skip(pos + 1)
             .copied()
-            .find(|&i| matches!(self.programs.get(i), Some((Tri::True, _))) && !self.full(i))
+            .find(|&i| matches!(self.s.programs.get(i), Some((Tri::True, _))) && !self.full(i))
     }
 
     fn caseload(&self, program: usize) -> Option<&'a [(String, u64)]> {
@@ -364,7 +502,7 @@ impl<'a> Eval<'a> {
                     Ok((None, m))
                 }
             },
-            ExprKind::Define(i) => match self.defines.get(*i) {
+            ExprKind::Define(i) => match self.s.defines.get(*i) {
                 Some((Some(v), _)) => Ok((Some(Cow::Borrowed(v)), Bits::default())),
                 Some((None, m)) => Ok((None, m.clone())),
                 None => Ok((None, Bits::default())),
@@ -698,16 +836,19 @@ impl<'a> Eval<'a> {
                 }
             },
             ExprKind::Eligible(i) => Ok(self
+                .s
                 .programs
                 .get(*i)
                 .cloned()
                 .unwrap_or((Tri::Unknown, Bits::default()))),
             ExprKind::Referred(i) => Ok(self
+                .s
                 .referrals
                 .get(*i)
                 .map(|(_, t, m)| (*t, m.clone()))
                 .unwrap_or((Tri::Unknown, Bits::default()))),
             ExprKind::Warned(i) => Ok(self
+                .s
                 .warnings
                 .get(*i)
                 .cloned()
@@ -781,7 +922,7 @@ impl<'a> Eval<'a> {
         for node in &rules.order {
             let item = match *node {
                 Node::Program(i) => {
-                    let (Some(p), Some((t, _))) = (rules.programs.get(i), self.programs.get(i))
+                    let (Some(p), Some((t, _))) = (rules.programs.get(i), self.s.programs.get(i))
                     else {
                         continue;
                     };
@@ -804,7 +945,7 @@ impl<'a> Eval<'a> {
                 }
                 Node::Referral(i) => {
                     let (Some(r), Some((fired, t, _))) =
-                        (rules.referrals.get(i), self.referrals.get(i))
+                        (rules.referrals.get(i), self.s.referrals.get(i))
                     else {
                         continue;
                     };
@@ -836,7 +977,7 @@ impl<'a> Eval<'a> {
                     }
                 }
                 Node::Warning(i) => {
-                    let (Some(w), Some((t, _))) = (rules.warnings.get(i), self.warnings.get(i))
+                    let (Some(w), Some((t, _))) = (rules.warnings.get(i), self.s.warnings.get(i))
                     else {
                         continue;
                     };
@@ -919,7 +1060,7 @@ impl<'a> Eval<'a> {
             }
             ExprKind::Define(i) => {
                 if let Some(d) = self.rules.defines.get(*i) {
-                    let v = self.defines.get(*i).and_then(|(v, _)| v.as_ref());
+                    let v = self.s.defines.get(*i).and_then(|(v, _)| v.as_ref());
                     out.insert(d.meta.id.clone(), self.json(v, d.value.ty));
                 }
             }
@@ -1016,16 +1157,22 @@ impl<'a> Eval<'a> {
             .collect()
     }
 
-    /// The outcomes, without words.
-    pub(crate) fn decision(&self) -> Decision {
-        Decision {
-            programs: self.programs.iter().map(|(t, _)| (*t).into()).collect(),
-            referrals: self.referrals.iter().map(|(p, _, _)| *p).collect(),
-            referral_truth: self.referrals.iter().map(|(_, t, _)| (*t).into()).collect(),
-            warnings: self.warnings.iter().map(|(t, _)| (*t).into()).collect(),
-            recommended: self.recommended,
-            alternative: self.alternative(),
+    /// The outcomes, without words, written over `out`: its vectors keep
+    /// their allocations, so a caller that reuses one `Decision` decides
+    /// without allocating.
+    pub(crate) fn decision_into(&self, out: &mut Decision) {
+        fn refill<T, U>(v: &mut Vec<T>, from: &[U], f: impl Fn(&U) -> T) {
+            v.clear();
+            v.extend(from.iter().map(f));
         }
+        refill(&mut out.programs, &self.s.programs, |(t, _)| (*t).into());
+        refill(&mut out.referrals, &self.s.referrals, |(p, _, _)| *p);
+        refill(&mut out.referral_truth, &self.s.referrals, |(_, t, _)| {
+            (*t).into()
+        });
+        refill(&mut out.warnings, &self.s.warnings, |(t, _)| (*t).into());
+        out.recommended = self.recommended;
+        out.alternative = self.alternative();
     }
 
     /// Assembles the report.
@@ -1054,7 +1201,7 @@ impl<'a> Eval<'a> {
         for node in &rules.order {
             match *node {
                 Node::Program(i) => {
-                    let (Some(p), Some((t, m))) = (rules.programs.get(i), self.programs.get(i))
+                    let (Some(p), Some((t, m))) = (rules.programs.get(i), self.s.programs.get(i))
                     else {
                         continue;
                     };
@@ -1086,7 +1233,7 @@ impl<'a> Eval<'a> {
                 }
                 Node::Referral(i) => {
                     let (Some(r), Some((fired, t, m))) =
-                        (rules.referrals.get(i), self.referrals.get(i))
+                        (rules.referrals.get(i), self.s.referrals.get(i))
                     else {
                         continue;
                     };
@@ -1120,7 +1267,7 @@ impl<'a> Eval<'a> {
                     }
                 }
                 Node::Warning(i) => {
-                    let (Some(w), Some((t, m))) = (rules.warnings.get(i), self.warnings.get(i))
+                    let (Some(w), Some((t, m))) = (rules.warnings.get(i), self.s.warnings.get(i))
                     else {
                         continue;
                     };

@@ -344,7 +344,7 @@ pub enum ProgramRef {
 }
 
 /// Arithmetic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Arith {
     /// `+`
     Add,
@@ -357,7 +357,7 @@ pub enum Arith {
 }
 
 /// Comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cmp {
     /// `<`
     Lt,
@@ -374,7 +374,7 @@ pub enum Cmp {
 }
 
 /// `has any of`, `has all of`, `has none of`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quant {
     /// Some value is in the set.
     Any,

@@ -49,40 +49,75 @@ impl InputError {
     }
 }
 
-/// A small set of indexes, as bits.
+/// A set of indexes, as bits: the first 64 inline, so that the sets of a
+/// typical rule set (enumerations, the texts its rules mention, a profile's
+/// missing fields) never allocate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub(crate) struct Bits(Vec<u64>);
+pub(crate) struct Bits {
+    low: u64,
+    /// Bits 64 and up; no trailing zero words, so equal sets are equal.
+    high: Vec<u64>,
+}
 
 impl Bits {
     pub(crate) fn insert(&mut self, i: usize) {
-        let (w, b) = (i / 64, i % 64);
-        if self.0.len() <= w {
-            self.0.resize(w + 1, 0);
+        if i < 64 {
+            self.low |= 1 << i;
+            return;
         }
-        if let Some(word) = self.0.get_mut(w) {
+        let (w, b) = (i / 64 - 1, i % 64);
+        if self.high.len() <= w {
+            self.high.resize(w + 1, 0);
+        }
+        if let Some(word) = self.high.get_mut(w) {
             *word |= 1 << b;
         }
     }
 
+    #[inline]
     pub(crate) fn contains(&self, i: usize) -> bool {
-        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        if i < 64 {
+            return self.low & (1 << i) != 0;
+        }
+        self.high
+            .get(i / 64 - 1)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Some index is in both.
+    pub(crate) fn intersects(&self, other: &Bits) -> bool {
+        self.low & other.low != 0 || self.high.iter().zip(&other.high).any(|(a, b)| a & b != 0)
+    }
+
+    /// Every index of `other` is in `self`.
+    pub(crate) fn contains_all(&self, other: &Bits) -> bool {
+        other.low & !self.low == 0
+            && other
+                .high
+                .iter()
+                .enumerate()
+                .all(|(i, b)| b & !self.high.get(i).copied().unwrap_or(0) == 0)
     }
 
     pub(crate) fn union(&mut self, other: &Bits) {
-        if self.0.len() < other.0.len() {
-            self.0.resize(other.0.len(), 0);
+        self.low |= other.low;
+        if self.high.len() < other.high.len() {
+            self.high.resize(other.high.len(), 0);
         }
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
+        for (a, b) in self.high.iter_mut().zip(&other.high) {
             *a |= b;
         }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.0.iter().enumerate().flat_map(|(w, word)| {
-            (0..64)
-                .filter(move |b| word & (1 << b) != 0)
-                .map(move |b| w * 64 + b)
-        })
+        std::iter::once(self.low)
+            .chain(self.high.iter().copied())
+            .enumerate()
+            .flat_map(|(w, word)| {
+                (0..64)
+                    .filter(move |b| word & (1 << b) != 0)
+                    .map(move |b| w * 64 + b)
+            })
     }
 }
 

@@ -603,6 +603,15 @@ proptest! {
         let engine = engine.unwrap();
         let ctx = fit_context(&engine, &ctx);
         for p in &profiles {
+            // The compiled program and the tree walker agree, errors too.
+            if let Ok(parsed) = engine.profile(p) {
+                let caseloads = ctx.as_ref().map(|c| engine.caseloads(c).unwrap());
+                prop_assert_eq!(
+                    engine.decide(&parsed, caseloads.as_ref()),
+                    engine.decide_walking(&parsed, caseloads.as_ref()),
+                    "program and walker differ for {}\n{}", p, rules.text
+                );
+            }
             match engine.evaluate_json(p, ctx.as_ref()) {
                 Ok(report) => {
                     let json = report.to_json();

@@ -48,6 +48,22 @@ fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
                     case.name
                 ));
             }
+            // The compiled program and the tree walker decide alike.
+            let ctx = case.context.as_ref().map(|c| engine.caseloads(c).ok());
+            if let (Ok(profile), None | Some(Some(_))) = (engine.profile(&case.profile), &ctx) {
+                let ctx = ctx.flatten();
+                {
+                    let fast = engine.decide(&profile, ctx.as_ref());
+                    let walked = engine.decide_walking(&profile, ctx.as_ref());
+                    if fast != walked {
+                        failures.push(format!(
+                            "{} :: {}\n    program {fast:?} != walker {walked:?}",
+                            path.display(),
+                            case.name
+                        ));
+                    }
+                }
+            }
             let outcome = cases::run(engine, case);
             for f in outcome.failures.iter().map(|f| &f.message) {
                 failures.push(format!(

@@ -1,0 +1,948 @@
+//! The compiled form that decides profiles: every condition and number of
+//! the rule set lowered once, at compile time, into one flat vector of
+//! nodes that refer to each other by index.
+//!
+//! What the lowering does, so that evaluation does not:
+//! - the common atoms become nodes that read one slot and compare it with a
+//!   constant held in the node (`age >= 65`, `housing is homeless`,
+//!   `"ptsd" in diagnoses`, `needs has any of {…}` as a bit mask);
+//! - parameters and constant arithmetic are folded into constants;
+//! - identical sub-conditions and sub-expressions become one node (hash
+//!   consing), and a shared node that is more than an atom is memoised, so
+//!   it is computed once per profile however often the rules mention it;
+//! - a truth value is a [`Tri`] and a number an `Option<Decimal>`: no
+//!   missing-field sets, which only a report or an explanation needs and
+//!   which [`Eval::fill_missing`] computes for the unknown items alone.
+//!
+//! Forms that are rare in policies (functions, caseload tests, comparisons
+//! of texts with texts, sets with sets) stay [`Expr`] trees and go to the
+//! tree walker in `eval.rs`, which is also the reference the program is
+//! tested against. Evaluation follows the walker's order and short-circuits
+//! exactly where it does, so both fail, or not, on the same profiles; when
+//! the program meets a calculation it cannot finish, it stops and the
+//! walker redoes the evaluation to word the error.
+
+use super::{Eval, Tri};
+use crate::decimal;
+use crate::ir::{Arith, Cmp, Expr, ExprKind, Lit, Node, Priority, Quant, RuleSet, Ty};
+use crate::profile::{Bits, InputError, Val};
+use indexmap::IndexSet;
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+
+/// A node's index in [`Program::nodes`].
+type Id = u32;
+
+/// A memo slot not yet computed in this evaluation.
+pub(crate) const EMPTY: u8 = u8::MAX;
+
+/// Why the program stopped.
+pub(crate) enum Stop {
+    /// The profile's data is wrong, as the tree walker words it.
+    Input(Box<InputError>),
+    /// A calculation failed: the tree walker redoes the evaluation.
+    Redo,
+}
+
+/// One node: a condition (evaluated by [`Eval::truth`]) or a number
+/// (evaluated by [`Eval::number`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Op {
+    // ---- conditions
+    /// A constant truth value.
+    Const(bool),
+    /// A boolean field.
+    BoolField(u32),
+    /// A boolean definition.
+    BoolDefine(u32),
+    /// A number field against a constant: `field op c`.
+    FieldCmp {
+        slot: u32,
+        op: Cmp,
+        c: Decimal,
+    },
+    /// Two numbers compared.
+    NumCmp {
+        op: Cmp,
+        a: Id,
+        b: Id,
+    },
+    /// An enumeration field is (`is`) or is not a value.
+    EnumIs {
+        slot: u32,
+        value: u32,
+        is: bool,
+    },
+    /// A text field is (`is`) or is not a text the rules mention.
+    TextIs {
+        slot: u32,
+        sym: u32,
+        is: bool,
+    },
+    /// A constant in a set field: `"ptsd" in diagnoses`.
+    Member {
+        slot: u32,
+        bit: u32,
+    },
+    /// An enumeration or text field in a set of constants, as a mask.
+    OneOf {
+        slot: u32,
+        mask: u32,
+    },
+    /// `set has any/all/none of {constants}`, as a mask.
+    Has {
+        slot: u32,
+        quant: Quant,
+        mask: u32,
+    },
+    /// `field is known` (`want` true) or `is unknown`.
+    KnownField {
+        slot: u32,
+        want: bool,
+    },
+    Not(Id),
+    /// Operands in `Program::kids[start..start + len]`.
+    And {
+        start: u32,
+        len: u32,
+    },
+    Or {
+        start: u32,
+        len: u32,
+    },
+    Eligible(u32),
+    Referred(u32),
+    Warned(u32),
+    /// Any other condition, by the tree walker: `Program::exprs[i]`.
+    Truth(u32),
+    /// A shared condition, computed once per evaluation: node `of`, its
+    /// value kept in memo slot `slot`.
+    MemoTruth {
+        slot: u32,
+        of: Id,
+    },
+    // ---- numbers
+    Num(Decimal),
+    NumField(u32),
+    NumDefine(u32),
+    Arith {
+        op: Arith,
+        a: Id,
+        b: Id,
+    },
+    Neg(Id),
+    /// The number of distinct members of a set field.
+    CountField(u32),
+    /// Any other number, by the tree walker: `Program::exprs[i]`.
+    Value(u32),
+    /// A shared number, computed once per evaluation.
+    MemoNumber {
+        slot: u32,
+        of: Id,
+    },
+}
+
+/// How a define is computed.
+#[derive(Debug, Clone, Copy)]
+enum DefineRoot {
+    Truth(Id),
+    Number(Id),
+    /// Text, enumeration, set or program values: by the tree walker.
+    Walker,
+}
+
+/// One step of an evaluation, in dependency order.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Define(u32, DefineRoot),
+    Program(u32, Id),
+    /// A referral's triggers: `Program::triggers[start..start + len]`.
+    Referral(u32, u32, u32),
+    Warning(u32, Id),
+    Recommended,
+}
+
+/// The compiled program of a rule set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Program {
+    nodes: Vec<Op>,
+    memo_truth: usize,
+    memo_num: usize,
+    /// Operands of `And` and `Or`.
+    kids: Vec<Id>,
+    /// Masks of `OneOf` and `Has`.
+    masks: Vec<Bits>,
+    /// Expressions left to the tree walker.
+    exprs: Vec<Expr>,
+    /// Referral triggers, most urgent first within each referral.
+    triggers: Vec<(Priority, Id)>,
+    steps: Vec<Step>,
+}
+
+impl Program {
+    /// Lowers a checked rule set. Never fails: a form it has no node for
+    /// goes to the tree walker.
+    pub(crate) fn build(rules: &RuleSet) -> Program {
+        let mut b = Builder {
+            nodes: IndexSet::new(),
+            uses: Vec::new(),
+            kids: Vec::new(),
+            kid_lists: std::collections::HashMap::new(),
+            masks: IndexSet::new(),
+            exprs: Vec::new(),
+            folded: vec![None; rules.defines.len()],
+        };
+        let mut triggers = Vec::new();
+        let mut steps = Vec::with_capacity(rules.eval_order.len());
+        // Rule sets are limited far below 2^32 items (`Limits`).
+        let ix = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        for node in &rules.eval_order {
+            let step = match *node {
+                Node::Define(i) => {
+                    let Some(d) = rules.defines.get(i) else {
+                        continue;
+                    };
+                    let root = match d.value.ty {
+                        Ty::Bool => DefineRoot::Truth(b.truth(&d.value)),
+                        Ty::Num => {
+                            let id = b.number(&d.value);
+                            // A parameter that comes out constant is read
+                            // as that constant wherever it is used.
+                            if d.is_parameter {
+                                if let Some(Op::Num(c)) = b.op(id).cloned() {
+                                    if let Some(f) = b.folded.get_mut(i) {
+                                        *f = Some(c);
+                                    }
+                                }
+                            }
+                            DefineRoot::Number(id)
+                        }
+                        _ => DefineRoot::Walker,
+                    };
+                    Step::Define(ix(i), root)
+                }
+                Node::Program(i) => {
+                    let Some(p) = rules.programs.get(i) else {
+                        continue;
+                    };
+                    Step::Program(ix(i), b.truth(&p.eligible))
+                }
+                Node::Referral(i) => {
+                    let Some(r) = rules.referrals.get(i) else {
+                        continue;
+                    };
+                    let start = ix(triggers.len());
+                    for (priority, c) in &r.triggers {
+                        triggers.push((*priority, b.truth(c)));
+                    }
+                    Step::Referral(ix(i), start, ix(r.triggers.len()))
+                }
+                Node::Warning(i) => {
+                    let Some(w) = rules.warnings.get(i) else {
+                        continue;
+                    };
+                    Step::Warning(ix(i), b.truth(&w.when))
+                }
+                Node::Recommended => Step::Recommended,
+            };
+            steps.push(step);
+        }
+        // Only nodes that conditions share are memoised, and only those
+        // that cost more than reading a slot: the node moves to the end
+        // and a memo node takes its place, so every reference to it (all
+        // made by index) goes through the memo.
+        let mut nodes: Vec<Op> = b.nodes.into_iter().collect();
+        let (mut memo_truth, mut memo_num) = (0u32, 0u32);
+        for i in 0..nodes.len() {
+            if b.uses.get(i).copied().unwrap_or(0) < 2 {
+                continue;
+            }
+            let of = ix(nodes.len());
+            let Some(op) = nodes.get_mut(i) else { continue };
+            let memo = match op {
+                Op::And { .. } | Op::Or { .. } | Op::Not(_) | Op::NumCmp { .. } | Op::Truth(_) => {
+                    memo_truth += 1;
+                    Op::MemoTruth {
+                        slot: memo_truth - 1,
+                        of,
+                    }
+                }
+                Op::Arith { .. } | Op::Neg(_) | Op::Value(_) => {
+                    memo_num += 1;
+                    Op::MemoNumber {
+                        slot: memo_num - 1,
+                        of,
+                    }
+                }
+                _ => continue,
+            };
+            let moved = std::mem::replace(op, memo);
+            nodes.push(moved);
+        }
+        Program {
+            nodes,
+            memo_truth: memo_truth as usize,
+            memo_num: memo_num as usize,
+            kids: b.kids,
+            masks: b.masks.into_iter().collect(),
+            exprs: b.exprs,
+            triggers,
+            steps,
+        }
+    }
+
+    /// How many memo slots an evaluation needs: (conditions, numbers).
+    pub(crate) fn memo_sizes(&self) -> (usize, usize) {
+        (self.memo_truth, self.memo_num)
+    }
+
+    /// How many nodes the program has (after sharing).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+struct Builder {
+    /// The nodes, deduplicated: a node's index is its [`Id`].
+    nodes: IndexSet<Op>,
+    /// How many times each node is referred to.
+    uses: Vec<u32>,
+    kids: Vec<Id>,
+    /// Where each list of operands is in `kids`.
+    kid_lists: std::collections::HashMap<Vec<Id>, (u32, u32)>,
+    masks: IndexSet<Bits>,
+    exprs: Vec<Expr>,
+    /// The constant value of each parameter that folded to one.
+    folded: Vec<Option<Decimal>>,
+}
+
+impl Builder {
+    fn op(&self, id: Id) -> Option<&Op> {
+        self.nodes.get_index(id as usize)
+    }
+
+    /// The node's id, adding it if it is new; counts the use.
+    fn add(&mut self, op: Op) -> Id {
+        let (i, _) = self.nodes.insert_full(op);
+        if self.uses.len() <= i {
+            self.uses.resize(i + 1, 0);
+        }
+        if let Some(u) = self.uses.get_mut(i) {
+            *u = u.saturating_add(1);
+        }
+        // Rule sets are limited far below 2^32 nodes (`Limits`).
+        u32::try_from(i).unwrap_or(u32::MAX)
+    }
+
+    fn walker(&mut self, e: &Expr, truth: bool) -> Id {
+        let i = u32::try_from(self.exprs.len()).unwrap_or(u32::MAX);
+        self.exprs.push(e.clone());
+        self.add(if truth { Op::Truth(i) } else { Op::Value(i) })
+    }
+
+    fn mask(&mut self, lits: &[Lit]) -> Option<u32> {
+        let mut bits = Bits::default();
+        for l in lits {
+            match l {
+                Lit::Enum(i) | Lit::Text(i) => bits.insert(*i),
+                _ => return None,
+            }
+        }
+        let (i, _) = self.masks.insert_full(bits);
+        u32::try_from(i).ok()
+    }
+
+    /// Lowers a condition.
+    fn truth(&mut self, e: &Expr) -> Id {
+        let slot = |x: &Expr| match x.kind {
+            ExprKind::Field(s) => u32::try_from(s).ok(),
+            _ => None,
+        };
+        let op = match &e.kind {
+            ExprKind::Lit(Lit::Bool(b)) => Op::Const(*b),
+            ExprKind::Field(s) if e.ty == Ty::Bool => match u32::try_from(*s) {
+                Ok(s) => Op::BoolField(s),
+                Err(_) => return self.walker(e, true),
+            },
+            ExprKind::Define(i) if e.ty == Ty::Bool => match u32::try_from(*i) {
+                Ok(i) => Op::BoolDefine(i),
+                Err(_) => return self.walker(e, true),
+            },
+            ExprKind::Not(x) => Op::Not(self.truth(x)),
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                let ids: Vec<Id> = xs.iter().map(|x| self.truth(x)).collect();
+                // The same operands are stored once, so that identical
+                // conditions are identical nodes.
+                let (start, len) = match self.kid_lists.get(&ids) {
+                    Some(&range) => range,
+                    None => {
+                        let (Ok(start), Ok(len)) =
+                            (u32::try_from(self.kids.len()), u32::try_from(ids.len()))
+                        else {
+                            return self.walker(e, true);
+                        };
+                        self.kids.extend(&ids);
+                        self.kid_lists.insert(ids, (start, len));
+                        (start, len)
+                    }
+                };
+                if matches!(e.kind, ExprKind::And(_)) {
+                    Op::And { start, len }
+                } else {
+                    Op::Or { start, len }
+                }
+            }
+            ExprKind::Cmp(op, a, b) if a.ty == Ty::Num && b.ty == Ty::Num => {
+                let (x, y) = (self.number(a), self.number(b));
+                // A field against a constant reads the slot directly.
+                let field_const = |l: Id, r: Id, flip: bool, me: &Self| match (me.op(l), me.op(r)) {
+                    (Some(Op::NumField(s)), Some(Op::Num(c))) => Some(Op::FieldCmp {
+                        slot: *s,
+                        op: if flip { flipped(*op) } else { *op },
+                        c: *c,
+                    }),
+                    _ => None,
+                };
+                match field_const(x, y, false, self).or_else(|| field_const(y, x, true, self)) {
+                    Some(op) => op,
+                    None => Op::NumCmp {
+                        op: *op,
+                        a: x,
+                        b: y,
+                    },
+                }
+            }
+            ExprKind::Cmp(op @ (Cmp::Eq | Cmp::Ne), a, b) => {
+                let is = *op == Cmp::Eq;
+                let pair = match (&a.kind, &b.kind) {
+                    (ExprKind::Field(s), ExprKind::Lit(l))
+                    | (ExprKind::Lit(l), ExprKind::Field(s)) => {
+                        u32::try_from(*s).ok().map(|s| (s, l))
+                    }
+                    _ => None,
+                };
+                match pair {
+                    Some((slot, Lit::Enum(v))) => match u32::try_from(*v) {
+                        Ok(value) => Op::EnumIs { slot, value, is },
+                        Err(_) => return self.walker(e, true),
+                    },
+                    Some((slot, Lit::Text(v))) => match u32::try_from(*v) {
+                        Ok(sym) => Op::TextIs { slot, sym, is },
+                        Err(_) => return self.walker(e, true),
+                    },
+                    _ => return self.walker(e, true),
+                }
+            }
+            ExprKind::Known(x, want) => match slot(x) {
+                Some(s) => Op::KnownField {
+                    slot: s,
+                    want: *want,
+                },
+                None => return self.walker(e, true),
+            },
+            ExprKind::In(el, set) => match (&el.kind, &set.kind) {
+                (ExprKind::Lit(Lit::Text(i) | Lit::Enum(i)), ExprKind::Field(s)) => {
+                    match (u32::try_from(*s), u32::try_from(*i)) {
+                        (Ok(slot), Ok(bit)) => Op::Member { slot, bit },
+                        _ => return self.walker(e, true),
+                    }
+                }
+                (ExprKind::Field(s), ExprKind::SetLit(lits))
+                    if matches!(el.ty, Ty::Enum(_) | Ty::Text) =>
+                {
+                    match (u32::try_from(*s), self.mask(lits)) {
+                        (Ok(slot), Some(mask)) => Op::OneOf { slot, mask },
+                        _ => return self.walker(e, true),
+                    }
+                }
+                _ => return self.walker(e, true),
+            },
+            ExprKind::Has(set, quant, values) => match (slot(set), &values.kind) {
+                (Some(slot), ExprKind::SetLit(lits)) => match self.mask(lits) {
+                    Some(mask) => Op::Has {
+                        slot,
+                        quant: *quant,
+                        mask,
+                    },
+                    None => return self.walker(e, true),
+                },
+                _ => return self.walker(e, true),
+            },
+            ExprKind::Eligible(i) => match u32::try_from(*i) {
+                Ok(i) => Op::Eligible(i),
+                Err(_) => return self.walker(e, true),
+            },
+            ExprKind::Referred(i) => match u32::try_from(*i) {
+                Ok(i) => Op::Referred(i),
+                Err(_) => return self.walker(e, true),
+            },
+            ExprKind::Warned(i) => match u32::try_from(*i) {
+                Ok(i) => Op::Warned(i),
+                Err(_) => return self.walker(e, true),
+            },
+            _ => return self.walker(e, true),
+        };
+        self.add(op)
+    }
+
+    /// Lowers a number.
+    fn number(&mut self, e: &Expr) -> Id {
+        let op = match &e.kind {
+            ExprKind::Lit(Lit::Num(d)) => Op::Num(*d),
+            ExprKind::Field(s) => match u32::try_from(*s) {
+                Ok(s) => Op::NumField(s),
+                Err(_) => return self.walker(e, false),
+            },
+            ExprKind::Define(i) => match self.folded.get(*i).copied().flatten() {
+                Some(c) => Op::Num(c),
+                None => match u32::try_from(*i) {
+                    Ok(i) => Op::NumDefine(i),
+                    Err(_) => return self.walker(e, false),
+                },
+            },
+            ExprKind::Arith(op, a, b) => {
+                let (x, y) = (self.number(a), self.number(b));
+                // Constant arithmetic is done now; a failing one (a
+                // division by zero) is left to fail when evaluated, as the
+                // tree walker would.
+                match (self.op(x), self.op(y)) {
+                    (Some(Op::Num(p)), Some(Op::Num(q))) => match decimal::arith(*op, *p, *q) {
+                        Some(r) => Op::Num(r),
+                        None => Op::Arith {
+                            op: *op,
+                            a: x,
+                            b: y,
+                        },
+                    },
+                    _ => Op::Arith {
+                        op: *op,
+                        a: x,
+                        b: y,
+                    },
+                }
+            }
+            ExprKind::Neg(x) => {
+                let id = self.number(x);
+                match self.op(id) {
+                    Some(Op::Num(c)) => Op::Num(-*c),
+                    _ => Op::Neg(id),
+                }
+            }
+            ExprKind::Count(x) => match x.kind {
+                ExprKind::Field(s) => match u32::try_from(s) {
+                    Ok(s) => Op::CountField(s),
+                    Err(_) => return self.walker(e, false),
+                },
+                _ => return self.walker(e, false),
+            },
+            _ => return self.walker(e, false),
+        };
+        self.add(op)
+    }
+}
+
+/// `c op x` as `x op' c`.
+fn flipped(op: Cmp) -> Cmp {
+    match op {
+        Cmp::Lt => Cmp::Gt,
+        Cmp::Le => Cmp::Ge,
+        Cmp::Gt => Cmp::Lt,
+        Cmp::Ge => Cmp::Le,
+        Cmp::Eq | Cmp::Ne => op,
+    }
+}
+
+fn holds(op: Cmp, ord: Ordering) -> bool {
+    match op {
+        Cmp::Lt => ord.is_lt(),
+        Cmp::Le => ord.is_le(),
+        Cmp::Gt => ord.is_gt(),
+        Cmp::Ge => ord.is_ge(),
+        Cmp::Eq => ord.is_eq(),
+        Cmp::Ne => ord.is_ne(),
+    }
+}
+
+fn tri(b: bool) -> Tri {
+    if b { Tri::True } else { Tri::False }
+}
+
+fn encode(t: Tri) -> u8 {
+    match t {
+        Tri::False => 0,
+        Tri::True => 1,
+        Tri::Unknown => 2,
+    }
+}
+
+fn decode(b: u8) -> Tri {
+    match b {
+        0 => Tri::False,
+        1 => Tri::True,
+        _ => Tri::Unknown,
+    }
+}
+
+impl<'a> Eval<'a> {
+    /// Computes every outcome in dependency order with the compiled program.
+    pub(super) fn run_program(&mut self) -> Result<(), Stop> {
+        let p: &'a Program = self.engine.program();
+        for step in &p.steps {
+            match *step {
+                Step::Define(i, root) => {
+                    let v = match root {
+                        DefineRoot::Truth(id) => match self.truth(p, id) {
+                            Tri::Unknown => None,
+                            t => Some(Val::Bool(t == Tri::True)),
+                        },
+                        DefineRoot::Number(id) => self.number(p, id).map(Val::Num),
+                        DefineRoot::Walker => match self.rules.defines.get(i as usize) {
+                            Some(d) => match self.val(&d.value) {
+                                Ok((v, _)) => v.map(std::borrow::Cow::into_owned),
+                                Err(e) => return Err(Stop::Input(Box::new(e))),
+                            },
+                            None => None,
+                        },
+                    };
+                    if let Some(slot) = self.s.defines.get_mut(i as usize) {
+                        slot.0 = v;
+                    }
+                }
+                Step::Program(i, id) => {
+                    let t = self.truth(p, id);
+                    if let Some(slot) = self.s.programs.get_mut(i as usize) {
+                        slot.0 = t;
+                    }
+                }
+                Step::Referral(i, start, len) => {
+                    let triggers = p
+                        .triggers
+                        .get(start as usize..(start + len) as usize)
+                        .unwrap_or_default();
+                    let mut state = (None, Tri::False);
+                    for (priority, id) in triggers {
+                        match self.truth(p, *id) {
+                            Tri::True => {
+                                state = (Some(*priority), Tri::True);
+                                break;
+                            }
+                            Tri::Unknown => state.1 = Tri::Unknown,
+                            Tri::False => {}
+                        }
+                    }
+                    if let Some(slot) = self.s.referrals.get_mut(i as usize) {
+                        (slot.0, slot.1) = state;
+                    }
+                }
+                Step::Warning(i, id) => {
+                    let t = self.truth(p, id);
+                    if let Some(slot) = self.s.warnings.get_mut(i as usize) {
+                        slot.0 = t;
+                    }
+                }
+                Step::Recommended => self.recommended = self.recommend(),
+            }
+            // The first failure ends the evaluation, as in the walker.
+            if let Some(stop) = self.stop.take() {
+                return Err(stop);
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes the first failure; the value computed meanwhile is unknown and
+    /// [`Eval::run_program`] stops after the current step.
+    #[cold]
+    fn fail(&mut self, stop: Stop) {
+        if self.stop.is_none() {
+            self.stop = Some(stop);
+        }
+    }
+
+    #[inline]
+    fn field(&self, slot: u32) -> Option<&'a Val> {
+        self.profile.slots.get(slot as usize)?.as_ref()
+    }
+
+    #[inline]
+    fn set_field(&self, slot: u32) -> Option<(&'a Bits, usize)> {
+        match self.field(slot)? {
+            Val::Set(bits, n, _) => Some((bits, *n)),
+            _ => None,
+        }
+    }
+
+    /// A condition's truth. The atoms that make up most conditions are
+    /// computed inline, in the caller's loop; everything else goes to
+    /// [`Eval::compound`], so that this stays small and cheap to call.
+    #[inline]
+    fn truth(&mut self, p: &'a Program, id: Id) -> Tri {
+        let Some(op) = p.nodes.get(id as usize) else {
+            return Tri::Unknown;
+        };
+        match self.leaf(op) {
+            Some(t) => t,
+            None => self.compound(p, op),
+        }
+    }
+
+    /// The commonest atoms: one slot against a constant.
+    #[inline(always)]
+    fn leaf(&self, op: &Op) -> Option<Tri> {
+        Some(match op {
+            Op::FieldCmp { slot, op, c } => match self.field(*slot) {
+                Some(Val::Num(x)) => tri(holds(*op, decimal::cmp(x, c))),
+                _ => Tri::Unknown,
+            },
+            Op::Member { slot, bit } => match self.set_field(*slot) {
+                Some((bits, _)) => tri(bits.contains(*bit as usize)),
+                None => Tri::Unknown,
+            },
+            Op::EnumIs { slot, value, is } => match self.field(*slot) {
+                Some(Val::Enum(v)) => tri((*v == *value as usize) == *is),
+                _ => Tri::Unknown,
+            },
+            Op::BoolField(s) => match self.field(*s) {
+                Some(Val::Bool(b)) => tri(*b),
+                _ => Tri::Unknown,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The truth of every other kind of condition.
+    #[inline(never)]
+    fn compound(&mut self, p: &'a Program, op: &'a Op) -> Tri {
+        match op {
+            Op::And { start, len } | Op::Or { start, len } => {
+                let decisive = if matches!(op, Op::And { .. }) {
+                    Tri::False
+                } else {
+                    Tri::True
+                };
+                let kids = p
+                    .kids
+                    .get(*start as usize..(*start + *len) as usize)
+                    .unwrap_or_default();
+                let mut out = decisive.not();
+                for k in kids {
+                    match self.truth(p, *k) {
+                        t if t == decisive => return decisive,
+                        Tri::Unknown => out = Tri::Unknown,
+                        _ => {}
+                    }
+                }
+                out
+            }
+            Op::Not(x) => self.truth(p, *x).not(),
+            Op::Const(b) => tri(*b),
+            Op::BoolDefine(i) => match self.s.defines.get(*i as usize) {
+                Some((Some(Val::Bool(b)), _)) => tri(*b),
+                _ => Tri::Unknown,
+            },
+            Op::NumCmp { op, a, b } => {
+                // Both sides, as the tree walker computes them: a failing
+                // right-hand side fails even when the left is unknown.
+                let x = self.number(p, *a);
+                let y = self.number(p, *b);
+                match (x, y) {
+                    (Some(x), Some(y)) => tri(holds(*op, decimal::cmp(&x, &y))),
+                    _ => Tri::Unknown,
+                }
+            }
+            Op::TextIs { slot, sym, is } => match self.field(*slot) {
+                Some(Val::Text(v, _)) => tri((*v == Some(*sym as usize)) == *is),
+                _ => Tri::Unknown,
+            },
+            Op::OneOf { slot, mask } => {
+                let Some(mask) = p.masks.get(*mask as usize) else {
+                    return Tri::Unknown;
+                };
+                match self.field(*slot) {
+                    Some(Val::Enum(i) | Val::Text(Some(i), _)) => tri(mask.contains(*i)),
+                    Some(Val::Text(None, _)) => Tri::False,
+                    _ => Tri::Unknown,
+                }
+            }
+            Op::Has { slot, quant, mask } => {
+                let (Some((bits, _)), Some(mask)) =
+                    (self.set_field(*slot), p.masks.get(*mask as usize))
+                else {
+                    return Tri::Unknown;
+                };
+                tri(match quant {
+                    Quant::Any => bits.intersects(mask),
+                    Quant::All => bits.contains_all(mask),
+                    Quant::None => !bits.intersects(mask),
+                })
+            }
+            Op::KnownField { slot, want } => tri(self.field(*slot).is_some() == *want),
+            Op::Eligible(i) => self
+                .s
+                .programs
+                .get(*i as usize)
+                .map_or(Tri::Unknown, |x| x.0),
+            Op::Referred(i) => self
+                .s
+                .referrals
+                .get(*i as usize)
+                .map_or(Tri::Unknown, |x| x.1),
+            Op::Warned(i) => self
+                .s
+                .warnings
+                .get(*i as usize)
+                .map_or(Tri::Unknown, |x| x.0),
+            Op::MemoTruth { slot, of } => {
+                if let Some(&b) = self.s.memo_truth.get(*slot as usize) {
+                    if b != EMPTY {
+                        return decode(b);
+                    }
+                }
+                let t = self.truth(p, *of);
+                if let Some(b) = self.s.memo_truth.get_mut(*slot as usize) {
+                    *b = encode(t);
+                }
+                t
+            }
+            Op::Truth(i) => match p.exprs.get(*i as usize).map(|e| self.tri(e)) {
+                Some(Ok((t, _))) => t,
+                Some(Err(e)) => {
+                    self.fail(Stop::Input(Box::new(e)));
+                    Tri::Unknown
+                }
+                None => Tri::Unknown,
+            },
+            Op::FieldCmp { .. } | Op::Member { .. } | Op::EnumIs { .. } | Op::BoolField(_) => {
+                self.leaf(op).unwrap_or(Tri::Unknown)
+            }
+            // A number where a condition belongs: the checker never lets
+            // one through.
+            Op::Num(_)
+            | Op::NumField(_)
+            | Op::NumDefine(_)
+            | Op::Arith { .. }
+            | Op::Neg(_)
+            | Op::CountField(_)
+            | Op::MemoNumber { .. }
+            | Op::Value(_) => Tri::Unknown,
+        }
+    }
+
+    /// A number, or `None` when unknown.
+    fn number(&mut self, p: &'a Program, id: Id) -> Option<Decimal> {
+        match p.nodes.get(id as usize)? {
+            Op::Num(c) => Some(*c),
+            Op::NumField(s) => match self.field(*s) {
+                Some(Val::Num(x)) => Some(*x),
+                _ => None,
+            },
+            Op::NumDefine(i) => match self.s.defines.get(*i as usize) {
+                Some((Some(Val::Num(x)), _)) => Some(*x),
+                _ => None,
+            },
+            Op::Arith { op, a, b } => {
+                let x = self.number(p, *a);
+                let y = self.number(p, *b);
+                let r = decimal::arith(*op, x?, y?);
+                if r.is_none() {
+                    self.fail(Stop::Redo);
+                }
+                r
+            }
+            Op::Neg(x) => self.number(p, *x).map(|d| -d),
+            Op::CountField(s) => self.set_field(*s).map(|(_, n)| Decimal::from(n)),
+            Op::MemoNumber { slot, of } => {
+                if let Some(Some(v)) = self.s.memo_num.get(*slot as usize) {
+                    return *v;
+                }
+                let v = self.number(p, *of);
+                if let Some(m) = self.s.memo_num.get_mut(*slot as usize) {
+                    *m = Some(v);
+                }
+                v
+            }
+            Op::Value(i) => match self.val(p.exprs.get(*i as usize)?) {
+                Ok((Some(v), _)) => match v.as_ref() {
+                    Val::Num(x) => Some(*x),
+                    _ => None,
+                },
+                Ok((None, _)) => None,
+                Err(e) => {
+                    self.fail(Stop::Input(Box::new(e)));
+                    None
+                }
+            },
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(src: &str) -> crate::Engine {
+        match crate::load_sources(&[("t.rules", src)], &crate::LoadOptions::default()) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    const SCHEMA: &str = "schema {\n  a: integer\n  b: integer\n  s: set of {x, y, z}\n}\n";
+
+    #[test]
+    fn identical_conditions_share_one_node() {
+        let once = engine(&format!(
+            "{SCHEMA}warning w1 {{\n  severity: info\n  when a > 1 and b > 2\n  message: \"m\"\n}}\n"
+        ));
+        let twice = engine(&format!(
+            "{SCHEMA}warning w1 {{\n  severity: info\n  when a > 1 and b > 2\n  message: \"m\"\n}}\n\
+             warning w2 {{\n  severity: info\n  when a > 1 and b > 2\n  message: \"m\"\n}}\n"
+        ));
+        let ands = |e: &crate::Engine| {
+            e.program()
+                .nodes
+                .iter()
+                .filter(|op| matches!(op, Op::And { .. }))
+                .count()
+        };
+        assert_eq!((ands(&once), ands(&twice)), (1, 1));
+        // The second warning adds only the memo node in front of the `and`.
+        assert_eq!(once.program().len() + 1, twice.program().len());
+        // The shared `and` is memoised; its atoms are not.
+        assert_eq!(twice.program().memo_sizes(), (1, 0));
+        assert_eq!(once.program().memo_sizes(), (0, 0));
+    }
+
+    #[test]
+    fn parameters_and_constant_arithmetic_fold() {
+        let e = engine(&format!(
+            "{SCHEMA}parameter p {{\n  value: 2 * 3\n}}\n\
+             warning w {{\n  severity: info\n  when a * (p + 1) > 10\n  message: \"m\"\n}}\n"
+        ));
+        let p = e.program();
+        assert!(p.nodes.contains(&Op::Num(Decimal::from(7))));
+        assert!(!p.nodes.iter().any(|op| matches!(op, Op::NumDefine(_))));
+    }
+
+    #[test]
+    fn common_atoms_have_their_own_nodes() {
+        let e = engine(&format!(
+            "{SCHEMA}warning w {{\n  severity: info\n  \
+             when 3 <= a and x in s and s has any of {{y, z}} and b is known\n  message: \"m\"\n}}\n"
+        ));
+        let p = e.program();
+        assert!(
+            p.exprs.is_empty(),
+            "nothing left to the walker: {:?}",
+            p.nodes
+        );
+        // `3 <= a` is read as `a >= 3`.
+        assert!(p.nodes.contains(&Op::FieldCmp {
+            slot: 0,
+            op: Cmp::Ge,
+            c: Decimal::from(3)
+        }));
+    }
+}
