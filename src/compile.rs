@@ -15,7 +15,7 @@ use serde_json::Value;
 pub struct Engine {
     rules: RuleSet,
     by_intensity: Vec<usize>,
-    fields: crate::profile::FieldIndex,
+    lookup: crate::profile::Lookup,
     program: crate::eval::program::Program,
 }
 
@@ -25,12 +25,12 @@ pub(crate) fn compile(rules: RuleSet) -> Engine {
     by_intensity.sort_by_key(|&i| {
         std::cmp::Reverse(rules.programs.get(i).map_or(i64::MIN, |p| p.intensity))
     });
-    let fields = crate::profile::FieldIndex::new(&rules);
+    let lookup = crate::profile::Lookup::new(&rules);
     let program = crate::eval::program::Program::build(&rules);
     Engine {
         rules,
         by_intensity,
-        fields,
+        lookup,
         program,
     }
 }
@@ -58,13 +58,13 @@ impl Engine {
 
     /// Reads a profile (a JSON object) against the schema.
     pub fn profile(&self, value: &Value) -> Result<Profile, InputError> {
-        Profile::read(&self.rules, value)
+        Profile::read(&self.rules, &self.lookup, value)
     }
 
     /// Reads a profile straight from JSON text: the fast path for batches.
     /// Accepts and rejects exactly what [`Engine::profile`] does.
     pub fn profile_from_slice(&self, json: &[u8]) -> Result<Profile, InputError> {
-        crate::profile::read_slice(&self.rules, &self.fields, json)
+        crate::profile::read_slice(&self.rules, &self.lookup, json)
     }
 
     /// Reads a caseload context: `{"caseloads": {"program": {"cm": n}}}`.

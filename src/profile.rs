@@ -164,19 +164,24 @@ fn shown(v: &Value) -> String {
 
 fn number(v: &Value) -> Option<Option<Decimal>> {
     match v {
-        Value::Number(n) => Some(match n.as_i64() {
-            Some(i) => Some(Decimal::from(i)),
-            // The number's shortest decimal text, written on the stack.
-            None => {
-                let mut buf = StackText::default();
-                use std::fmt::Write as _;
-                match write!(buf, "{n}") {
-                    Ok(()) => decimal::parse_number(buf.as_str()),
-                    Err(_) => decimal::parse_number(&n.to_string()),
-                }
-            }
-        }),
+        Value::Number(n) => Some(number_of(n)),
         _ => None,
+    }
+}
+
+/// A JSON number as an exact decimal, if it can be one.
+fn number_of(n: &serde_json::Number) -> Option<Decimal> {
+    match n.as_i64() {
+        Some(i) => Some(Decimal::from(i)),
+        // The number's shortest decimal text, written on the stack.
+        None => {
+            let mut buf = StackText::default();
+            use std::fmt::Write as _;
+            match write!(buf, "{n}") {
+                Ok(()) => decimal::parse_number(buf.as_str()),
+                Err(_) => decimal::parse_number(&n.to_string()),
+            }
+        }
     }
 }
 
@@ -216,39 +221,185 @@ impl std::fmt::Write for StackText {
 }
 
 impl Profile {
-    /// Reads a profile (a JSON object) against the schema of `rules`.
-    pub(crate) fn read(rules: &RuleSet, value: &Value) -> Result<Profile, InputError> {
+    /// Reads a profile (a JSON object) against the schema of `rules`. The
+    /// object's keys are matched to slots, so the cost follows the keys
+    /// given, not the size of the schema; the error reported is the first
+    /// in schema order, whatever the order of the keys.
+    pub(crate) fn read(
+        rules: &RuleSet,
+        lookup: &Lookup,
+        value: &Value,
+    ) -> Result<Profile, InputError> {
         let Value::Object(map) = value else {
             return Err(InputError::new(
                 "",
                 format!("a profile is an object, found {}", shown(value)),
             ));
         };
-        let mut slots = Vec::with_capacity(rules.fields.len());
-        for (slot, field) in rules.fields.iter().enumerate() {
-            let v = match map.get(&field.name) {
-                None | Some(Value::Null) => {
-                    if field.required {
-                        return Err(InputError::new(&field.name, "is required but missing"));
-                    }
-                    None
-                }
-                Some(v) => Some(read_value(rules, slot, v)?),
+        let mut slots: Vec<Option<Val>> = vec![None; rules.fields.len()];
+        let mut error: Option<(usize, InputError)> = None;
+        for (key, v) in map {
+            let Some(slot) = lookup.field(key) else {
+                continue;
             };
-            slots.push(v);
+            if v.is_null() || error.as_ref().is_some_and(|(first, _)| *first < slot) {
+                continue;
+            }
+            match read_value(rules, lookup, slot, v) {
+                Ok(val) => {
+                    if let Some(s) = slots.get_mut(slot) {
+                        *s = Some(val);
+                    }
+                }
+                Err(e) => error = Some((slot, e)),
+            }
         }
-        let client = rules.id_field.and_then(|i| match slots.get(i) {
-            Some(Some(Val::Text(_, s))) => Some(s.to_string()),
-            _ => None,
-        });
-        Ok(Profile { slots, client })
+        finish(rules, slots, error)
     }
 }
 
-fn read_value(rules: &RuleSet, slot: usize, v: &Value) -> Result<Val, InputError> {
+/// What reading looks up, built once per engine: field names to slots and
+/// the texts the rules mention to their symbols. foldhash rather than the
+/// standard SipHash, which was a third of the time of reading a profile;
+/// its seed is random per map, so keys chosen to collide cannot be
+/// prepared in advance.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lookup {
+    fields: std::collections::HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    symbols: std::collections::HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+}
+
+impl Lookup {
+    pub(crate) fn new(rules: &RuleSet) -> Lookup {
+        Lookup {
+            fields: rules
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.as_str().into(), i))
+                .collect(),
+            symbols: rules
+                .symbols
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.as_str().into(), i))
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn field(&self, name: &str) -> Option<usize> {
+        self.fields.get(name).copied()
+    }
+
+    /// The symbol of a text the rules mention.
+    #[inline]
+    pub(crate) fn symbol(&self, text: &str) -> Option<usize> {
+        self.symbols.get(text).copied()
+    }
+}
+
+/// A number in range for its field, as a slot holds it; `None` when it is
+/// not (the caller words the error).
+fn number_val(field: &crate::ir::Field, d: Decimal) -> Option<Val> {
+    // Most numbers are whole and already have no decimal places.
+    let d = if d.scale() == 0 { d } else { d.normalize() };
+    // Normalised, a whole number has no decimal places.
+    if field.ty == FieldType::Integer && d.scale() != 0 {
+        return None;
+    }
+    let below = field.min.is_some_and(|m| decimal::cmp(&d, &m).is_lt());
+    let above = field.max.is_some_and(|m| decimal::cmp(&d, &m).is_gt());
+    (!below && !above).then_some(Val::Num(d))
+}
+
+/// A set, built member by member: `None` from [`SetBuilder::add`] for a
+/// member that is not one of the field's values (the caller words the
+/// error). The members are kept once each, in the order first given.
+struct SetBuilder<'f> {
+    field: &'f crate::ir::Field,
+    lookup: &'f Lookup,
+    bits: Bits,
+    members: Vec<String>,
+    /// The members, once there are many: a short list is checked for
+    /// repeats by a scan, a long one by a hash set, so that it is still
+    /// read in linear time.
+    seen: Option<std::collections::HashSet<String, foldhash::fast::RandomState>>,
+}
+
+impl<'f> SetBuilder<'f> {
+    fn new(field: &'f crate::ir::Field, lookup: &'f Lookup, size: usize) -> Self {
+        SetBuilder {
+            field,
+            lookup,
+            bits: Bits::default(),
+            members: Vec::with_capacity(size.min(64)),
+            seen: None,
+        }
+    }
+
+    fn add(&mut self, s: &str) -> Option<()> {
+        let ix = match &self.field.ty {
+            FieldType::SetOfEnum(values) => Some(values.iter().position(|x| x == s)?),
+            _ => self.lookup.symbol(s),
+        };
+        if let Some(ix) = ix {
+            self.bits.insert(ix);
+        }
+        if self.seen.is_none() && self.members.len() >= 16 {
+            self.seen = Some(self.members.iter().cloned().collect());
+        }
+        let new = match &mut self.seen {
+            Some(seen) => !seen.contains(s) && seen.insert(s.to_string()),
+            None => !self.members.iter().any(|m| m == s),
+        };
+        if new {
+            self.members.push(s.to_string());
+        }
+        Some(())
+    }
+
+    fn finish(self) -> Val {
+        Val::Set(self.bits, self.members.len(), self.members)
+    }
+}
+
+/// A field's value when it is valid, without wording anything.
+fn quick_value(field: &crate::ir::Field, lookup: &Lookup, v: &Value) -> Option<Val> {
+    match (&field.ty, v) {
+        (FieldType::Boolean, Value::Bool(b)) => Some(Val::Bool(*b)),
+        (FieldType::Integer | FieldType::Decimal, Value::Number(_)) => {
+            number_val(field, number(v)??)
+        }
+        (FieldType::Text, Value::String(s)) => Some(Val::Text(lookup.symbol(s), s.as_str().into())),
+        (FieldType::Enum(values), Value::String(s)) => {
+            values.iter().position(|x| x == s).map(Val::Enum)
+        }
+        (FieldType::SetOfText | FieldType::SetOfEnum(_), Value::Array(items)) => {
+            let mut set = SetBuilder::new(field, lookup, items.len());
+            for item in items {
+                set.add(item.as_str()?)?;
+            }
+            Some(set.finish())
+        }
+        _ => None,
+    }
+}
+
+/// A field's value, or the error that names it.
+fn read_value(rules: &RuleSet, lookup: &Lookup, slot: usize, v: &Value) -> Result<Val, InputError> {
     let Some(field) = rules.fields.get(slot) else {
         return Err(InputError::new("", "the schema has no such field"));
     };
+    match quick_value(field, lookup, v) {
+        Some(val) => Ok(val),
+        None => Err(invalid(field, v)),
+    }
+}
+
+/// Why a value that [`quick_value`] refused is wrong for its field.
+#[cold]
+fn invalid(field: &crate::ir::Field, v: &Value) -> InputError {
     let name = &field.name;
     let wrong = || {
         InputError::new(
@@ -256,72 +407,40 @@ fn read_value(rules: &RuleSet, slot: usize, v: &Value) -> Result<Val, InputError
             format!("expected {}, found {}", describe(field), shown(v)),
         )
     };
-    let val = match &field.ty {
-        FieldType::Boolean => Val::Bool(v.as_bool().ok_or_else(wrong)?),
-        FieldType::Integer | FieldType::Decimal => {
-            let d = match number(v) {
-                None => return Err(wrong()),
-                Some(None) => {
-                    return Err(InputError::new(
-                        name,
-                        format!("{} is out of range for an exact decimal", shown(v)),
-                    ));
-                }
-                Some(Some(d)) => d,
-            };
-            if field.ty == FieldType::Integer && !d.fract().is_zero() {
-                return Err(wrong());
+    match (&field.ty, v) {
+        (FieldType::Integer | FieldType::Decimal, Value::Number(_)) => match number(v) {
+            Some(Some(d)) if field.ty == FieldType::Integer && d.normalize().scale() != 0 => {
+                wrong()
             }
-            if field.min.is_some_and(|m| d < m) || field.max.is_some_and(|m| d > m) {
-                return Err(InputError::new(
-                    name,
-                    format!("{} is out of range: expected {}", shown(v), describe(field)),
-                ));
-            }
-            Val::Num(d.normalize())
-        }
-        FieldType::Text => {
-            let s = v.as_str().ok_or_else(wrong)?;
-            Val::Text(rules.symbols.get_index_of(s), s.into())
-        }
-        FieldType::Enum(values) => {
-            let s = v.as_str().ok_or_else(wrong)?;
-            match values.iter().position(|x| x == s) {
-                Some(i) => Val::Enum(i),
-                None => return Err(not_a_value(name, s, values)),
-            }
-        }
-        FieldType::SetOfText | FieldType::SetOfEnum(_) => {
-            let items = v.as_array().ok_or_else(wrong)?;
-            let mut bits = Bits::default();
-            let mut members: Vec<String> = Vec::new();
-            // Members seen, so that a long list is read in linear time.
-            let mut seen = std::collections::HashSet::new();
+            Some(Some(_)) => InputError::new(
+                name,
+                format!("{} is out of range: expected {}", shown(v), describe(field)),
+            ),
+            _ => InputError::new(
+                name,
+                format!("{} is out of range for an exact decimal", shown(v)),
+            ),
+        },
+        (FieldType::Enum(values), Value::String(s)) => not_a_value(name, s, values),
+        (FieldType::SetOfText | FieldType::SetOfEnum(_), Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                let Some(s) = item.as_str() else {
-                    return Err(InputError::new(
-                        name,
-                        format!("item {} is {}, expected a string", i + 1, shown(item)),
-                    ));
-                };
-                let ix = match &field.ty {
-                    FieldType::SetOfEnum(values) => match values.iter().position(|x| x == s) {
-                        Some(ix) => Some(ix),
-                        None => return Err(not_a_value(name, s, values)),
-                    },
-                    _ => rules.symbols.get_index_of(s),
-                };
-                if let Some(ix) = ix {
-                    bits.insert(ix);
-                }
-                if seen.insert(s) {
-                    members.push(s.to_string());
+                match (item.as_str(), &field.ty) {
+                    (None, _) => {
+                        return InputError::new(
+                            name,
+                            format!("item {} is {}, expected a string", i + 1, shown(item)),
+                        );
+                    }
+                    (Some(s), FieldType::SetOfEnum(values)) if !values.iter().any(|x| x == s) => {
+                        return not_a_value(name, s, values);
+                    }
+                    _ => {}
                 }
             }
-            Val::Set(bits, members.len(), members)
+            wrong()
         }
-    };
-    Ok(val)
+        _ => wrong(),
+    }
 }
 
 fn not_a_value(name: &str, s: &str, values: &[String]) -> InputError {
@@ -439,45 +558,105 @@ impl Caseloads {
 }
 
 /// Reads a profile straight from JSON text, without building a
-/// `serde_json::Value` for the whole object: keys are matched to slots as
-/// they stream past, fields the schema does not name are skipped unparsed,
-/// and each known field's value goes through the same checks as
-/// [`Profile::read`], so both paths accept and reject the same profiles
-/// with the same messages.
+/// `serde_json::Value`: keys are matched to slots as they stream past,
+/// fields the schema does not name are skipped unparsed, and each known
+/// field's value is read as its type (strings borrowed from the input where
+/// they can be). Anything this pass does not take as plainly valid (a wrong
+/// type, a value out of range, an escaped member, invalid JSON) stops it,
+/// and the text is read again as a `Value` by [`Profile::read`], which
+/// words the error: both paths accept and reject the same profiles with the
+/// same messages, and bad input costs a second parse only when it is bad.
 pub(crate) fn read_slice(
     rules: &RuleSet,
-    index: &FieldIndex,
+    lookup: &Lookup,
     bytes: &[u8],
 ) -> Result<Profile, InputError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let seed = ProfileSeed { rules, index };
-    serde::de::DeserializeSeed::deserialize(seed, &mut de)
-        .and_then(|r| de.end().map(|()| r))
-        .map_err(|e| InputError::new("", format!("invalid JSON: {e}")))?
+    let seed = ProfileSeed { rules, lookup };
+    match serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|r| de.end().map(|()| r))
+    {
+        Ok(profile) => profile,
+        Err(_) => match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => Profile::read(rules, lookup, &v),
+            Err(e) => Err(InputError::new("", format!("invalid JSON: {e}"))),
+        },
+    }
 }
 
-/// Field names to slots, for matching keys without a `Value`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FieldIndex {
-    names: std::collections::HashMap<Box<str>, usize>,
+/// Stops the fast pass of [`read_slice`].
+fn not_plain<E: serde::de::Error>() -> E {
+    E::custom("not plainly valid")
 }
 
-impl FieldIndex {
-    pub(crate) fn new(rules: &RuleSet) -> FieldIndex {
-        FieldIndex {
-            names: rules
-                .fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.name.as_str().into(), i))
-                .collect(),
+/// One field's value, read as its type; `None` for `null`.
+struct SlotSeed<'r> {
+    field: &'r crate::ir::Field,
+    lookup: &'r Lookup,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for SlotSeed<'_> {
+    type Value = Option<Val>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        use serde::Deserialize as _;
+        let (field, lookup) = (self.field, self.lookup);
+        match &field.ty {
+            FieldType::Boolean => Ok(Option::<bool>::deserialize(d)?.map(Val::Bool)),
+            // `Number` reads serde_json's numbers with or without
+            // `arbitrary_precision`.
+            FieldType::Integer | FieldType::Decimal => {
+                match Option::<serde_json::Number>::deserialize(d)? {
+                    None => Ok(None),
+                    Some(n) => number_of(&n)
+                        .and_then(|x| number_val(field, x))
+                        .map(Some)
+                        .ok_or_else(not_plain),
+                }
+            }
+            FieldType::Text => {
+                Ok(Option::<Box<str>>::deserialize(d)?.map(|s| Val::Text(lookup.symbol(&s), s)))
+            }
+            FieldType::Enum(values) => match Option::<&'de str>::deserialize(d)? {
+                None => Ok(None),
+                Some(s) => values
+                    .iter()
+                    .position(|x| x == s)
+                    .map(|i| Some(Val::Enum(i)))
+                    .ok_or_else(not_plain),
+            },
+            FieldType::SetOfText | FieldType::SetOfEnum(_) => d.deserialize_option(self),
         }
+    }
+}
+
+/// A set field: `null` or a list of strings.
+impl<'de> serde::de::Visitor<'de> for SlotSeed<'_> {
+    type Value = Option<Val>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of strings")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut set = SetBuilder::new(self.field, self.lookup, seq.size_hint().unwrap_or(0));
+        while let Some(s) = seq.next_element::<&'de str>()? {
+            set.add(s).ok_or_else(not_plain)?;
+        }
+        Ok(Some(set.finish()))
     }
 }
 
 struct ProfileSeed<'r> {
     rules: &'r RuleSet,
-    index: &'r FieldIndex,
+    lookup: &'r Lookup,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for ProfileSeed<'_> {
@@ -489,7 +668,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for ProfileSeed<'_> {
 }
 
 /// A key, resolved to its slot without allocating (escaped keys aside).
-struct KeySeed<'r>(&'r FieldIndex);
+struct KeySeed<'r>(&'r Lookup);
 
 impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Option<usize>;
@@ -507,7 +686,7 @@ impl serde::de::Visitor<'_> for KeySeed<'_> {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.names.get(key).copied())
+        Ok(self.0.field(key))
     }
 }
 
@@ -520,36 +699,22 @@ impl<'de> serde::de::Visitor<'de> for ProfileSeed<'_> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let rules = self.rules;
-        // Each slot's outcome; a key given twice keeps its last value, and
-        // errors are reported in schema order, as `Profile::read` does.
-        let mut read: Vec<Option<Result<Val, InputError>>> = vec![None; rules.fields.len()];
-        while let Some(slot) = map.next_key_seed(KeySeed(self.index))? {
-            let Some(slot) = slot else {
+        let mut slots: Vec<Option<Val>> = vec![None; rules.fields.len()];
+        while let Some(slot) = map.next_key_seed(KeySeed(self.lookup))? {
+            let Some((slot, field)) = slot.and_then(|s| Some((s, rules.fields.get(s)?))) else {
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             };
-            let value: Value = map.next_value()?;
-            let outcome = if value.is_null() {
-                None
-            } else {
-                Some(read_value(rules, slot, &value))
-            };
-            if let Some(s) = read.get_mut(slot) {
-                *s = outcome;
+            let v = map.next_value_seed(SlotSeed {
+                field,
+                lookup: self.lookup,
+            })?;
+            // A key given twice keeps its last value, as in a `Value`.
+            if let Some(s) = slots.get_mut(slot) {
+                *s = v;
             }
         }
-        let mut slots = Vec::with_capacity(read.len());
-        for (field, outcome) in rules.fields.iter().zip(read) {
-            match outcome {
-                None if field.required => {
-                    return Ok(Err(InputError::new(&field.name, "is required but missing")));
-                }
-                None => slots.push(None),
-                Some(Ok(v)) => slots.push(Some(v)),
-                Some(Err(e)) => return Ok(Err(e)),
-            }
-        }
-        Ok(finish(rules, slots))
+        Ok(finish(rules, slots, None))
     }
 
     // Anything but an object: report it as `Profile::read` does.
@@ -584,8 +749,22 @@ fn not_an_object(v: &Value) -> Result<Profile, InputError> {
     ))
 }
 
-/// The client id, once every slot is read.
-fn finish(rules: &RuleSet, slots: Vec<Option<Val>>) -> Result<Profile, InputError> {
+/// The profile, once every slot is read: the first error in schema order
+/// (a value's, or a required field's absence), or the client id.
+fn finish(
+    rules: &RuleSet,
+    slots: Vec<Option<Val>>,
+    error: Option<(usize, InputError)>,
+) -> Result<Profile, InputError> {
+    let upto = error.as_ref().map_or(slots.len(), |(slot, _)| *slot);
+    for (field, v) in rules.fields.iter().zip(&slots).take(upto) {
+        if field.required && v.is_none() {
+            return Err(InputError::new(&field.name, "is required but missing"));
+        }
+    }
+    if let Some((_, e)) = error {
+        return Err(e);
+    }
     let client = rules.id_field.and_then(|i| match slots.get(i) {
         Some(Some(Val::Text(_, s))) => Some(s.to_string()),
         _ => None,

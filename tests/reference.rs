@@ -137,6 +137,33 @@ fn reading_json_bytes_agrees_with_reading_a_value() {
             r#"{"id":"a","monthly_income":1e400}"#,
             Some("monthly_income"),
         ),
+        // Escapes, which the byte reader does not borrow.
+        (r#"{"id":"a\"b","housing":"stab\u006ce"}"#, None),
+        (r#"{"id":"a","diagnoses":["pts\u0064","ptsd","x"]}"#, None),
+        (r#"{"id":"a","needs":["food","fod"]}"#, Some("needs")),
+        (r#"{"id":"a","diagnoses":["ptsd",3]}"#, Some("diagnoses")),
+        // The first error in schema order, whatever the order of keys.
+        (r#"{"phq9":99,"id":"a","age":"x"}"#, Some("age")),
+        (r#"{"phq9":99,"age":3}"#, Some("id")),
+        (r#"{"age":-1,"phq9":null,"id":"a"}"#, Some("age")),
+        // A later key replaces an earlier one, error or not.
+        (r#"{"id":"a","age":"x","age":null}"#, None),
+        (r#"{"id":"a","age":30,"age":null,"phq9":3}"#, None),
+        // Numbers: exponents, negative zero, a whole number written with
+        // decimals, a fraction where a whole number is due, spaces.
+        (
+            r#"{"id":"a","monthly_income":1.8354e3,"age":-0,"phq9":4.000}"#,
+            None,
+        ),
+        (r#"{"id":"a","age":30.5}"#, Some("age")),
+        (
+            r#"{ "id" : "a" , "age" : 30 , "violence_risk" : true }"#,
+            None,
+        ),
+        (
+            r#"{"id":"a","violence_risk":"true"}"#,
+            Some("violence_risk"),
+        ),
     ] {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         let a = engine.profile(&v);
