@@ -123,9 +123,9 @@ enum Housing {
     Homeless,
 }
 
-/// The profile as a typed struct, with exact decimals like careplan's.
-/// rust_decimal reads a JSON number through `f64` and its shortest
-/// printing, which is exact for the generated numbers (two decimals).
+/// The profile as a typed struct, with exact decimals like careplan's,
+/// read by rust_decimal's own serde support (its `arbitrary_precision`
+/// reader, because serde_json keeps numbers' digits in this build).
 #[derive(Debug, Clone, Deserialize)]
 struct Typed {
     age: i64,
@@ -134,9 +134,11 @@ struct Typed {
     admissions_12m: i64,
     ed_visits_6m: i64,
     phq9: i64,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     income_monthly: Decimal,
     household_size: i64,
     insured: bool,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     medication_adherence: Decimal,
 }
 

@@ -88,6 +88,23 @@ impl Engine {
         })
     }
 
+    /// Evaluates a profile read already, without the explanations: what
+    /// fired and what is undetermined (with its missing fields), borrowed
+    /// from the engine and the profile. The report for batches; use
+    /// [`Engine::evaluate`] for the reasons.
+    pub fn outcomes<'e>(
+        &'e self,
+        profile: &'e Profile,
+        caseloads: Option<&'e Caseloads>,
+    ) -> Result<crate::report::Outcomes<'e>, InputError> {
+        with_state(|s| {
+            let mut eval = Eval::new(self, profile, caseloads, s);
+            eval.run()?;
+            eval.fill_missing()?;
+            Ok(eval.outcomes(&self.rules, profile))
+        })
+    }
+
     /// Decides a profile read already: every outcome, without building the
     /// report's explanations. The path for throughput.
     pub fn decide(

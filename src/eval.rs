@@ -15,7 +15,8 @@ use crate::diagnostic::{FileId, Span};
 use crate::ir::{self, Cmp, Expr, ExprKind, Lit, Node, Priority, ProgramRef, Quant, Ty};
 use crate::profile::{Bits, Caseloads, InputError, Profile, Val};
 use crate::report::{
-    Held, Kind, ProgramItem, ReferralItem, Report, Status, Undetermined, WarningItem,
+    Held, Kind, Outcomes, ProgramItem, ReferralItem, ReferralOutcome, Report, Status, Undetermined,
+    UndeterminedOutcome, WarningItem, WarningOutcome,
 };
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -1173,6 +1174,83 @@ impl<'a> Eval<'a> {
         refill(&mut out.warnings, &self.s.warnings, |(t, _)| (*t).into());
         out.recommended = self.recommended;
         out.alternative = self.alternative();
+    }
+
+    /// The outcomes without the explanations, in rule-set order; `rules`
+    /// and `profile` are the evaluation's own, passed again so that the
+    /// result borrows them and not the evaluation's state.
+    pub(crate) fn outcomes<'e>(
+        &self,
+        rules: &'e ir::RuleSet,
+        profile: &'e Profile,
+    ) -> Outcomes<'e> {
+        let id = |i: Option<usize>| Some(rules.programs.get(i?)?.meta.id.as_str());
+        let missing = |m: &Bits| -> Vec<&'e str> {
+            m.iter()
+                .filter_map(|i| rules.fields.get(i).map(|f| f.name.as_str()))
+                .collect()
+        };
+        let mut out = Outcomes {
+            client: profile.client.as_deref(),
+            recommended_program: id(self.recommended),
+            alternative_program: id(self.alternative()),
+            eligible_programs: Vec::new(),
+            recommended_services: self
+                .recommended
+                .and_then(|i| rules.programs.get(i))
+                .map_or(&[][..], |p| &p.services[..]),
+            referrals: Vec::new(),
+            warnings: Vec::new(),
+            undetermined: Vec::new(),
+            ruleset_version: &rules.version,
+        };
+        for node in &rules.order {
+            let (kind, meta, truth, m) = match *node {
+                Node::Program(i) => match (rules.programs.get(i), self.s.programs.get(i)) {
+                    (Some(p), Some((t, m))) => {
+                        if *t == Tri::True {
+                            out.eligible_programs.push(&p.meta.id);
+                        }
+                        (Kind::Program, &p.meta, *t, m)
+                    }
+                    _ => continue,
+                },
+                Node::Referral(i) => match (rules.referrals.get(i), self.s.referrals.get(i)) {
+                    (Some(r), Some((fired, t, m))) => {
+                        if let Some(priority) = fired {
+                            out.referrals.push(ReferralOutcome {
+                                id: &r.meta.id,
+                                priority: *priority,
+                            });
+                        }
+                        (Kind::Referral, &r.meta, *t, m)
+                    }
+                    _ => continue,
+                },
+                Node::Warning(i) => match (rules.warnings.get(i), self.s.warnings.get(i)) {
+                    (Some(w), Some((t, m))) => {
+                        if *t == Tri::True {
+                            out.warnings.push(WarningOutcome {
+                                code: &w.meta.id,
+                                severity: w.severity,
+                                message: &w.message,
+                            });
+                        }
+                        (Kind::Warning, &w.meta, *t, m)
+                    }
+                    _ => continue,
+                },
+                Node::Define(_) | Node::Recommended => continue,
+            };
+            if truth == Tri::Unknown {
+                out.undetermined.push(UndeterminedOutcome {
+                    kind,
+                    id: &meta.id,
+                    missing: missing(m),
+                });
+            }
+        }
+        out
     }
 
     /// Assembles the report.

@@ -156,3 +156,61 @@ impl Report {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
     }
 }
+
+/// The outcome of evaluating one profile without the explanations: the
+/// keys of [`Report`] up to `undetermined`, and the rule-set version, with
+/// referrals and warnings reduced to what a case system acts on. It borrows
+/// its words from the engine, so building one allocates only its lists:
+/// the report for batches, where explanations are most of the cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcomes<'e> {
+    /// The client's id, from the profile's `id` field.
+    pub client: Option<&'e str>,
+    /// The most intensive program the client is eligible for.
+    pub recommended_program: Option<&'e str>,
+    /// When the recommended program is full, the next one down with room.
+    pub alternative_program: Option<&'e str>,
+    /// Every program the client is eligible for.
+    pub eligible_programs: Vec<&'e str>,
+    /// The services of the recommended program.
+    pub recommended_services: &'e [String],
+    /// Referrals made, each at the highest priority that triggered.
+    pub referrals: Vec<ReferralOutcome<'e>>,
+    /// Warnings raised.
+    pub warnings: Vec<WarningOutcome<'e>>,
+    /// What depends on unknown data, with the fields that would decide it.
+    pub undetermined: Vec<UndeterminedOutcome<'e>>,
+    /// The rule set's content hash.
+    pub ruleset_version: &'e str,
+}
+
+/// A referral made, in [`Outcomes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralOutcome<'e> {
+    /// The referral's id.
+    pub id: &'e str,
+    /// How urgent.
+    pub priority: Priority,
+}
+
+/// A warning raised, in [`Outcomes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningOutcome<'e> {
+    /// The warning's code.
+    pub code: &'e str,
+    /// How serious.
+    pub severity: Severity,
+    /// What the case worker reads.
+    pub message: &'e str,
+}
+
+/// An undetermined item, in [`Outcomes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndeterminedOutcome<'e> {
+    /// What kind of item.
+    pub kind: Kind,
+    /// Its id.
+    pub id: &'e str,
+    /// The absent fields that would decide it.
+    pub missing: Vec<&'e str>,
+}

@@ -219,6 +219,82 @@ fn jsonl_batch_keeps_order_and_survives_a_bad_line() {
 }
 
 #[test]
+fn jsonl_outcomes_say_what_the_full_reports_say() {
+    let dir = scratch("jsonl-outcomes");
+    let path = dir.join("batch.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id":"a","age":30,"diagnoses":["serious_mental_illness"],"hospital_admissions_12m":3,"housing":"homeless"}"#,
+            "\n",
+            r#"{"id":"b","age":"forty"}"#,
+            "\n",
+            r#"{"id":"c","age":70,"phq9":12,"insurance":"none"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let full = careplan(&["eval", p, "--format", "json"]);
+    let lean = careplan(&["eval", p, "--format", "json", "--detail", "outcomes"]);
+    assert_eq!(full.status.code(), Some(1));
+    assert_eq!(lean.status.code(), Some(1));
+    let parse = |o: &std::process::Output| -> Vec<serde_json::Value> {
+        stdout(o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (full, lean) = (parse(&full), parse(&lean));
+    assert_eq!(lean.len(), 3);
+    // The error line is the same; the reports agree on every key the lean
+    // one has, and the lean one has no reasons.
+    assert_eq!(lean[1], full[1]);
+    for i in [0, 2] {
+        let (f, l) = (full[i].as_object().unwrap(), lean[i].as_object().unwrap());
+        for key in [
+            "client",
+            "recommended_program",
+            "eligible_programs",
+            "undetermined",
+        ] {
+            assert_eq!(l[key], f[key], "line {i}, {key}");
+        }
+        let ids = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| format!("{}/{}", r["id"], r["priority"]))
+                .collect()
+        };
+        assert_eq!(ids(&l["referrals"]), ids(&f["referrals"]), "line {i}");
+        assert!(!l.contains_key("programs"), "line {i}: {l:?}");
+        assert!(
+            l["referrals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r.get("reason").is_none())
+        );
+    }
+    assert_eq!(
+        lean[0]["recommended_program"],
+        "assertive_community_treatment"
+    );
+    assert!(!lean[2]["undetermined"].as_array().unwrap().is_empty());
+    // The human form of a single profile.
+    let o = careplan_stdin(
+        &["eval", "-", "--detail", "outcomes"],
+        br#"{"id":"h","age":70,"phq9":12}"#,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Client h"), "{text}");
+    assert!(text.contains("Still unknown"), "{text}");
+    assert!(!text.contains("because"), "{text}");
+}
+
+#[test]
 fn a_bad_profile_names_the_field() {
     let o = careplan_stdin(&["eval", "-"], br#"{"id":"x","phq9":31}"#);
     assert_eq!(o.status.code(), Some(1));

@@ -1,9 +1,10 @@
 //! JSON Lines batches: one profile per line in, one report per line out, in
 //! order, on every core, with bounded memory.
 //!
-//! Lines are read in chunks; each chunk is split between worker threads,
-//! whose outputs are written in line order before the next chunk is read.
-//! Memory is bounded by the chunk, whatever the size of the input.
+//! Lines are read in chunks into one buffer; each chunk is split between
+//! worker threads, each of which writes its lines' reports into a buffer of
+//! its own, and the buffers are written in order before the next chunk is
+//! read. Memory is bounded by the chunk, whatever the size of the input.
 
 use crate::render;
 use careplan::{Caseloads, Engine};
@@ -13,18 +14,36 @@ use std::io::{BufRead, Write};
 /// that a chunk's reports fit in memory comfortably.
 const CHUNK: usize = 4096;
 
+/// How much each line's report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Detail {
+    /// Outcomes with their reasons: what held, the values read, every
+    /// program's status.
+    Full,
+    /// Outcomes only: programs, referrals, warnings and what is
+    /// undetermined with its missing fields; the fast report for batches.
+    Outcomes,
+}
+
 /// How one batch run went.
 pub struct Outcome {
     pub lines: usize,
     pub failed: usize,
 }
 
+/// What a batch writes and how.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    pub caseloads: Option<&'a Caseloads>,
+    pub json: bool,
+    pub detail: Detail,
+}
+
 /// Evaluates every line of `input`, writing one result per non-blank line.
 pub fn run(
     engine: &Engine,
     mut input: impl BufRead,
-    caseloads: Option<&Caseloads>,
-    json: bool,
+    options: Options<'_>,
     out: &mut impl Write,
 ) -> std::io::Result<Outcome> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -33,31 +52,45 @@ pub fn run(
         failed: 0,
     };
     let mut line_no = 0usize;
+    // The chunk's text, and (line number, start, end) of each non-blank
+    // line in it; both kept from chunk to chunk.
+    let mut text: Vec<u8> = Vec::new();
+    let mut lines: Vec<(usize, usize, usize)> = Vec::with_capacity(CHUNK);
     loop {
-        // (line number, text) for the non-blank lines of this chunk.
-        let mut chunk: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
-        while chunk.len() < CHUNK {
-            let mut buf = Vec::new();
-            if input.read_until(b'\n', &mut buf)? == 0 {
+        text.clear();
+        lines.clear();
+        while lines.len() < CHUNK {
+            let start = text.len();
+            if input.read_until(b'\n', &mut text)? == 0 {
                 break;
             }
             line_no += 1;
-            if buf.iter().any(|b| !b.is_ascii_whitespace()) {
-                chunk.push((line_no, buf));
+            let line = text.get(start..).unwrap_or_default();
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                lines.push((line_no, start, text.len()));
+            } else {
+                text.truncate(start);
             }
         }
-        if chunk.is_empty() {
+        if lines.is_empty() {
             break;
         }
-        let per = chunk.len().div_ceil(workers);
-        let results: Vec<Vec<(bool, String)>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
+        let per = lines.len().div_ceil(workers);
+        let text = &text;
+        let results: Vec<(Vec<u8>, usize, usize)> = std::thread::scope(|s| {
+            let handles: Vec<_> = lines
                 .chunks(per)
                 .map(|part| {
                     s.spawn(move || {
-                        part.iter()
-                            .map(|(n, text)| one(engine, *n, text, caseloads, json))
-                            .collect()
+                        let mut buf = Vec::with_capacity(part.len() * 512);
+                        let mut failed = 0;
+                        for &(n, start, end) in part {
+                            let line = text.get(start..end).unwrap_or_default();
+                            if !one(engine, n, line, options, &mut buf) {
+                                failed += 1;
+                            }
+                        }
+                        (buf, part.len(), failed)
                     })
                 })
                 .collect();
@@ -67,49 +100,76 @@ pub fn run(
                 .into_iter()
                 .map(|h| {
                     h.join()
-                        .unwrap_or_else(|_| vec![(false, "{\"error\":\"internal error\"}".into())])
+                        .unwrap_or_else(|_| (b"{\"error\":\"internal error\"}\n".to_vec(), 1, 1))
                 })
                 .collect()
         });
-        for (ok, text) in results.into_iter().flatten() {
-            outcome.lines += 1;
-            if !ok {
-                outcome.failed += 1;
-            }
-            out.write_all(text.as_bytes())?;
-            out.write_all(b"\n")?;
+        for (buf, n, failed) in results {
+            outcome.lines += n;
+            outcome.failed += failed;
+            out.write_all(&buf)?;
         }
     }
     out.flush()?;
     Ok(outcome)
 }
 
-/// One line's report, or its error object.
-fn one(
+/// Writes one line's report, or its error, to `buf`; false for an error.
+fn one(engine: &Engine, line: usize, text: &[u8], options: Options<'_>, buf: &mut Vec<u8>) -> bool {
+    let ok = write(engine, line, text, options, buf);
+    // A blank line after each human report; one line per JSON report.
+    buf.push(b'\n');
+    ok
+}
+
+fn write(
     engine: &Engine,
     line: usize,
     text: &[u8],
-    caseloads: Option<&Caseloads>,
-    json: bool,
-) -> (bool, String) {
-    let result = engine
-        .profile_from_slice(text)
-        .and_then(|p| engine.evaluate(&p, caseloads));
-    match (result, json) {
-        (Ok(report), true) => (true, report.to_json()),
-        (Ok(report), false) => (true, render::report(&report)),
-        (Err(e), true) => {
-            let field = if e.field.is_empty() {
-                serde_json::Value::Null
-            } else {
-                serde_json::Value::String(e.field.clone())
-            };
-            (
-                false,
-                serde_json::json!({"line": line, "error": e.to_string(), "field": field})
-                    .to_string(),
-            )
-        }
-        (Err(e), false) => (false, format!("line {line}: error: {e}\n")),
+    options: Options<'_>,
+    buf: &mut Vec<u8>,
+) -> bool {
+    let Options {
+        caseloads,
+        json,
+        detail,
+    } = options;
+    let profile = match engine.profile_from_slice(text) {
+        Ok(p) => p,
+        Err(e) => return error(line, &e, json, buf),
+    };
+    // Serialising plain data into memory cannot fail, hence the `let _`.
+    let written = match (detail, json) {
+        (Detail::Outcomes, true) => engine.outcomes(&profile, caseloads).map(|o| {
+            let _ = serde_json::to_writer(&mut *buf, &o);
+        }),
+        (Detail::Outcomes, false) => engine
+            .outcomes(&profile, caseloads)
+            .map(|o| buf.extend_from_slice(render::outcomes(&o).as_bytes())),
+        (Detail::Full, true) => engine.evaluate(&profile, caseloads).map(|r| {
+            let _ = serde_json::to_writer(&mut *buf, &r);
+        }),
+        (Detail::Full, false) => engine
+            .evaluate(&profile, caseloads)
+            .map(|r| buf.extend_from_slice(render::report(&r).as_bytes())),
+    };
+    match written {
+        Ok(()) => true,
+        Err(e) => error(line, &e, json, buf),
     }
+}
+
+fn error(line: usize, e: &careplan::InputError, json: bool, buf: &mut Vec<u8>) -> bool {
+    if json {
+        let field = if e.field.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::String(e.field.clone())
+        };
+        let v = serde_json::json!({"line": line, "error": e.to_string(), "field": field});
+        buf.extend_from_slice(v.to_string().as_bytes());
+    } else {
+        buf.extend_from_slice(format!("line {line}: error: {e}\n").as_bytes());
+    }
+    false
 }

@@ -50,6 +50,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
+        /// How much each report says: `outcomes` leaves out the reasons,
+        /// the fast report for large batches.
+        #[arg(long, value_enum, default_value = "full")]
+        detail: batch::Detail,
     },
     /// Run test cases (YAML or JSON files) against a rule set.
     Test {
@@ -164,7 +168,14 @@ fn main() -> ExitCode {
             profile,
             context,
             format,
-        } => eval(rules.as_deref(), &profile, context.as_deref(), format),
+            detail,
+        } => eval(
+            rules.as_deref(),
+            &profile,
+            context.as_deref(),
+            format,
+            detail,
+        ),
         Command::Check { rules, format } => check(rules.as_deref(), format),
         Command::Bench {
             rules,
@@ -418,6 +429,7 @@ fn eval(
     profile: &str,
     context: Option<&str>,
     format: OutputFormat,
+    detail: batch::Detail,
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
     let caseloads = read_context(&engine, context)?;
@@ -430,9 +442,12 @@ fn eval(
             .map_err(|e| Fail::usage(format!("error: cannot read `{profile}`: {e}")))?;
         let outcome = batch::run(
             &engine,
-            std::io::BufReader::new(file),
-            caseloads.as_ref(),
-            format == OutputFormat::Json,
+            std::io::BufReader::with_capacity(1 << 20, file),
+            batch::Options {
+                caseloads: caseloads.as_ref(),
+                json: format == OutputFormat::Json,
+                detail,
+            },
             &mut out,
         )
         .map_err(|e| Fail::usage(format!("error: {e}")))?;
@@ -445,17 +460,32 @@ fn eval(
     let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let value =
         input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
-    let report = engine
-        .profile(&value)
-        .and_then(|p| engine.evaluate(&p, caseloads.as_ref()))
-        .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
-    let written = match format {
-        OutputFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        OutputFormat::Human => write!(out, "{}", render::report(&report)),
+    let failed =
+        |e: careplan::InputError| Fail::input(format!("error: in profile `{profile}`: {e}"));
+    let read = engine.profile(&value).map_err(failed)?;
+    let written = match detail {
+        batch::Detail::Full => {
+            let report = engine.evaluate(&read, caseloads.as_ref()).map_err(failed)?;
+            match format {
+                OutputFormat::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                ),
+                OutputFormat::Human => write!(out, "{}", render::report(&report)),
+            }
+        }
+        batch::Detail::Outcomes => {
+            let outcomes = engine.outcomes(&read, caseloads.as_ref()).map_err(failed)?;
+            match format {
+                OutputFormat::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&outcomes).unwrap_or_default()
+                ),
+                OutputFormat::Human => write!(out, "{}", render::outcomes(&outcomes)),
+            }
+        }
     };
     written
         .and_then(|_| out.flush())

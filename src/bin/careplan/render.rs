@@ -2,7 +2,7 @@
 //! case worker can read at a glance.
 
 use careplan::Diagnostic;
-use careplan::report::{Report, Status};
+use careplan::report::{Kind, Outcomes, Report, Status};
 use std::fmt::Write as _;
 
 /// A diagnostic with its source line and an underline.
@@ -80,44 +80,34 @@ pub fn report(r: &Report) -> String {
             title(a)
         );
     }
-    let eligible = if r.eligible_programs.is_empty() {
-        "none".to_string()
-    } else {
-        r.eligible_programs.join(", ")
-    };
-    let _ = writeln!(out, "Eligible programs: {eligible}");
+    eligible(&mut out, r.eligible_programs.iter().map(String::as_str));
     if r.referrals.is_empty() {
         let _ = writeln!(out, "Referrals: none");
     } else {
         let _ = writeln!(out, "Referrals:");
         for x in &r.referrals {
-            let prio = match x.priority {
-                careplan::ir::Priority::Urgent => "URGENT ",
-                careplan::ir::Priority::Routine => "routine",
-            };
-            let _ = writeln!(out, "  {prio}  {}  because {}", x.id, x.reason);
+            let _ = writeln!(
+                out,
+                "  {}  {}  because {}",
+                priority(x.priority),
+                x.id,
+                x.reason
+            );
         }
     }
-    if r.warnings.is_empty() {
-        let _ = writeln!(out, "Warnings: none");
-    } else {
-        let _ = writeln!(out, "Warnings:");
-        for w in &r.warnings {
-            let sev = w.severity.word().to_uppercase();
-            let _ = writeln!(out, "  {sev:<8} {}: {}", w.code, w.message);
-        }
-    }
-    if !r.undetermined.is_empty() {
-        let _ = writeln!(out, "Still unknown (ask about these to decide):");
-        for u in &r.undetermined {
-            let kind = match u.kind {
-                careplan::report::Kind::Program => "program",
-                careplan::report::Kind::Referral => "referral",
-                careplan::report::Kind::Warning => "warning",
-            };
-            let _ = writeln!(out, "  {kind} {}: needs {}", u.id, u.missing.join(", "));
-        }
-    }
+    warnings(
+        &mut out,
+        r.warnings
+            .iter()
+            .map(|w| (w.severity, w.code.as_str(), w.message.as_str())),
+    );
+    undetermined(
+        &mut out,
+        r.undetermined.iter().map(|u| {
+            let missing: Vec<&str> = u.missing.iter().map(String::as_str).collect();
+            (u.kind, u.id.as_str(), missing)
+        }),
+    );
     let not_eligible: Vec<&str> = r
         .programs
         .iter()
@@ -128,4 +118,99 @@ pub fn report(r: &Report) -> String {
         let _ = writeln!(out, "Not eligible: {}", not_eligible.join(", "));
     }
     out
+}
+
+/// Outcomes without reasons, as a case worker reads them.
+pub fn outcomes(o: &Outcomes<'_>) -> String {
+    let mut out = String::new();
+    let client = o.client.unwrap_or("(no id)");
+    let _ = writeln!(
+        out,
+        "Client {client}    (rules {})",
+        short_version(o.ruleset_version)
+    );
+    let _ = writeln!(
+        out,
+        "Recommended program: {}",
+        o.recommended_program.unwrap_or("none")
+    );
+    if !o.recommended_services.is_empty() {
+        let _ = writeln!(out, "  services: {}", o.recommended_services.join(", "));
+    }
+    if let Some(a) = o.alternative_program {
+        let _ = writeln!(
+            out,
+            "Alternative program (the recommended one is full): {a}"
+        );
+    }
+    eligible(&mut out, o.eligible_programs.iter().copied());
+    if o.referrals.is_empty() {
+        let _ = writeln!(out, "Referrals: none");
+    } else {
+        let _ = writeln!(out, "Referrals:");
+        for x in &o.referrals {
+            let _ = writeln!(out, "  {}  {}", priority(x.priority), x.id);
+        }
+    }
+    warnings(
+        &mut out,
+        o.warnings.iter().map(|w| (w.severity, w.code, w.message)),
+    );
+    undetermined(
+        &mut out,
+        o.undetermined
+            .iter()
+            .map(|u| (u.kind, u.id, u.missing.clone())),
+    );
+    out
+}
+
+fn priority(p: careplan::ir::Priority) -> &'static str {
+    match p {
+        careplan::ir::Priority::Urgent => "URGENT ",
+        careplan::ir::Priority::Routine => "routine",
+    }
+}
+
+fn eligible<'a>(out: &mut String, ids: impl Iterator<Item = &'a str>) {
+    let ids: Vec<&str> = ids.collect();
+    let list = if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    };
+    let _ = writeln!(out, "Eligible programs: {list}");
+}
+
+fn warnings<'a>(
+    out: &mut String,
+    items: impl ExactSizeIterator<Item = (careplan::ir::Severity, &'a str, &'a str)>,
+) {
+    if items.len() == 0 {
+        let _ = writeln!(out, "Warnings: none");
+        return;
+    }
+    let _ = writeln!(out, "Warnings:");
+    for (severity, code, message) in items {
+        let sev = severity.word().to_uppercase();
+        let _ = writeln!(out, "  {sev:<8} {code}: {message}");
+    }
+}
+
+fn undetermined<'a>(
+    out: &mut String,
+    items: impl ExactSizeIterator<Item = (Kind, &'a str, Vec<&'a str>)>,
+) {
+    if items.len() == 0 {
+        return;
+    }
+    let _ = writeln!(out, "Still unknown (ask about these to decide):");
+    for (kind, id, missing) in items {
+        let kind = match kind {
+            Kind::Program => "program",
+            Kind::Referral => "referral",
+            Kind::Warning => "warning",
+        };
+        let _ = writeln!(out, "  {kind} {id}: needs {}", missing.join(", "));
+    }
 }
