@@ -1,7 +1,8 @@
 //! JSON Lines batch throughput with the reference policy, single thread:
 //! 10,000 lines in memory, and for each line what `careplan eval` does with
-//! a `.jsonl` file and `--format json`: `serde_json::from_str`, read the
-//! profile, `evaluate` the full report, `Report::to_json`, one output line.
+//! a `.jsonl` file and `--format json`: read the profile from the line's
+//! bytes, then the full report (`--detail full`) or the lean one
+//! (`--detail outcomes`) as JSON, one output line.
 //! About 0.5% of the lines are rejected profiles (a value out of range),
 //! written as an error object with the line number, as the CLI does.
 //!
@@ -26,8 +27,8 @@ mod common;
 use careplan::Engine;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use std::fmt::Write;
 use std::hint::black_box;
+use std::io::Write;
 use std::time::Duration;
 
 const LINES: usize = 10_000;
@@ -48,36 +49,43 @@ fn batch(n: usize) -> String {
     text
 }
 
+/// How much each line's report says, as `careplan eval --detail`.
+#[derive(Clone, Copy)]
+enum Detail {
+    Full,
+    Outcomes,
+}
+
 /// Evaluates every line into `out`, one JSON line each; returns how many
 /// lines were rejected.
-fn run(engine: &Engine, text: &str, out: &mut String) -> usize {
+fn run(engine: &Engine, text: &str, detail: Detail, out: &mut Vec<u8>) -> usize {
     out.clear();
     let mut failed = 0;
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let result = serde_json::from_str::<Value>(line)
-            .map_err(|e| (Value::Null, format!("invalid JSON: {e}")))
-            .and_then(|v| {
-                engine
-                    .profile(&v)
-                    .and_then(|p| engine.evaluate(&p, None))
-                    .map_err(|e| (Value::String(e.field.clone()), e.to_string()))
+        let written = engine
+            .profile_from_slice(line.as_bytes())
+            .and_then(|p| match detail {
+                Detail::Full => engine
+                    .evaluate(&p, None)
+                    .map(|r| serde_json::to_writer(&mut *out, &r).unwrap()),
+                Detail::Outcomes => engine
+                    .outcomes(&p, None)
+                    .map(|o| serde_json::to_writer(&mut *out, &o).unwrap()),
             });
-        match result {
-            Ok(report) => out.push_str(&report.to_json()),
-            Err((field, message)) => {
-                failed += 1;
-                write!(
-                    out,
-                    "{}",
-                    json!({"line": n + 1, "error": message, "field": field})
-                )
-                .unwrap();
-            }
+        if let Err(e) = written {
+            failed += 1;
+            let field = Value::String(e.field.clone());
+            write!(
+                out,
+                "{}",
+                json!({"line": n + 1, "error": e.to_string(), "field": field})
+            )
+            .unwrap();
         }
-        out.push('\n');
+        out.push(b'\n');
     }
     failed
 }
@@ -87,32 +95,51 @@ fn jsonl(c: &mut Criterion) {
     let n = if bench { LINES } else { TEST_LINES };
     let engine = careplan::reference().unwrap();
     let text = batch(n);
-    let mut out = String::new();
-    let failed = run(&engine, &text, &mut out);
-    assert_eq!(failed, n / 200, "the rejected lines are the planted ones");
-    assert_eq!(out.lines().count(), n, "one output line per input line");
-    eprintln!(
-        "\nbatch: {n} lines, {} KiB in, {} KiB out, {failed} rejected",
-        text.len() / 1024,
-        out.len() / 1024
-    );
-    if bench {
-        let ns = common::median_ns_per_item(3, n, || {
-            black_box(run(&engine, &text, &mut out));
-        });
-        eprintln!(
-            "batch: {ns:.0} ns per line, {:.0} lines/s, {:.1} MB/s of input (median of 3 passes)\n",
-            1e9 / ns,
-            text.len() as f64 / n as f64 * 1e3 / ns,
+    let mut out = Vec::new();
+    for (name, detail) in [("full", Detail::Full), ("outcomes", Detail::Outcomes)] {
+        let failed = run(&engine, &text, detail, &mut out);
+        assert_eq!(failed, n / 200, "the rejected lines are the planted ones");
+        let lines: Vec<Value> = out
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), n, "one output line per input line");
+        assert_eq!(
+            lines[199]["line"], 200,
+            "the first planted line is rejected"
         );
+        assert!(
+            lines[0]["recommended_program"].is_string()
+                || lines[0]["recommended_program"].is_null()
+        );
+        eprintln!(
+            "\nbatch ({name}): {n} lines, {} KiB in, {} KiB out, {failed} rejected",
+            text.len() / 1024,
+            out.len() / 1024
+        );
+        if bench {
+            let ns = common::median_ns_per_item(3, n, || {
+                black_box(run(&engine, &text, detail, &mut out));
+            });
+            eprintln!(
+                "batch ({name}): {ns:.0} ns per line, {:.0} lines/s, {:.1} MB/s of input \
+                 (one thread, median of 3 passes)",
+                1e9 / ns,
+                text.len() as f64 / n as f64 * 1e3 / ns,
+            );
+        }
     }
 
     let mut g = c.benchmark_group("batch");
     // One iteration is the whole batch: a fixed number of passes per sample.
     g.sampling_mode(SamplingMode::Flat).sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("jsonl_reference", |b| {
-        b.iter(|| run(&engine, &text, &mut out));
+    g.bench_function("jsonl_reference/full", |b| {
+        b.iter(|| run(&engine, &text, Detail::Full, &mut out));
+    });
+    g.bench_function("jsonl_reference/outcomes", |b| {
+        b.iter(|| run(&engine, &text, Detail::Outcomes, &mut out));
     });
     g.finish();
 }

@@ -1,7 +1,8 @@
 //! The reference policy (`careplan::reference()`, the rules in `rules/`)
 //! per profile: the full report from a `Value` and from JSON bytes, and,
-//! with the profile read beforehand, `decide` (outcomes only) and
-//! `evaluate` (the full report).
+//! with the profile read beforehand, `decide_into` (outcomes only) and
+//! `evaluate` (the full report); and from bytes, the lean `outcomes` report
+//! as JSON (what `careplan eval --detail outcomes` writes per line).
 //!
 //! The profiles follow `rules/client.rules`, with each field other than
 //! `id` absent about 6% of the time and `null` about 1%, so evaluation
@@ -27,9 +28,10 @@
 
 mod common;
 
+use careplan::eval::Decision;
+
 use careplan::Profile;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde_json::Value;
 use std::time::Duration;
 
 const PROFILES: usize = 10_000;
@@ -83,18 +85,24 @@ fn reference(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % n;
-            // TODO(bytes path): when the engine reads a profile straight
-            // from JSON bytes, switch this to it; for now it parses a
-            // `Value` first.
-            let v: Value = serde_json::from_slice(&bytes[i]).unwrap();
-            e.evaluate_json(&v, None).unwrap()
+            let p = e.profile_from_slice(&bytes[i]).unwrap();
+            e.evaluate(&p, None).unwrap()
+        });
+    });
+    g.bench_function("outcomes/from_bytes", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            let p = e.profile_from_slice(&bytes[i]).unwrap();
+            serde_json::to_vec(&e.outcomes(&p, None).unwrap()).unwrap()
         });
     });
     g.bench_function("decide/preloaded", |b| {
         let mut i = 0;
+        let mut out = Decision::default();
         b.iter(|| {
             i = (i + 1) % n;
-            e.decide(&profiles[i], None).unwrap()
+            e.decide_into(&profiles[i], None, &mut out).unwrap();
         });
     });
     g.bench_function("evaluate/preloaded", |b| {

@@ -112,5 +112,23 @@ pub fn exercise(engine: &Engine, profile: &Value, context: Option<&Value>) {
     if let Ok(p) = engine.profile(profile) {
         let caseloads = context.and_then(|c| engine.caseloads(c).ok());
         let _ = engine.explain(&p, caseloads.as_ref());
+        // The compiled program and the tree walker decide alike, errors
+        // included; the lean outcomes never fail where the report does not.
+        assert_eq!(
+            engine.decide(&p, caseloads.as_ref()),
+            engine.decide_walking(&p, caseloads.as_ref()),
+            "program and walker differ on {profile}"
+        );
+        assert_eq!(
+            engine.outcomes(&p, caseloads.as_ref()).is_ok(),
+            engine.evaluate(&p, caseloads.as_ref()).is_ok()
+        );
     }
+    // JSON bytes read as the `Value` is read.
+    let bytes = profile.to_string();
+    assert_eq!(
+        engine.profile_from_slice(bytes.as_bytes()),
+        engine.profile(profile),
+        "byte and Value readers differ on {bytes}"
+    );
 }
