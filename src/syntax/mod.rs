@@ -39,7 +39,9 @@ pub(crate) fn parse(file: FileId, text: &str, limits: &Limits) -> Result<File, V
         too_deep_from: None,
     };
     let mut items = Vec::new();
-    for pair in pairs.flatten().filter(|p| p.as_rule() == Rule::file) {
+    // The one top-level pair is `file`. (Flattening the pairs to find it
+    // visited every token of the file.)
+    for pair in pairs.filter(|p| p.as_rule() == Rule::file) {
         for item in pair.into_inner() {
             match item.as_rule() {
                 Rule::schema => items.push(Item::Schema(lower.schema(item))),
@@ -286,20 +288,15 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::percent => "a percentage",
         Rule::string | Rule::text => "a string",
         Rule::expr
-        | Rule::disjunction
-        | Rule::conjunction
         | Rule::negation
-        | Rule::comparison
-        | Rule::sum
-        | Rule::product
         | Rule::unary
         | Rule::paren
         | Rule::call
         | Rule::set_literal
         | Rule::boolean
         | Rule::none => "an expression",
-        Rule::cmp_op | Rule::compare => "a comparison",
-        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::cmp_op => "a comparison",
+        Rule::arith_op => "an operator",
         Rule::minus => "`-`",
         Rule::schema | Rule::kw_schema => "`schema`",
         Rule::block | Rule::block_kind => {
@@ -320,9 +317,9 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::value_clause | Rule::kw_value => "`value:`",
         Rule::attr_clause => "a clause (`key: value`)",
         Rule::limit_bound => "`at most` or `fewer than`",
-        Rule::is_test | Rule::kw_is => "`is`",
-        Rule::in_test | Rule::kw_in => "`in`",
-        Rule::has_test | Rule::kw_has => "`has`",
+        Rule::is_op | Rule::kw_is => "`is`",
+        Rule::in_op | Rule::kw_in => "`in`",
+        Rule::has_op | Rule::kw_has => "`has`",
         Rule::quantifier => "`any`, `all` or `none`",
         Rule::negated | Rule::kw_not => "`not`",
         Rule::known | Rule::kw_known => "`known`",
@@ -353,10 +350,6 @@ fn rule_name(rule: Rule) -> &'static str {
     }
 }
 
-/// A pair's span, ending at its last token. pest lets a rule that ends in a
-/// repetition run on over the spaces and comments it skipped looking for one
-/// more item; those belong to no node, and would show up in diagnostics and
-/// in the condition text of explanations.
 /// A string literal's value: `\n` and `\t` are line end and tab, any other
 /// escaped character stands for itself. The formatter uses it too.
 pub(crate) fn unescape(inner: &str) -> String {
@@ -377,26 +370,51 @@ pub(crate) fn unescape(inner: &str) -> String {
     value
 }
 
+/// A pair's span, ending at its last token. pest lets a rule that ends in a
+/// repetition run on over the spaces and comments it skipped looking for one
+/// more item; those belong to no node, and would show up in diagnostics and
+/// in the condition text of explanations.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    // The last token is found by following last children down: the depth of
-    // the tree, where walking every token would make lowering quadratic.
-    let mut last = s.end();
-    let mut node = pair.clone().into_inner().last();
+    // The ends of the chain of last children, outermost first: the depth
+    // of the tree, where walking every token would make lowering quadratic.
+    let mut ends = vec![s.end()];
+    let mut node = pair.clone().into_inner().next_back();
     while let Some(p) = node {
-        last = p.as_span().end();
-        node = p.into_inner().last();
+        ends.push(p.as_span().end());
+        node = p.into_inner().next_back();
     }
-    let last = last.min(s.end());
-    // Only a gap of spaces and comments is trimmed: a closing `}` or `)` is
-    // a literal with no pair of its own, and belongs to the span.
-    let gap = s.as_str().get(last - s.start()..).unwrap_or("");
-    let only_trivia = gap.lines().all(|l| {
-        let t = l.trim();
-        t.is_empty() || t.starts_with('#')
-    });
-    let end = if only_trivia { last } else { s.end() };
+    // From the innermost out, a node ends where its last child ends unless
+    // more than spaces and comments follow that: a closing `}` or `)` is a
+    // literal with no pair of its own, and belongs to the node. (Trimming
+    // only up to the innermost token let `f(x)` at the end of a condition
+    // keep the spaces and comment after it.)
+    let input = s.get_input();
+    let mut end = ends.pop().unwrap_or(s.end());
+    while let Some(outer) = ends.pop() {
+        if !only_trivia(input.get(end..outer).unwrap_or("")) {
+            end = outer;
+        }
+    }
     Span::new(s.start(), end)
+}
+
+/// Whether `gap` holds only what the grammar skips: `WHITESPACE` and
+/// `COMMENT`.
+fn only_trivia(gap: &str) -> bool {
+    let mut chars = gap.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' | '\u{FEFF}' => {}
+            '#' => {
+                if !chars.by_ref().any(|c| c == '\n') {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Lowers pairs into the owned tree, collecting what it rejects.
@@ -780,172 +798,126 @@ impl Lower {
         }
     }
 
+    /// Lowers an `expr` pair: `negation`s joined by `and` and `or`, each a
+    /// flat sequence of `not`s, operands and operators. The tree is built
+    /// here by precedence, loosest first: `or`, `and`, `not`, the
+    /// comparison tests, `+ -`, `* / of`, unary minus.
+    ///
+    /// Depth is counted as it was when each precedence level was a grammar
+    /// rule (a `too-deep` error names the same node, at the same depth):
+    /// every level checks the depth with its own span on entry, and `and`,
+    /// `or`, `not`, minus and each arithmetic operator add one.
     fn expr(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
-        let span = span_of(&pair);
-        // Depth counts the nodes of the tree being built, not the grammar
-        // rules a node passes through on its way down.
+        let mut negations = Vec::new();
+        let mut ors = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::negation => {
+                    let toks: Vec<Tok<'_>> = p
+                        .into_inner()
+                        .map(|p| Tok {
+                            rule: p.as_rule(),
+                            span: if p.as_rule() == Rule::unary {
+                                operand_span(&p)
+                            } else {
+                                pair_span(&p)
+                            },
+                            pair: p,
+                        })
+                        .collect();
+                    // From the tokens, not the pair, whose span runs on
+                    // over the spaces after its last token.
+                    let span = extent(&toks)?;
+                    negations.push(Negation { toks, span });
+                }
+                rule => ors.push(rule == Rule::kw_or),
+            }
+        }
+        let span = Span::new(negations.first()?.span.start, negations.last()?.span.end);
         self.deeper(depth, span)?;
-        match pair.as_rule() {
-            Rule::expr => self.expr(pair.into_inner().next()?, depth),
-            Rule::disjunction | Rule::conjunction => {
-                let is_or = pair.as_rule() == Rule::disjunction;
-                let operands: Vec<Pair<'_, Rule>> = pair
-                    .into_inner()
-                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
-                    .collect();
-                let d = if operands.len() > 1 { depth + 1 } else { depth };
-                let mut parts = Vec::new();
-                for p in operands {
-                    parts.push(self.expr(p, d)?);
-                }
-                if parts.len() == 1 {
-                    parts.pop()
-                } else {
-                    let kind = if is_or {
-                        ExprKind::Or(parts)
-                    } else {
-                        ExprKind::And(parts)
-                    };
-                    Some(Expr { kind, span })
-                }
+        let many = ors.contains(&true);
+        let d = if many { depth + 1 } else { depth };
+        let mut parts = Vec::new();
+        let mut start = 0;
+        // `ors[i]` is the operator after `negations[i]`; a conjunction ends
+        // at each `or`, and at the end.
+        for (i, &or) in ors.iter().chain(std::iter::once(&true)).enumerate() {
+            if or {
+                parts.push(self.conjunction(negations.get(start..=i)?, d)?);
+                start = i + 1;
             }
-            Rule::negation => {
-                let mut nots = Vec::new();
-                let mut operand = None;
-                for p in pair.into_inner() {
-                    match p.as_rule() {
-                        Rule::kw_not => nots.push(span_of(&p).start),
-                        _ => operand = Some(p),
-                    }
-                }
-                self.deeper(depth + nots.len(), span)?;
-                let mut e = self.expr(operand?, depth + nots.len())?;
-                for start in nots.into_iter().rev() {
-                    let s = Span::new(start, e.span.end);
-                    e = Expr {
-                        kind: ExprKind::Not(Box::new(e)),
-                        span: s,
-                    };
-                }
-                Some(e)
-            }
-            Rule::comparison => self.comparison(pair, span, depth),
-            Rule::sum | Rule::product => {
-                let mut it = pair.into_inner();
-                let mut lhs = self.expr(it.next()?, depth)?;
-                let mut d = depth;
-                while let Some(op) = it.next() {
-                    let op = match op.as_str() {
-                        "+" => ArithOp::Add,
-                        "-" | "−" => ArithOp::Sub,
-                        "*" | "×" => ArithOp::Mul,
-                        "/" => ArithOp::Div,
-                        _ => ArithOp::Of,
-                    };
-                    d = self.deeper(d, lhs.span)?;
-                    let rhs = self.expr(it.next()?, d)?;
-                    let s = lhs.span.to(rhs.span);
-                    lhs = Expr {
-                        kind: ExprKind::Arith {
-                            op,
-                            lhs: Box::new(lhs),
-                            rhs: Box::new(rhs),
-                        },
-                        span: s,
-                    };
-                }
-                Some(lhs)
-            }
-            Rule::unary => {
-                let mut minus = Vec::new();
-                let mut operand = None;
-                for p in pair.into_inner() {
-                    match p.as_rule() {
-                        Rule::minus => minus.push(span_of(&p).start),
-                        _ => operand = Some(p),
-                    }
-                }
-                self.deeper(depth + minus.len(), span)?;
-                let mut e = self.expr(operand?, depth + minus.len())?;
-                for start in minus.into_iter().rev() {
-                    let s = Span::new(start, e.span.end);
-                    e = Expr {
-                        kind: ExprKind::Neg(Box::new(e)),
-                        span: s,
-                    };
-                }
-                Some(e)
-            }
-            Rule::number => Some(Expr {
-                kind: ExprKind::Number(self.number(pair)),
+        }
+        if many {
+            Some(Expr {
+                kind: ExprKind::Or(parts),
                 span,
-            }),
-            Rule::percent => {
-                let n = pair.into_inner().next()?;
-                Some(Expr {
-                    kind: ExprKind::Percent(self.number(n)),
-                    span,
-                })
-            }
-            Rule::text => Some(Expr {
-                kind: ExprKind::Text(self.text(pair).value),
-                span,
-            }),
-            Rule::boolean => Some(Expr {
-                kind: ExprKind::Bool(pair.as_str().starts_with('t')),
-                span,
-            }),
-            Rule::none => Some(Expr {
-                kind: ExprKind::None,
-                span,
-            }),
-            Rule::ident | Rule::any_word => Some(Expr {
-                kind: ExprKind::Name(pair.as_str().to_string()),
-                span,
-            }),
-            Rule::paren => {
-                let inner = self.expr(pair.into_inner().next()?, depth + 1)?;
-                Some(Expr {
-                    kind: ExprKind::Paren(Box::new(inner)),
-                    span,
-                })
-            }
-            Rule::call => {
-                let mut it = pair.into_inner();
-                let name = self.ident(it.next()?);
-                let mut args = Vec::new();
-                for a in it {
-                    args.push(self.expr(a, depth + 1)?);
-                }
-                Some(Expr {
-                    kind: ExprKind::Call { name, args },
-                    span,
-                })
-            }
-            Rule::set_literal => {
-                let mut items = Vec::new();
-                for a in pair.into_inner() {
-                    items.push(self.expr(a, depth + 1)?);
-                }
-                Some(Expr {
-                    kind: ExprKind::Set(items),
-                    span,
-                })
-            }
-            _ => None,
+            })
+        } else {
+            parts.pop()
         }
     }
 
-    fn comparison(&mut self, pair: Pair<'_, Rule>, span: Span, depth: usize) -> Option<Expr> {
-        let mut it = pair.into_inner();
-        let first = self.expr(it.next()?, depth)?;
-        let tails: Vec<Pair<'_, Rule>> = it.collect();
+    fn conjunction(&mut self, negations: &[Negation<'_>], depth: usize) -> Option<Expr> {
+        let span = Span::new(negations.first()?.span.start, negations.last()?.span.end);
+        self.deeper(depth, span)?;
+        let many = negations.len() > 1;
+        let d = if many { depth + 1 } else { depth };
+        let mut parts = Vec::new();
+        for n in negations {
+            parts.push(self.negation(n, d)?);
+        }
+        if many {
+            Some(Expr {
+                kind: ExprKind::And(parts),
+                span,
+            })
+        } else {
+            parts.pop()
+        }
+    }
+
+    fn negation(&mut self, negation: &Negation<'_>, depth: usize) -> Option<Expr> {
+        let (toks, span) = (&negation.toks, negation.span);
+        self.deeper(depth, span)?;
+        let nots = toks.iter().take_while(|t| t.rule == Rule::kw_not).count();
+        self.deeper(depth + nots, span)?;
+        let mut e = self.comparison(toks.get(nots..)?, depth + nots)?;
+        for not in toks.get(..nots)?.iter().rev() {
+            let s = Span::new(not.span.start, e.span.end);
+            e = Expr {
+                kind: ExprKind::Not(Box::new(e)),
+                span: s,
+            };
+        }
+        Some(e)
+    }
+
+    fn comparison(&mut self, toks: &[Tok<'_>], depth: usize) -> Option<Expr> {
+        let span = extent(toks)?;
+        self.deeper(depth, span)?;
+        let is_test = |t: &Tok<'_>| {
+            matches!(
+                t.rule,
+                Rule::cmp_op | Rule::is_op | Rule::in_op | Rule::has_op
+            )
+        };
+        let first_end = toks.iter().position(is_test).unwrap_or(toks.len());
+        let first = self.sum(toks.get(..first_end)?, depth)?;
+        // Each test with its operand: it runs to the next test.
+        let mut tails: Vec<&[Tok<'_>]> = Vec::new();
+        let mut rest = toks.get(first_end..)?;
+        while let Some((_, after)) = rest.split_first() {
+            let len = 1 + after.iter().position(is_test).unwrap_or(after.len());
+            tails.push(rest.get(..len)?);
+            rest = rest.get(len..)?;
+        }
         if tails.is_empty() {
             return Some(first);
         }
-        let all_compare = tails.iter().all(|t| t.as_rule() == Rule::compare);
+        let is_compare = |t: &&[Tok<'_>]| t.first().is_some_and(|o| o.rule == Rule::cmp_op);
+        let all_compare = tails.iter().all(is_compare);
         if !all_compare && tails.len() > 1 {
-            let second = tails.get(1).map_or(span, span_of);
+            let second = tails.get(1).and_then(|t| extent(t)).unwrap_or(span);
             self.errors.push(
                 Report::error(
                     "ambiguous-chain",
@@ -965,8 +937,8 @@ impl Lower {
             }
             let mut rest = Vec::new();
             for t in tails {
-                let mut ti = t.into_inner();
-                let op = match ti.next()?.as_str() {
+                let (op, operand) = t.split_first()?;
+                let op = match op.pair.as_str() {
                     "<" => CmpOp::Lt,
                     "<=" | "≤" => CmpOp::Le,
                     ">" => CmpOp::Gt,
@@ -974,7 +946,7 @@ impl Lower {
                     "=" => CmpOp::Eq,
                     _ => CmpOp::Ne,
                 };
-                rest.push((op, self.expr(ti.next()?, depth)?));
+                rest.push((op, self.sum(operand, depth)?));
             }
             return Some(Expr {
                 kind: ExprKind::Compare {
@@ -984,17 +956,12 @@ impl Lower {
                 span,
             });
         }
-        let tail = tails.into_iter().next()?;
-        let rule = tail.as_rule();
+        let (op, operand) = tails.first()?.split_first()?;
         let mut negated = false;
-        let mut operand = None;
         let mut quantifier = Quantifier::Any;
-        let mut known = None;
-        for p in tail.into_inner() {
+        for p in op.pair.clone().into_inner() {
             match p.as_rule() {
                 Rule::negated => negated = true,
-                Rule::known => known = Some(true),
-                Rule::unknown => known = Some(false),
                 Rule::quantifier => {
                     quantifier = match p.as_str() {
                         "all" => Quantifier::All,
@@ -1002,33 +969,352 @@ impl Lower {
                         _ => Quantifier::Any,
                     }
                 }
-                Rule::sum => operand = Some(self.expr(p, depth)?),
                 _ => {}
             }
         }
         let first = Box::new(first);
-        let kind = match (rule, known) {
-            (Rule::is_test, Some(known)) => ExprKind::IsKnown {
+        let known = match operand {
+            [t] if t.rule == Rule::known => Some(true),
+            [t] if t.rule == Rule::unknown => Some(false),
+            _ => None,
+        };
+        let kind = match (op.rule, known) {
+            (Rule::is_op, Some(known)) => ExprKind::IsKnown {
                 operand: first,
                 known,
                 negated,
             },
-            (Rule::is_test, None) => ExprKind::Is {
+            (Rule::is_op, None) => ExprKind::Is {
                 lhs: first,
                 negated,
-                rhs: Box::new(operand?),
+                rhs: Box::new(self.sum(operand, depth)?),
             },
-            (Rule::in_test, _) => ExprKind::In {
+            (Rule::in_op, _) => ExprKind::In {
                 element: first,
                 negated,
-                set: Box::new(operand?),
+                set: Box::new(self.sum(operand, depth)?),
             },
             _ => ExprKind::Has {
                 set: first,
                 quantifier,
-                values: Box::new(operand?),
+                values: Box::new(self.sum(operand, depth)?),
             },
         };
         Some(Expr { kind, span })
+    }
+
+    /// Terms joined by `+` and `-`, left to right.
+    fn sum(&mut self, toks: &[Tok<'_>], depth: usize) -> Option<Expr> {
+        let span = extent(toks)?;
+        self.deeper(depth, span)?;
+        let is_add = |t: &Tok<'_>| t.rule == Rule::arith_op && add_op(t.pair.as_str()).is_some();
+        let mut terms = toks.split(is_add);
+        let mut ops = toks.iter().filter(|t| is_add(t));
+        let mut lhs = self.product(terms.next()?, depth)?;
+        let mut d = depth;
+        for term in terms {
+            let op = add_op(ops.next()?.pair.as_str())?;
+            d = self.deeper(d, lhs.span)?;
+            let rhs = self.product(term, d)?;
+            lhs = arith(op, lhs, rhs);
+        }
+        Some(lhs)
+    }
+
+    /// Operands joined by `*`, `/` and `of`, left to right.
+    fn product(&mut self, toks: &[Tok<'_>], depth: usize) -> Option<Expr> {
+        let span = extent(toks)?;
+        self.deeper(depth, span)?;
+        let (first, mut rest) = toks.split_first()?;
+        let mut lhs = self.unary(first, depth)?;
+        let mut d = depth;
+        while let [op, operand, more @ ..] = rest {
+            let op = match op.pair.as_str() {
+                "*" | "×" => ArithOp::Mul,
+                "/" => ArithOp::Div,
+                _ => ArithOp::Of,
+            };
+            d = self.deeper(d, lhs.span)?;
+            let rhs = self.unary(operand, d)?;
+            lhs = arith(op, lhs, rhs);
+            rest = more;
+        }
+        Some(lhs)
+    }
+
+    /// An operand: minus signs, then a primary.
+    fn unary(&mut self, tok: &Tok<'_>, depth: usize) -> Option<Expr> {
+        self.deeper(depth, tok.span)?;
+        let mut minus = Vec::new();
+        let mut operand = None;
+        for p in tok.pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::minus => minus.push(p.as_span().start()),
+                _ => operand = Some(p),
+            }
+        }
+        self.deeper(depth + minus.len(), tok.span)?;
+        let mut e = self.primary(operand?, depth + minus.len())?;
+        for start in minus.into_iter().rev() {
+            let s = Span::new(start, e.span.end);
+            e = Expr {
+                kind: ExprKind::Neg(Box::new(e)),
+                span: s,
+            };
+        }
+        Some(e)
+    }
+
+    fn primary(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
+        let span = operand_span(&pair);
+        self.deeper(depth, span)?;
+        let kind = match pair.as_rule() {
+            Rule::ident | Rule::any_word => ExprKind::Name(pair.as_str().to_string()),
+            Rule::number => ExprKind::Number(self.number(pair)),
+            Rule::percent => ExprKind::Percent(self.number(pair.into_inner().next()?)),
+            Rule::text => ExprKind::Text(self.text(pair).value),
+            Rule::boolean => ExprKind::Bool(pair.as_str().starts_with('t')),
+            Rule::none => ExprKind::None,
+            Rule::paren => {
+                ExprKind::Paren(Box::new(self.expr(pair.into_inner().next()?, depth + 1)?))
+            }
+            Rule::call => {
+                let mut it = pair.into_inner();
+                let name = self.ident(it.next()?);
+                let mut args = Vec::new();
+                for a in it {
+                    args.push(self.expr(a, depth + 1)?);
+                }
+                ExprKind::Call { name, args }
+            }
+            Rule::set_literal => {
+                let mut items = Vec::new();
+                for a in pair.into_inner() {
+                    items.push(self.expr(a, depth + 1)?);
+                }
+                ExprKind::Set(items)
+            }
+            _ => return None,
+        };
+        Some(Expr { kind, span })
+    }
+}
+
+/// An operand of `and`/`or`: its tokens, and its span from the first to
+/// the end of the last.
+struct Negation<'i> {
+    toks: Vec<Tok<'i>>,
+    span: Span,
+}
+
+/// One child of a `negation` pair: a `not`, an operand (`unary`), or an
+/// operator.
+struct Tok<'i> {
+    rule: Rule,
+    span: Span,
+    pair: Pair<'i, Rule>,
+}
+
+/// The span from the first token to the end of the last; `None` for no
+/// tokens, which the grammar never gives.
+fn extent(toks: &[Tok<'_>]) -> Option<Span> {
+    Some(Span::new(toks.first()?.span.start, toks.last()?.span.end))
+}
+
+fn pair_span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+/// The span of an operand (`unary`) or a primary. A primary ends in a
+/// token or a closing bracket, except `text`: `string+` runs on over the
+/// spaces after its last string, and so does a `unary` that ends in one.
+fn operand_span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    let mut last = pair.clone();
+    if last.as_rule() == Rule::unary {
+        match last.clone().into_inner().next_back() {
+            Some(p) => last = p,
+            None => return pair_span(pair),
+        }
+    }
+    let end = if last.as_rule() == Rule::text {
+        last.into_inner()
+            .next_back()
+            .map_or(s.end(), |p| p.as_span().end())
+    } else {
+        last.as_span().end()
+    };
+    Span::new(s.start(), end)
+}
+
+fn add_op(op: &str) -> Option<ArithOp> {
+    match op {
+        "+" => Some(ArithOp::Add),
+        "-" | "−" => Some(ArithOp::Sub),
+        _ => None,
+    }
+}
+
+fn arith(op: ArithOp, lhs: Expr, rhs: Expr) -> Expr {
+    let span = lhs.span.to(rhs.span);
+    Expr {
+        kind: ExprKind::Arith {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn when_conditions(text: &str) -> Vec<(String, String)> {
+        let Ok(file) = parse(FileId(0), text, &Limits::default()) else {
+            panic!("does not parse: {text}")
+        };
+        let mut out = Vec::new();
+        for item in file.items {
+            let Item::Block(b) = item else { continue };
+            for c in b.clauses {
+                if let Clause::When {
+                    condition, span, ..
+                } = c
+                {
+                    let slice = |s: Span| text[s.start..s.end].to_string();
+                    out.push((slice(condition.span), slice(span)));
+                }
+            }
+        }
+        out
+    }
+
+    /// A condition that ends in a closing bracket ends there: the spaces
+    /// and comment after it are not part of the condition (they were, and
+    /// showed up in explanations and coverage as the condition's text).
+    #[test]
+    fn a_condition_ending_in_a_bracket_ends_at_the_bracket() {
+        let text = "program p {\n  when f(x) # why\n  when a and (b or c)   \n  \
+                    when s has any of {a, b}\n  when \"x\" \"y\" is t  \n}\n";
+        assert_eq!(
+            when_conditions(text),
+            [
+                ("f(x)".into(), "when f(x)".into()),
+                ("a and (b or c)".into(), "when a and (b or c)".into()),
+                (
+                    "s has any of {a, b}".into(),
+                    "when s has any of {a, b}".into()
+                ),
+                ("\"x\" \"y\" is t".into(), "when \"x\" \"y\" is t".into()),
+            ]
+        );
+    }
+
+    /// Precedence, loosest first: `or`, `and`, `not`, tests, `+ -`,
+    /// `* / of`, unary minus; arithmetic is left-associative.
+    #[test]
+    fn the_flat_expression_is_built_by_precedence() {
+        fn show(e: &Expr) -> String {
+            match &e.kind {
+                ExprKind::Name(n) => n.clone(),
+                ExprKind::Number(n) | ExprKind::Percent(n) => n.text.clone(),
+                ExprKind::Or(xs) | ExprKind::And(xs) => {
+                    let op = if matches!(e.kind, ExprKind::Or(_)) {
+                        " or "
+                    } else {
+                        " and "
+                    };
+                    let parts: Vec<String> = xs.iter().map(show).collect();
+                    format!("({})", parts.join(op))
+                }
+                ExprKind::Not(x) => format!("not {}", show(x)),
+                ExprKind::Neg(x) => format!("-{}", show(x)),
+                ExprKind::Arith { op, lhs, rhs } => {
+                    format!("({} {} {})", show(lhs), op.symbol(), show(rhs))
+                }
+                ExprKind::Compare { first, rest } => {
+                    let mut s = format!("[{}", show(first));
+                    for (op, x) in rest {
+                        s += &format!(" {} {}", op.symbol(), show(x));
+                    }
+                    s + "]"
+                }
+                ExprKind::In {
+                    element,
+                    negated,
+                    set,
+                } => {
+                    format!(
+                        "[{} {}in {}]",
+                        show(element),
+                        if *negated { "not " } else { "" },
+                        show(set)
+                    )
+                }
+                ExprKind::Is { lhs, negated, rhs } => {
+                    format!(
+                        "[{} is {}{}]",
+                        show(lhs),
+                        if *negated { "not " } else { "" },
+                        show(rhs)
+                    )
+                }
+                ExprKind::IsKnown {
+                    operand,
+                    known,
+                    negated,
+                } => format!(
+                    "[{} is {}{}]",
+                    show(operand),
+                    if *negated { "not " } else { "" },
+                    if *known { "known" } else { "unknown" }
+                ),
+                ExprKind::Has {
+                    set,
+                    quantifier,
+                    values,
+                } => {
+                    format!("[{} has {:?} of {}]", show(set), quantifier, show(values))
+                }
+                ExprKind::Paren(x) => format!("({})", show(x)),
+                other => format!("{other:?}"),
+            }
+        }
+        let cases = [
+            ("a or b and not c", "(a or (b and not c))"),
+            ("not x in s", "not [x in s]"),
+            ("not not x not in s and y", "(not not [x not in s] and y)"),
+            ("10 <= p <= 19", "[10 <= p <= 19]"),
+            ("a - b - c * d / e", "((a - b) - ((c * d) / e))"),
+            ("- - 3 + -x", "(--3 + -x)"),
+            ("138% of g * 2 > 1", "[((138 of g) * 2) > 1]"),
+            (
+                "a is not known or b is unknown",
+                "([a is not known] or [b is unknown])",
+            ),
+            ("a + 1 is not b * 2", "[(a + 1) is not (b * 2)]"),
+            (
+                "s has all of t or s has none of u",
+                "([s has All of t] or [s has None of u])",
+            ),
+            ("(a or b) and c", "(((a or b)) and c)"),
+        ];
+        for (text, want) in cases {
+            let source = format!("define d {{ value: {text} }}");
+            let Ok(file) = parse(FileId(0), &source, &Limits::default()) else {
+                panic!("does not parse: {source}")
+            };
+            let Item::Block(b) = &file.items[0] else {
+                panic!()
+            };
+            let Clause::Value { value, .. } = &b.clauses[0] else {
+                panic!()
+            };
+            assert_eq!(show(value), want, "{text}");
+        }
     }
 }
