@@ -709,8 +709,11 @@ struct ProfileSeed<'r> {
 impl<'de> serde::de::DeserializeSeed<'de> for ProfileSeed<'_> {
     type Value = Result<Profile, InputError>;
 
+    // Only an object: anything else stops the fast pass, and the `Value`
+    // reader words it. (Not `deserialize_any`: with `arbitrary_precision`,
+    // serde_json hands a number to `visit_map` as a one-key map.)
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
+        d.deserialize_map(self)
     }
 }
 
@@ -764,37 +767,6 @@ impl<'de> serde::de::Visitor<'de> for ProfileSeed<'_> {
         }
         Ok(finish(rules, slots, None))
     }
-
-    // Anything but an object: report it as `Profile::read` does.
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(not_an_object(&Value::Bool(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(not_an_object(&Value::from(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(not_an_object(&Value::from(v)))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(not_an_object(&Value::from(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(not_an_object(&Value::from(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(not_an_object(&Value::Null))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(not_an_object(&Value::Array(Vec::new())))
-    }
-}
-
-fn not_an_object(v: &Value) -> Result<Profile, InputError> {
-    Err(InputError::new(
-        "",
-        format!("a profile is an object, found {}", shown(v)),
-    ))
 }
 
 /// The profile, once every slot is read: the first error in schema order
