@@ -1,5 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+// pest_derive without `std` (see Cargo.toml) names `alloc` in the code it
+// generates.
+extern crate alloc;
+
 pub mod cases;
 pub mod check;
 pub mod compile;
