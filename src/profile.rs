@@ -339,6 +339,8 @@ impl Lookup {
 /// whole numbers (see [`Lookup`]).
 #[inline]
 fn number_val(field: &crate::ir::Field, bounds: (i128, i128), d: Decimal) -> Option<Val> {
+    // `-0` is 0.
+    let d = if d.is_zero() { Decimal::ZERO } else { d };
     // Whole numbers, nearly all of them, compare as integers.
     if d.scale() == 0 {
         let x = d.mantissa();
@@ -649,12 +651,14 @@ impl<'de> serde::de::DeserializeSeed<'de> for SlotSeed<'_> {
         let (field, lookup) = (self.field, self.lookup);
         match &field.ty {
             FieldType::Boolean => Ok(Option::<bool>::deserialize(d)?.map(Val::Bool)),
-            // `Number` reads serde_json's numbers with or without
-            // `arbitrary_precision`.
+            // A number from its text as written, borrowed from the input:
+            // exact to the last digit, with or without serde_json's
+            // `arbitrary_precision`, and without the `String` that feature
+            // makes for every number.
             FieldType::Integer | FieldType::Decimal => {
-                match Option::<serde_json::Number>::deserialize(d)? {
+                match Option::<&'de serde_json::value::RawValue>::deserialize(d)? {
                     None => Ok(None),
-                    Some(n) => number_of(&n)
+                    Some(raw) => decimal::parse_number(raw.get())
                         .and_then(|x| number_val(field, lookup.bounds(self.slot), x))
                         .map(Some)
                         .ok_or_else(not_plain),
