@@ -697,14 +697,7 @@ impl<'a> Eval<'a> {
                 match (v, lit) {
                     (Val::Num(x), Lit::Num(c)) => {
                         let ord = if flipped { c.cmp(x) } else { x.cmp(c) };
-                        known(match op {
-                            Cmp::Lt => ord.is_lt(),
-                            Cmp::Le => ord.is_le(),
-                            Cmp::Gt => ord.is_gt(),
-                            Cmp::Ge => ord.is_ge(),
-                            Cmp::Eq => ord.is_eq(),
-                            Cmp::Ne => ord.is_ne(),
-                        })
+                        known(op.holds(ord))
                     }
                     (v, l) if matches!(op, Cmp::Eq | Cmp::Ne) => {
                         let eq = lit_is(l, v);
@@ -1381,14 +1374,7 @@ impl<'a> Eval<'a> {
 
 fn compare(op: Cmp, a: &Val, b: &Val) -> bool {
     if let (Val::Num(x), Val::Num(y)) = (a, b) {
-        return match op {
-            Cmp::Lt => x < y,
-            Cmp::Le => x <= y,
-            Cmp::Gt => x > y,
-            Cmp::Ge => x >= y,
-            Cmp::Eq => x == y,
-            Cmp::Ne => x != y,
-        };
+        return op.holds(x.cmp(y));
     }
     let eq = match (a, b) {
         // Every text the rules mention is interned, and profile text is

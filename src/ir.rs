@@ -373,6 +373,20 @@ pub enum Cmp {
     Ne,
 }
 
+impl Cmp {
+    /// Whether the comparison holds of two values in this order.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        match self {
+            Cmp::Lt => ord.is_lt(),
+            Cmp::Le => ord.is_le(),
+            Cmp::Gt => ord.is_gt(),
+            Cmp::Ge => ord.is_ge(),
+            Cmp::Eq => ord.is_eq(),
+            Cmp::Ne => ord.is_ne(),
+        }
+    }
+}
+
 /// `has any of`, `has all of`, `has none of`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quant {

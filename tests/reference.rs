@@ -24,6 +24,17 @@ fn case_files(dir: &str) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Every case of every file in `dir`, with its file.
+fn all_cases(dir: &str) -> Vec<(std::path::PathBuf, careplan::cases::Case)> {
+    let mut out = Vec::new();
+    for path in case_files(dir) {
+        let file: CaseFile =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        out.extend(file.cases.into_iter().map(|c| (path.clone(), c)));
+    }
+    out
+}
+
 fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
     let mut failures = Vec::new();
     let mut total = 0;
@@ -113,16 +124,12 @@ fn loading_the_directory_gives_the_built_in_rule_set() {
 fn reading_json_bytes_agrees_with_reading_a_value() {
     let engine = careplan::reference().unwrap();
     let mut compared = 0;
-    for path in case_files("tests/reference") {
-        let file: CaseFile =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        for case in &file.cases {
-            let bytes = serde_json::to_vec(&case.profile).unwrap();
-            let from_value = engine.profile(&case.profile);
-            let from_bytes = engine.profile_from_slice(&bytes);
-            assert_eq!(from_value, from_bytes, "{}", case.name);
-            compared += 1;
-        }
+    for (_, case) in all_cases("tests/reference") {
+        let bytes = serde_json::to_vec(&case.profile).unwrap();
+        let from_value = engine.profile(&case.profile);
+        let from_bytes = engine.profile_from_slice(&bytes);
+        assert_eq!(from_value, from_bytes, "{}", case.name);
+        compared += 1;
     }
     assert!(compared >= 300);
     // Edge cases of the text itself.
@@ -192,74 +199,69 @@ fn reading_json_bytes_agrees_with_reading_a_value() {
 fn outcomes_agree_with_the_full_report() {
     let engine = careplan::reference().unwrap();
     let mut compared = 0;
-    for path in case_files("tests/reference") {
-        let file: CaseFile =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        for case in &file.cases {
-            let Ok(profile) = engine.profile(&case.profile) else {
-                continue;
-            };
-            let ctx = match case.context.as_ref().map(|c| engine.caseloads(c)) {
-                Some(Err(_)) => continue,
-                other => other.map(Result::unwrap),
-            };
-            let (Ok(report), Ok(lean)) = (
-                engine.evaluate(&profile, ctx.as_ref()),
-                engine.outcomes(&profile, ctx.as_ref()),
-            ) else {
-                continue;
-            };
-            let name = &case.name;
-            assert_eq!(lean.client, report.client.as_deref(), "{name}");
-            assert_eq!(
-                lean.recommended_program,
-                report.recommended_program.as_deref(),
-                "{name}"
-            );
-            assert_eq!(
-                lean.alternative_program,
-                report.alternative_program.as_deref(),
-                "{name}"
-            );
-            assert_eq!(lean.eligible_programs, report.eligible_programs, "{name}");
-            assert_eq!(
-                lean.recommended_services,
-                &report.recommended_services[..],
-                "{name}"
-            );
-            let referrals: Vec<_> = report
-                .referrals
-                .iter()
-                .map(|r| (r.id.as_str(), r.priority))
-                .collect();
-            let lean_referrals: Vec<_> =
-                lean.referrals.iter().map(|r| (r.id, r.priority)).collect();
-            assert_eq!(lean_referrals, referrals, "{name}");
-            let warnings: Vec<_> = report
-                .warnings
-                .iter()
-                .map(|w| (w.code.as_str(), w.severity, w.message.as_str()))
-                .collect();
-            let lean_warnings: Vec<_> = lean
-                .warnings
-                .iter()
-                .map(|w| (w.code, w.severity, w.message))
-                .collect();
-            assert_eq!(lean_warnings, warnings, "{name}");
-            let undetermined: Vec<_> = report
-                .undetermined
-                .iter()
-                .map(|u| serde_json::to_value(u).unwrap())
-                .collect();
-            let lean_undetermined: Vec<_> = lean
-                .undetermined
-                .iter()
-                .map(|u| serde_json::to_value(u).unwrap())
-                .collect();
-            assert_eq!(lean_undetermined, undetermined, "{name}");
-            assert_eq!(lean.ruleset_version, report.ruleset_version, "{name}");
-            compared += 1;
-        }
+    for (_, case) in all_cases("tests/reference") {
+        let Ok(profile) = engine.profile(&case.profile) else {
+            continue;
+        };
+        let ctx = match case.context.as_ref().map(|c| engine.caseloads(c)) {
+            Some(Err(_)) => continue,
+            other => other.map(Result::unwrap),
+        };
+        let (Ok(report), Ok(lean)) = (
+            engine.evaluate(&profile, ctx.as_ref()),
+            engine.outcomes(&profile, ctx.as_ref()),
+        ) else {
+            continue;
+        };
+        let name = &case.name;
+        assert_eq!(lean.client, report.client.as_deref(), "{name}");
+        assert_eq!(
+            lean.recommended_program,
+            report.recommended_program.as_deref(),
+            "{name}"
+        );
+        assert_eq!(
+            lean.alternative_program,
+            report.alternative_program.as_deref(),
+            "{name}"
+        );
+        assert_eq!(lean.eligible_programs, report.eligible_programs, "{name}");
+        assert_eq!(
+            lean.recommended_services,
+            &report.recommended_services[..],
+            "{name}"
+        );
+        let referrals: Vec<_> = report
+            .referrals
+            .iter()
+            .map(|r| (r.id.as_str(), r.priority))
+            .collect();
+        let lean_referrals: Vec<_> = lean.referrals.iter().map(|r| (r.id, r.priority)).collect();
+        assert_eq!(lean_referrals, referrals, "{name}");
+        let warnings: Vec<_> = report
+            .warnings
+            .iter()
+            .map(|w| (w.code.as_str(), w.severity, w.message.as_str()))
+            .collect();
+        let lean_warnings: Vec<_> = lean
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.severity, w.message))
+            .collect();
+        assert_eq!(lean_warnings, warnings, "{name}");
+        let undetermined: Vec<_> = report
+            .undetermined
+            .iter()
+            .map(|u| serde_json::to_value(u).unwrap())
+            .collect();
+        let lean_undetermined: Vec<_> = lean
+            .undetermined
+            .iter()
+            .map(|u| serde_json::to_value(u).unwrap())
+            .collect();
+        assert_eq!(lean_undetermined, undetermined, "{name}");
+        assert_eq!(lean.ruleset_version, report.ruleset_version, "{name}");
+        compared += 1;
     }
     assert!(compared >= 250, "compared only {compared} cases");
 }

@@ -28,7 +28,6 @@ use crate::ir::{Arith, Cmp, Expr, ExprKind, Lit, Node, Priority, Quant, RuleSet,
 use crate::profile::{Bits, InputError, Val};
 use indexmap::IndexSet;
 use rust_decimal::Decimal;
-use std::cmp::Ordering;
 
 /// A node's index in [`Program::nodes`].
 type Id = u32;
@@ -553,17 +552,6 @@ fn flipped(op: Cmp) -> Cmp {
     }
 }
 
-fn holds(op: Cmp, ord: Ordering) -> bool {
-    match op {
-        Cmp::Lt => ord.is_lt(),
-        Cmp::Le => ord.is_le(),
-        Cmp::Gt => ord.is_gt(),
-        Cmp::Ge => ord.is_ge(),
-        Cmp::Eq => ord.is_eq(),
-        Cmp::Ne => ord.is_ne(),
-    }
-}
-
 fn tri(b: bool) -> Tri {
     if b { Tri::True } else { Tri::False }
 }
@@ -692,7 +680,7 @@ impl<'a> Eval<'a> {
     fn leaf(&self, op: &Op) -> Option<Tri> {
         Some(match op {
             Op::FieldCmp { slot, op, c } => match self.field(*slot) {
-                Some(Val::Num(x)) => tri(holds(*op, decimal::cmp(x, c))),
+                Some(Val::Num(x)) => tri(op.holds(decimal::cmp(x, c))),
                 _ => Tri::Unknown,
             },
             Op::Member { slot, bit } => match self.set_field(*slot) {
@@ -747,7 +735,7 @@ impl<'a> Eval<'a> {
                 let x = self.number(p, *a);
                 let y = self.number(p, *b);
                 match (x, y) {
-                    (Some(x), Some(y)) => tri(holds(*op, decimal::cmp(&x, &y))),
+                    (Some(x), Some(y)) => tri(op.holds(decimal::cmp(&x, &y))),
                     _ => Tri::Unknown,
                 }
             }
