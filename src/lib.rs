@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 // pest_derive without `std` (see Cargo.toml) names `alloc` in the code it
 // generates.

@@ -603,6 +603,12 @@ proptest! {
         let engine = engine.unwrap();
         let ctx = fit_context(&engine, &ctx);
         for p in &profiles {
+            // The byte reader reads what the `Value` reader reads.
+            prop_assert_eq!(
+                engine.profile_from_slice(p.to_string().as_bytes()),
+                engine.profile(p),
+                "readers differ for {}", p
+            );
             // The compiled program and the tree walker agree, errors too.
             if let Ok(parsed) = engine.profile(p) {
                 let caseloads = ctx.as_ref().map(|c| engine.caseloads(c).unwrap());

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success; 1 the input has errors (rule files, a profile, a
 //! context, or any line of a batch); 2 usage errors and unreadable files.
+#![forbid(unsafe_code)]
 
 mod batch;
 mod bench;
