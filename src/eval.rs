@@ -156,6 +156,11 @@ pub(crate) struct State {
     pub(crate) memo_num: Vec<Option<Option<rust_decimal::Decimal>>>,
     /// The tree walker has written missing-field sets since the last reset.
     walked: bool,
+    /// The program (`Program::id`) whose constant definitions `defines`
+    /// holds; 0 for none. Only their own steps and the tree walker (which
+    /// computes the same values) write those slots, so they stay valid
+    /// from one evaluation of the same program to the next.
+    pub(crate) constants_of: u64,
 }
 
 impl State {
@@ -179,6 +184,7 @@ impl State {
                 rules.defines.len(),
                 (None, Bits::default()),
             );
+            self.constants_of = 0;
             fill(
                 &mut self.programs,
                 rules.programs.len(),

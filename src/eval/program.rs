@@ -154,6 +154,9 @@ enum DefineRoot {
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Define(u32, DefineRoot),
+    /// A definition whose value is a constant (a parameter, folded): written
+    /// once per thread and program, not once per profile.
+    Constant(u32, Decimal),
     Program(u32, Id),
     /// A referral's triggers: `Program::triggers[start..start + len]`.
     Referral(u32, u32, u32),
@@ -164,6 +167,9 @@ enum Step {
 /// The compiled program of a rule set.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Program {
+    /// Unique to this program (clones share it, as they share its
+    /// constants): names the program whose constants a thread's state holds.
+    id: u64,
     nodes: Vec<Op>,
     memo_truth: usize,
     memo_num: usize,
@@ -218,7 +224,13 @@ impl Program {
                         }
                         _ => DefineRoot::Walker,
                     };
-                    Step::Define(ix(i), root)
+                    match root {
+                        DefineRoot::Number(id) => match b.op(id) {
+                            Some(Op::Num(c)) => Step::Constant(ix(i), *c),
+                            _ => Step::Define(ix(i), root),
+                        },
+                        _ => Step::Define(ix(i), root),
+                    }
                 }
                 Node::Program(i) => {
                     let Some(p) = rules.programs.get(i) else {
@@ -278,7 +290,10 @@ impl Program {
             let moved = std::mem::replace(op, memo);
             nodes.push(moved);
         }
+        // Programs are numbered from 1; 0 is "no program's constants".
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Program {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             nodes,
             memo_truth: memo_truth as usize,
             memo_num: memo_num as usize,
@@ -576,8 +591,21 @@ impl<'a> Eval<'a> {
     /// Computes every outcome in dependency order with the compiled program.
     pub(super) fn run_program(&mut self) -> Result<(), Stop> {
         let p: &'a Program = self.engine.program();
+        let constants_written = self.s.constants_of == p.id;
+        // Until this evaluation has written them all, the slots hold no
+        // program's constants for certain (it may stop half way).
+        if !constants_written {
+            self.s.constants_of = 0;
+        }
         for step in &p.steps {
             match *step {
+                Step::Constant(i, c) => {
+                    if !constants_written {
+                        if let Some(slot) = self.s.defines.get_mut(i as usize) {
+                            slot.0 = Some(Val::Num(c));
+                        }
+                    }
+                }
                 Step::Define(i, root) => {
                     let v = match root {
                         DefineRoot::Truth(id) => match self.truth(p, id) {
@@ -632,10 +660,11 @@ impl<'a> Eval<'a> {
                 Step::Recommended => self.recommended = self.recommend(),
             }
             // The first failure ends the evaluation, as in the walker.
-            if let Some(stop) = self.stop.take() {
-                return Err(stop);
+            if self.stop.is_some() {
+                return self.stop.take().map_or(Ok(()), Err);
             }
         }
+        self.s.constants_of = p.id;
         Ok(())
     }
 
@@ -912,6 +941,59 @@ mod tests {
         let p = e.program();
         assert!(p.nodes.contains(&Op::Num(Decimal::from(7))));
         assert!(!p.nodes.iter().any(|op| matches!(op, Op::NumDefine(_))));
+    }
+
+    /// Constants stay in the thread's state from one evaluation to the
+    /// next; two programs of the same shape, alternating on one thread, one
+    /// of them failing half way (a function that throws, which the program
+    /// hands to the tree walker), must each still see their own.
+    #[test]
+    fn constants_of_another_program_are_never_read() {
+        let rules = |limit: u32, d: &str| {
+            format!(
+                "schema {{\n  a: integer\n}}\n\
+                 function f(x: integer) -> integer {{\n  \
+                 script: \"if x == 0 {{ throw \\\"zero\\\" }} x\"\n}}\n\
+                 parameter p {{\n  value: {limit}\n}}\n\
+                 define d {{\n  value: {d}\n}}\n\
+                 warning w {{\n  severity: info\n  when d > 0 and a > p\n  message: \"m\"\n}}\n"
+            )
+        };
+        // `d` reads `p`, so `p` is written before `d` fails.
+        let (ten, twenty) = (
+            engine(&rules(10, "(a + 1) * p")),
+            engine(&rules(20, "f(a) * p")),
+        );
+        // The warning's truth, and the value of `p` its reason shows.
+        let warned = |e: &crate::Engine, a: i64| {
+            let p = e
+                .profile(&serde_json::json!({ "a": a }))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let shown = e.evaluate(&p, None).map(|r| {
+                r.warnings
+                    .iter()
+                    .flat_map(|w| &w.because)
+                    .filter_map(|h| h.values.get("p").cloned())
+                    .collect::<Vec<_>>()
+            });
+            e.decide(&p, None).map(|d| (d.warnings, shown))
+        };
+        let yes = |p: i64| {
+            Ok((
+                vec![crate::eval::Truth::True],
+                Ok(vec![serde_json::json!(p)]),
+            ))
+        };
+        let no = Ok((vec![crate::eval::Truth::False], Ok(vec![])));
+        for _ in 0..3 {
+            assert_eq!(warned(&ten, 15), yes(10));
+            // Fails after writing its `p`, right after the other program.
+            assert!(warned(&twenty, 0).is_err(), "f(0) throws");
+            assert_eq!(warned(&ten, 15), yes(10));
+            assert_eq!(warned(&twenty, 15), no);
+            assert_eq!(warned(&twenty, 25), yes(20));
+            assert_eq!(warned(&ten, 5), no);
+        }
     }
 
     #[test]
