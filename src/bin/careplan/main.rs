@@ -464,29 +464,26 @@ fn eval(
     let failed =
         |e: careplan::InputError| Fail::input(format!("error: in profile `{profile}`: {e}"));
     let read = engine.profile(&value).map_err(failed)?;
-    let written = match detail {
+    // The JSON, or the words a case worker reads.
+    let (json, human) = match detail {
         batch::Detail::Full => {
             let report = engine.evaluate(&read, caseloads.as_ref()).map_err(failed)?;
-            match format {
-                OutputFormat::Json => writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                ),
-                OutputFormat::Human => write!(out, "{}", render::report(&report)),
-            }
+            (
+                serde_json::to_string_pretty(&report),
+                render::report(&report),
+            )
         }
         batch::Detail::Outcomes => {
             let outcomes = engine.outcomes(&read, caseloads.as_ref()).map_err(failed)?;
-            match format {
-                OutputFormat::Json => writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&outcomes).unwrap_or_default()
-                ),
-                OutputFormat::Human => write!(out, "{}", render::outcomes(&outcomes)),
-            }
+            (
+                serde_json::to_string_pretty(&outcomes),
+                render::outcomes(&outcomes),
+            )
         }
+    };
+    let written = match format {
+        OutputFormat::Json => writeln!(out, "{}", json.unwrap_or_default()),
+        OutputFormat::Human => write!(out, "{human}"),
     };
     written
         .and_then(|_| out.flush())
