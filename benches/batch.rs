@@ -29,7 +29,6 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use serde_json::{Value, json};
 use std::hint::black_box;
 use std::io::Write;
-use std::time::Duration;
 
 const LINES: usize = 10_000;
 const TEST_LINES: usize = 200;
@@ -146,10 +145,7 @@ fn jsonl(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(10);
+    config = common::config(10);
     targets = jsonl
 }
 criterion_main!(benches);

@@ -37,7 +37,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::hint::black_box;
 use std::str::FromStr;
-use std::time::Duration;
 
 /// The profiles timed in `cargo bench`; a smaller set when criterion runs
 /// the benchmarks once as tests.
@@ -534,84 +533,43 @@ fn peers(c: &mut Criterion) {
     // One iteration is one profile, taken in turn from the generated set,
     // so criterion's time is the time per profile.
     g.throughput(Throughput::Elements(1));
-    g.bench_function("careplan/from_value", |b| {
-        let mut i = 0;
-        let mut out = Decision::default();
-        b.iter(|| {
-            i = (i + 1) % n;
-            let p = e.profile(&d.values[i]).unwrap();
-            e.decide_into(&p, None, &mut out).unwrap();
-        });
+    let mut out = Decision::default();
+    common::per_item(&mut g, "careplan/from_value", n, |i| {
+        let p = e.profile(&d.values[i]).unwrap();
+        e.decide_into(&p, None, &mut out).unwrap();
     });
-    g.bench_function("careplan/from_bytes", |b| {
-        let mut i = 0;
-        let mut out = Decision::default();
-        b.iter(|| {
-            i = (i + 1) % n;
-            let p = e.profile_from_slice(&d.bytes[i]).unwrap();
-            e.decide_into(&p, None, &mut out).unwrap();
-        });
+    common::per_item(&mut g, "careplan/from_bytes", n, |i| {
+        let p = e.profile_from_slice(&d.bytes[i]).unwrap();
+        e.decide_into(&p, None, &mut out).unwrap();
     });
-    g.bench_function("careplan/preloaded", |b| {
-        let mut i = 0;
-        let mut out = Decision::default();
-        b.iter(|| {
-            i = (i + 1) % n;
-            e.decide_into(&d.profiles[i], None, &mut out).unwrap();
-        });
+    common::per_item(&mut g, "careplan/preloaded", n, |i| {
+        e.decide_into(&d.profiles[i], None, &mut out).unwrap();
     });
-    g.bench_function("handwritten/typed_decimal", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            handwritten(black_box(&d.typed[i]))
-        });
+    common::per_item(&mut g, "handwritten/typed_decimal", n, |i| {
+        handwritten(black_box(&d.typed[i]))
     });
-    g.bench_function("handwritten/typed_f64", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            handwritten_f64(black_box(&d.typed_f64[i]))
-        });
+    common::per_item(&mut g, "handwritten/typed_f64", n, |i| {
+        handwritten_f64(black_box(&d.typed_f64[i]))
     });
-    g.bench_function("handwritten/from_bytes", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            handwritten_from_bytes(&d.bytes[i])
-        });
+    common::per_item(&mut g, "handwritten/from_bytes", n, |i| {
+        handwritten_from_bytes(&d.bytes[i])
     });
-    g.bench_function("handwritten/from_value_by_ref", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            handwritten_from_value(&d.values[i])
-        });
+    common::per_item(&mut g, "handwritten/from_value_by_ref", n, |i| {
+        handwritten_from_value(&d.values[i])
     });
-    g.bench_function("handwritten/from_value_clone", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            handwritten_from_value_clone(&d.values[i])
-        });
+    common::per_item(&mut g, "handwritten/from_value_clone", n, |i| {
+        handwritten_from_value_clone(&d.values[i])
     });
-    g.bench_function("rhai/from_value", |b| {
-        let mut i = 0;
-        let mut scope = Scope::new();
-        b.iter(|| {
-            i = (i + 1) % n;
-            d.rhai.decide(&mut scope, &d.values[i])
-        });
+    let mut scope = Scope::new();
+    common::per_item(&mut g, "rhai/from_value", n, |i| {
+        d.rhai.decide(&mut scope, &d.values[i])
     });
     g.finish();
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::config(20);
     targets = peers
 }
 criterion_main!(benches);

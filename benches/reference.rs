@@ -32,7 +32,6 @@ use careplan::eval::Decision;
 
 use careplan::Profile;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use std::time::Duration;
 
 const PROFILES: usize = 10_000;
 const TEST_PROFILES: usize = 500;
@@ -74,53 +73,30 @@ fn reference(c: &mut Criterion) {
     let mut g = c.benchmark_group("reference");
     // One iteration is one profile, taken in turn from the generated set.
     g.throughput(Throughput::Elements(1));
-    g.bench_function("evaluate/from_value", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            e.evaluate_json(&values[i], None).unwrap()
-        });
+    common::per_item(&mut g, "evaluate/from_value", n, |i| {
+        e.evaluate_json(&values[i], None).unwrap()
     });
-    g.bench_function("evaluate/from_bytes", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            let p = e.profile_from_slice(&bytes[i]).unwrap();
-            e.evaluate(&p, None).unwrap()
-        });
+    common::per_item(&mut g, "evaluate/from_bytes", n, |i| {
+        let p = e.profile_from_slice(&bytes[i]).unwrap();
+        e.evaluate(&p, None).unwrap()
     });
-    g.bench_function("outcomes/from_bytes", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            let p = e.profile_from_slice(&bytes[i]).unwrap();
-            serde_json::to_vec(&e.outcomes(&p, None).unwrap()).unwrap()
-        });
+    common::per_item(&mut g, "outcomes/from_bytes", n, |i| {
+        let p = e.profile_from_slice(&bytes[i]).unwrap();
+        serde_json::to_vec(&e.outcomes(&p, None).unwrap()).unwrap()
     });
-    g.bench_function("decide/preloaded", |b| {
-        let mut i = 0;
-        let mut out = Decision::default();
-        b.iter(|| {
-            i = (i + 1) % n;
-            e.decide_into(&profiles[i], None, &mut out).unwrap();
-        });
+    let mut out = Decision::default();
+    common::per_item(&mut g, "decide/preloaded", n, |i| {
+        e.decide_into(&profiles[i], None, &mut out).unwrap();
     });
-    g.bench_function("evaluate/preloaded", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % n;
-            e.evaluate(&profiles[i], None).unwrap()
-        });
+    common::per_item(&mut g, "evaluate/preloaded", n, |i| {
+        e.evaluate(&profiles[i], None).unwrap()
     });
     g.finish();
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::config(20);
     targets = reference
 }
 criterion_main!(benches);

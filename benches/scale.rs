@@ -41,7 +41,7 @@ use criterion::{
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 const RULES_PER_FILE: usize = 1_000;
@@ -384,10 +384,7 @@ fn scale(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::config(20);
     targets = scale
 }
 criterion_main!(benches);

@@ -277,6 +277,33 @@ pub fn benchmarking() -> bool {
     args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test")
 }
 
+/// The criterion settings every benchmark uses: a second of warm-up,
+/// three of measurement, `samples` samples.
+pub fn config(samples: usize) -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .sample_size(samples)
+}
+
+/// A case of `g` that takes one item per iteration, in turn from `n`
+/// items (`f(i)` handles item `i`), so that criterion's time is the time
+/// per item.
+pub fn per_item<R>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    n: usize,
+    mut f: impl FnMut(usize) -> R,
+) {
+    g.bench_function(name, |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            f(i)
+        });
+    });
+}
+
 /// The median of `reps` timings of `run`, which handles `items` items, in
 /// nanoseconds per item.
 pub fn median_ns_per_item(reps: usize, items: usize, mut run: impl FnMut()) -> f64 {
