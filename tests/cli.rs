@@ -58,6 +58,20 @@ fn json(o: &Output) -> serde_json::Value {
     serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
+/// The text of `key` in each element of a JSON list: the ids of a report's
+/// referrals, the codes of its warnings.
+fn each<'v>(list: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|x| {
+            x[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("no text `{key}` in {x}"))
+        })
+        .collect()
+}
+
 #[test]
 fn eval_example_human() {
     let o = careplan(&["eval", "--rules", "rules/", "examples/client.json"]);
@@ -111,12 +125,7 @@ fn context_makes_the_alternative() {
     let v = json(&o);
     assert_eq!(v["recommended_program"], "intensive_case_management");
     assert_eq!(v["alternative_program"], "standard_case_management");
-    let codes: Vec<&str> = v["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let codes = each(&v["warnings"], "code");
     assert!(codes.contains(&"caseload_full"), "{codes:?}");
 }
 
@@ -158,12 +167,7 @@ fn yaml_toml_and_stdin_give_the_same_report() {
     assert_eq!(json(&t), json(&s));
     // At the limit exactly: referred.
     let v = json(&s);
-    let ids: Vec<&str> = v["referrals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let ids = each(&v["referrals"], "id");
     assert!(ids.contains(&"medicaid_enrollment"), "{ids:?}");
 }
 
@@ -176,11 +180,7 @@ fn digits_beyond_binary_precision_still_count() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v = json(&o);
     assert!(
-        !v["referrals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == "medicaid_enrollment"),
+        !each(&v["referrals"], "id").contains(&"medicaid_enrollment"),
         "{v}"
     );
 }
@@ -260,14 +260,13 @@ fn jsonl_outcomes_say_what_the_full_reports_say() {
         ] {
             assert_eq!(l[key], f[key], "line {i}, {key}");
         }
-        let ids = |v: &serde_json::Value| -> Vec<String> {
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|r| format!("{}/{}", r["id"], r["priority"]))
-                .collect()
-        };
-        assert_eq!(ids(&l["referrals"]), ids(&f["referrals"]), "line {i}");
+        for key in ["id", "priority"] {
+            assert_eq!(
+                each(&l["referrals"], key),
+                each(&f["referrals"], key),
+                "line {i}, referrals' {key}"
+            );
+        }
         assert!(!l.contains_key("programs"), "line {i}: {l:?}");
         assert!(
             l["referrals"]
