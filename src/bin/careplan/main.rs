@@ -464,27 +464,24 @@ fn eval(
     let failed =
         |e: careplan::InputError| Fail::input(format!("error: in profile `{profile}`: {e}"));
     let read = engine.profile(&value).map_err(failed)?;
-    // The JSON, or the words a case worker reads.
-    let (json, human) = match detail {
+    // The JSON, or the words a case worker reads: only the one asked for.
+    fn shown<T: serde::Serialize>(v: &T, format: OutputFormat, human: fn(&T) -> String) -> String {
+        match format {
+            OutputFormat::Json => serde_json::to_string_pretty(v).unwrap_or_default() + "\n",
+            OutputFormat::Human => human(v),
+        }
+    }
+    let text = match detail {
         batch::Detail::Full => {
             let report = engine.evaluate(&read, caseloads.as_ref()).map_err(failed)?;
-            (
-                serde_json::to_string_pretty(&report),
-                render::report(&report),
-            )
+            shown(&report, format, render::report)
         }
         batch::Detail::Outcomes => {
             let outcomes = engine.outcomes(&read, caseloads.as_ref()).map_err(failed)?;
-            (
-                serde_json::to_string_pretty(&outcomes),
-                render::outcomes(&outcomes),
-            )
+            shown(&outcomes, format, |o| render::outcomes(o))
         }
     };
-    let written = match format {
-        OutputFormat::Json => writeln!(out, "{}", json.unwrap_or_default()),
-        OutputFormat::Human => write!(out, "{human}"),
-    };
+    let written = write!(out, "{text}");
     written
         .and_then(|_| out.flush())
         .map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
