@@ -1255,49 +1255,43 @@ impl<'a> Eval<'a> {
     /// Assembles the report.
     pub(crate) fn report(&self) -> R<Report> {
         let rules = self.rules;
-        let id = |i: Option<usize>| {
-            i.and_then(|i| rules.programs.get(i))
-                .map(|p| p.meta.id.clone())
-        };
+        // What fired and what is undetermined, as the lean report has it;
+        // the report adds each item's reasons.
+        let o = self.outcomes(rules, self.profile);
+        let owned = |s: Option<&str>| s.map(str::to_string);
         let mut report = Report {
-            client: self.profile.client.clone(),
-            recommended_program: id(self.recommended),
-            alternative_program: id(self.alternative()),
-            eligible_programs: Vec::new(),
-            recommended_services: self
-                .recommended
-                .and_then(|i| rules.programs.get(i))
-                .map(|p| p.services.clone())
-                .unwrap_or_default(),
+            client: owned(o.client),
+            recommended_program: owned(o.recommended_program),
+            alternative_program: owned(o.alternative_program),
+            eligible_programs: o.eligible_programs.iter().map(|s| s.to_string()).collect(),
+            recommended_services: o.recommended_services.to_vec(),
             referrals: Vec::new(),
             warnings: Vec::new(),
-            undetermined: Vec::new(),
+            undetermined: o
+                .undetermined
+                .iter()
+                .map(|u| Undetermined {
+                    kind: u.kind,
+                    id: u.id.to_string(),
+                    missing: u.missing.iter().map(|m| m.to_string()).collect(),
+                })
+                .collect(),
             programs: Vec::new(),
-            ruleset_version: rules.version.clone(),
+            ruleset_version: o.ruleset_version.to_string(),
         };
         for node in &rules.order {
             match *node {
                 Node::Program(i) => {
-                    let (Some(p), Some((t, m))) = (rules.programs.get(i), self.s.programs.get(i))
+                    let (Some(p), Some((t, _))) = (rules.programs.get(i), self.s.programs.get(i))
                     else {
                         continue;
                     };
                     let mut because = Vec::new();
                     self.held(&p.eligible, *t, &mut because)?;
                     let status = match t {
-                        Tri::True => {
-                            report.eligible_programs.push(p.meta.id.clone());
-                            Status::Eligible
-                        }
+                        Tri::True => Status::Eligible,
                         Tri::False => Status::NotEligible,
-                        Tri::Unknown => {
-                            report.undetermined.push(Undetermined {
-                                kind: Kind::Program,
-                                id: p.meta.id.clone(),
-                                missing: self.names(m),
-                            });
-                            Status::Undetermined
-                        }
+                        Tri::Unknown => Status::Undetermined,
                     };
                     report.programs.push(ProgramItem {
                         id: p.meta.id.clone(),
@@ -1309,67 +1303,48 @@ impl<'a> Eval<'a> {
                     });
                 }
                 Node::Referral(i) => {
-                    let (Some(r), Some((fired, t, m))) =
+                    let (Some(r), Some((Some(priority), _, _))) =
                         (rules.referrals.get(i), self.s.referrals.get(i))
                     else {
                         continue;
                     };
-                    match (fired, t) {
-                        (Some(priority), _) => {
-                            let cond = r
-                                .triggers
-                                .iter()
-                                .find(|(p, _)| p == priority)
-                                .map(|(_, c)| c);
-                            let mut because = Vec::new();
-                            if let Some(c) = cond {
-                                self.held(c, Tri::True, &mut because)?;
-                            }
-                            report.referrals.push(ReferralItem {
-                                id: r.meta.id.clone(),
-                                priority: *priority,
-                                reason: Self::reason(&because),
-                                title: r.meta.title.clone(),
-                                because,
-                                evidence: r.meta.evidence.clone(),
-                                source: r.meta.source.clone(),
-                            });
-                        }
-                        (None, Tri::Unknown) => report.undetermined.push(Undetermined {
-                            kind: Kind::Referral,
-                            id: r.meta.id.clone(),
-                            missing: self.names(m),
-                        }),
-                        _ => {}
+                    let cond = r
+                        .triggers
+                        .iter()
+                        .find(|(p, _)| p == priority)
+                        .map(|(_, c)| c);
+                    let mut because = Vec::new();
+                    if let Some(c) = cond {
+                        self.held(c, Tri::True, &mut because)?;
                     }
+                    report.referrals.push(ReferralItem {
+                        id: r.meta.id.clone(),
+                        priority: *priority,
+                        reason: Self::reason(&because),
+                        title: r.meta.title.clone(),
+                        because,
+                        evidence: r.meta.evidence.clone(),
+                        source: r.meta.source.clone(),
+                    });
                 }
                 Node::Warning(i) => {
-                    let (Some(w), Some((t, m))) = (rules.warnings.get(i), self.s.warnings.get(i))
+                    let (Some(w), Some((Tri::True, _))) =
+                        (rules.warnings.get(i), self.s.warnings.get(i))
                     else {
                         continue;
                     };
-                    match t {
-                        Tri::True => {
-                            let mut because = Vec::new();
-                            self.held(&w.when, Tri::True, &mut because)?;
-                            report.warnings.push(WarningItem {
-                                code: w.meta.id.clone(),
-                                severity: w.severity,
-                                message: w.message.clone(),
-                                reason: Self::reason(&because),
-                                title: w.meta.title.clone(),
-                                because,
-                                evidence: w.meta.evidence.clone(),
-                                source: w.meta.source.clone(),
-                            });
-                        }
-                        Tri::Unknown => report.undetermined.push(Undetermined {
-                            kind: Kind::Warning,
-                            id: w.meta.id.clone(),
-                            missing: self.names(m),
-                        }),
-                        Tri::False => {}
-                    }
+                    let mut because = Vec::new();
+                    self.held(&w.when, Tri::True, &mut because)?;
+                    report.warnings.push(WarningItem {
+                        code: w.meta.id.clone(),
+                        severity: w.severity,
+                        message: w.message.clone(),
+                        reason: Self::reason(&because),
+                        title: w.meta.title.clone(),
+                        because,
+                        evidence: w.meta.evidence.clone(),
+                        source: w.meta.source.clone(),
+                    });
                 }
                 Node::Define(_) | Node::Recommended => {}
             }
