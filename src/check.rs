@@ -2203,7 +2203,7 @@ fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
     // What `out` holds, for a membership test that stays fast when a
     // condition names thousands of outcomes.
     let mut seen: std::collections::HashSet<Node> = out.iter().copied().collect();
-    visit(e, &mut |x| {
+    e.visit(&mut |x| {
         let n = match &x.kind {
             ExprKind::Define(i) => Some(Node::Define(*i)),
             ExprKind::Eligible(i) => Some(Node::Program(*i)),
@@ -2227,7 +2227,7 @@ fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
 /// outcome, if any.
 fn reads_profile(e: &Expr, is_parameter: &[bool]) -> Option<Span> {
     let mut found = None;
-    visit(e, &mut |x| {
+    e.visit(&mut |x| {
         // A parameter may use other parameters, but not a `define`, which
         // may read the profile.
         let reads_define =
@@ -2249,27 +2249,6 @@ fn reads_profile(e: &Expr, is_parameter: &[bool]) -> Option<Span> {
         }
     });
     found
-}
-
-/// Calls `f` on every node of an expression.
-pub(crate) fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
-            visit(x, f)
-        }
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => {
-            xs.iter().for_each(|x| visit(x, f))
-        }
-        ExprKind::Cmp(_, a, b)
-        | ExprKind::In(a, b)
-        | ExprKind::Arith(_, a, b)
-        | ExprKind::Has(a, _, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        _ => {}
-    }
 }
 
 /// The byte offset, within a script, of a 1-based line and column.

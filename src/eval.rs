@@ -629,7 +629,7 @@ impl<'a> Eval<'a> {
             (ExprKind::Arith(_, _, divisor), ir::Arith::Div) => divisor.as_ref(),
             _ => e,
         };
-        crate::check::visit(blame, &mut |x| {
+        blame.visit(&mut |x| {
             if let ExprKind::Field(slot) = x.kind {
                 if field.is_empty() {
                     if let Some(f) = self.rules.fields.get(slot) {
@@ -1051,7 +1051,7 @@ impl<'a> Eval<'a> {
 
     /// The fields, definitions and caseloads an atom reads, with values.
     fn values_read(&self, e: &Expr, out: &mut IndexMap<String, serde_json::Value>) {
-        crate::check::visit(e, &mut |x| match &x.kind {
+        e.visit(&mut |x| match &x.kind {
             ExprKind::Field(slot) => {
                 if let Some(f) = self.rules.fields.get(*slot) {
                     let v = self.profile.slots.get(*slot).and_then(Option::as_ref);

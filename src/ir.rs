@@ -444,3 +444,107 @@ pub enum ExprKind {
     /// A call of a rhai function, with its arguments.
     Call(usize, Vec<Expr>),
 }
+
+impl Expr {
+    /// The expressions this one is made of, in the order they are written.
+    ///
+    /// The one place that knows which [`ExprKind`] holds sub-expressions:
+    /// every walk over the IR (checking, coverage, evaluation's error
+    /// blame, population generation) goes through it or [`Expr::visit`],
+    /// so a new form is added here once.
+    pub fn children(&self) -> Children<'_> {
+        let (one, many): (&[Box<Expr>], &[Expr]) = match &self.kind {
+            ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
+                (std::slice::from_ref(x), &[])
+            }
+            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => (&[], xs),
+            ExprKind::Cmp(_, a, b)
+            | ExprKind::In(a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Has(a, _, b) => {
+                return Children {
+                    pair: [Some(a), Some(b)],
+                    rest: [].iter(),
+                    next: 0,
+                };
+            }
+            ExprKind::Lit(_)
+            | ExprKind::SetLit(_)
+            | ExprKind::Field(_)
+            | ExprKind::Define(_)
+            | ExprKind::Eligible(_)
+            | ExprKind::Referred(_)
+            | ExprKind::Warned(_)
+            | ExprKind::Recommended
+            | ExprKind::CaseloadFull(_)
+            | ExprKind::CaseloadExceeded(_) => (&[], &[]),
+        };
+        Children {
+            pair: [one.first().map(|b| &**b), None],
+            rest: many.iter(),
+            next: 0,
+        }
+    }
+
+    /// Calls `f` on this expression and every expression inside it, parents
+    /// before children, left to right. The depth is bounded by
+    /// `Limits::max_depth`, checked when the rules were lowered.
+    pub fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        for c in self.children() {
+            c.visit(f);
+        }
+    }
+}
+
+/// The sub-expressions of an [`Expr`], from [`Expr::children`].
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    pair: [Option<&'a Expr>; 2],
+    rest: std::slice::Iter<'a, Expr>,
+    next: usize,
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = &'a Expr;
+
+    fn next(&mut self) -> Option<&'a Expr> {
+        while let Some(slot) = self.pair.get_mut(self.next) {
+            self.next += 1;
+            if let Some(e) = slot.take() {
+                return Some(e);
+            }
+        }
+        self.rest.next()
+    }
+}
+
+impl RuleSet {
+    /// Every expression the rule set holds at its top level, with the node
+    /// it belongs to: each define's value, each program's eligibility, each
+    /// referral trigger and each warning condition, in rule-set order
+    /// (defines first). Walk into each with [`Expr::visit`].
+    pub fn roots(&self) -> impl Iterator<Item = (Node, &Expr)> {
+        let defines = self
+            .defines
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (Node::Define(i), &d.value));
+        let programs = self
+            .programs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (Node::Program(i), &p.eligible));
+        let referrals = self
+            .referrals
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.triggers.iter().map(move |(_, e)| (Node::Referral(i), e)));
+        let warnings = self
+            .warnings
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (Node::Warning(i), &w.when));
+        defines.chain(programs).chain(referrals).chain(warnings)
+    }
+}
