@@ -66,6 +66,7 @@ fn run(engine: &Engine, text: &str, detail: Detail, out: &mut Vec<u8>) -> usize 
         }
         let written = engine
             .profile_from_slice(line.as_bytes())
+            .map_err(careplan::EvalError::from)
             .and_then(|p| match detail {
                 Detail::Full => engine
                     .evaluate(&p, None)
@@ -76,7 +77,7 @@ fn run(engine: &Engine, text: &str, detail: Detail, out: &mut Vec<u8>) -> usize 
             });
         if let Err(e) = written {
             failed += 1;
-            let field = Value::String(e.field.clone());
+            let field = Value::String(e.field().unwrap_or_default().to_string());
             write!(
                 out,
                 "{}",

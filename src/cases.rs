@@ -7,7 +7,7 @@
 //! and policy authors; the caller parses the file (YAML or JSON) into a
 //! [`CaseFile`], this module runs it.
 
-use crate::compile::Engine;
+use crate::Engine;
 use crate::ir::Priority;
 use crate::report::{Kind, Report};
 use indexmap::IndexMap;
@@ -225,14 +225,23 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
     let result = engine.evaluate_json(&case.profile, case.context.as_ref());
     let report = match (result, &case.error) {
         (Err(e), Some(want)) => {
-            if e.field != want.field {
-                failures.push(fail(
+            match &e {
+                crate::EvalError::Input(found) if found.field == want.field => {}
+                crate::EvalError::Input(found) => failures.push(fail(
                     format!(
                         "error: expected an error naming `{}`, found one naming `{}`: {e}",
-                        want.field, e.field
+                        want.field, found.field
                     ),
                     vec![],
-                ));
+                )),
+                _ => failures.push(fail(
+                    format!(
+                        "error: expected an input error naming `{}`, found a {} error: {e}",
+                        want.field,
+                        e.kind()
+                    ),
+                    vec![],
+                )),
             }
             return Outcome {
                 report: None,

@@ -8,10 +8,11 @@
 //! optional field, or something that does). The walk here has the same shape as
 //! `eval::Trace`, so the traces of test runs mark the nodes.
 
-use crate::compile::Engine;
+use crate::Engine;
 use crate::diagnostic::{FileId, Span};
-use crate::eval::{ItemTrace, Trace, Truth};
+use crate::eval::{Clause, ItemTrace, Trace, Truth};
 use crate::ir::{Expr, ExprKind, RuleSet};
+use crate::report::Kind;
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -126,23 +127,17 @@ impl Coverage {
     /// Marks what one evaluation's explanation shows.
     pub fn record(&mut self, items: &[ItemTrace]) {
         for it in items {
-            for (k, c) in it.conditions.iter().enumerate() {
+            for c in &it.conditions {
                 self.mark(&c.trace);
                 if c.trace.value == Truth::True {
-                    let kind = match it.kind {
-                        crate::report::Kind::Program => "program",
-                        crate::report::Kind::Referral => "referral",
-                        crate::report::Kind::Warning => "warning",
-                    };
-                    let key = match it.kind {
-                        crate::report::Kind::Referral => {
-                            // The clause is "urgent when" / "routine when".
-                            let prio = c.clause.split(' ').next().unwrap_or("");
-                            format!("{kind} {} ({prio})", it.id)
+                    let key = match (it.kind, c.clause) {
+                        (Kind::Referral, Clause::Trigger(p)) => {
+                            format!("referral {} ({})", it.id, p.word())
                         }
-                        _ => format!("{kind} {}", it.id),
+                        (Kind::Program, _) => format!("program {}", it.id),
+                        (Kind::Referral, _) => format!("referral {}", it.id),
+                        (Kind::Warning, _) => format!("warning {}", it.id),
                     };
-                    let _ = k;
                     if let Some(f) = self.fired.get_mut(&key) {
                         *f = true;
                     }

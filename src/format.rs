@@ -97,13 +97,14 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
 pub fn format_named(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
     // pest parses nested brackets by recursion: a file the loader accepts
     // can need more stack than the caller's thread has.
-    crate::with_stack(|| format_here(name, text)).unwrap_or_else(|| Err(no_thread(name, text)))
+    crate::limits::with_stack(|| format_here(name, text))
+        .unwrap_or_else(|| Err(no_thread(name, text)))
 }
 
 /// Parses one rule file into its syntax tree, as the loader does, without
 /// checking it. Diagnostics are located in a file named `<input>`.
 pub fn parse_source(text: &str) -> Result<File, Vec<Diagnostic>> {
-    crate::with_stack(|| {
+    crate::limits::with_stack(|| {
         let (sources, id) = source_map(INPUT_NAME, text);
         parse_in(&sources, id, text)
     })

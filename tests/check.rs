@@ -21,6 +21,7 @@ fn render(name: &str, text: &str) -> String {
     match careplan::load_sources(&[(name, text)], &LoadOptions::default()) {
         Ok(_) => "ok\n".into(),
         Err(LoadError::Io { message, .. }) => format!("io: {message}\n"),
+        Err(e @ (LoadError::Limit { .. } | LoadError::Internal { .. })) => format!("load: {e}\n"),
         Err(LoadError::Rules(diags)) => {
             let mut out = String::new();
             for d in diags {

@@ -627,7 +627,7 @@ proptest! {
                     prop_assert!(engine.explain(&parsed, caseloads.as_ref()).is_ok());
                 }
                 Err(e) => prop_assert!(
-                    allowed_failure(&e.message),
+                    allowed_failure(e.message()),
                     "unexpected error {e} for {p}\n{}", rules.text
                 ),
             }

@@ -44,7 +44,7 @@ fn inputs() -> Vec<(Value, Option<Value>)> {
 fn run(engine: &Engine, (profile, context): &(Value, Option<Value>)) -> String {
     match engine.evaluate_json(profile, context.as_ref()) {
         Ok(report) => report.to_json(),
-        Err(e) => format!("error: {} / {}", e.field, e.message),
+        Err(e) => format!("error: {} / {}", e.field().unwrap_or_default(), e.message()),
     }
 }
 

@@ -136,7 +136,7 @@ fn write(
     } = options;
     let profile = match engine.profile_from_slice(text) {
         Ok(p) => p,
-        Err(e) => return error(line, &e, json, buf),
+        Err(e) => return error(line, &e.into(), json, buf),
     };
     // Serialising plain data into memory cannot fail, hence the `let _`.
     let written = match (detail, json) {
@@ -159,12 +159,11 @@ fn write(
     }
 }
 
-fn error(line: usize, e: &careplan::InputError, json: bool, buf: &mut Vec<u8>) -> bool {
+fn error(line: usize, e: &careplan::EvalError, json: bool, buf: &mut Vec<u8>) -> bool {
     if json {
-        let field = if e.field.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::Value::String(e.field.clone())
+        let field = match e.field() {
+            None => serde_json::Value::Null,
+            Some(f) => serde_json::Value::String(f.to_string()),
         };
         let v = serde_json::json!({"line": line, "error": e.to_string(), "field": field});
         buf.extend_from_slice(v.to_string().as_bytes());

@@ -258,7 +258,9 @@ fn load_or_fail(rules: Option<&str>) -> Result<Engine, Fail> {
 /// rules are input errors shown with their diagnostics and a count.
 fn load_failure(e: LoadError) -> Fail {
     match e {
-        LoadError::Io { .. } => Fail::usage(format!("error: {e}")),
+        LoadError::Io { .. } | LoadError::Limit { .. } | LoadError::Internal { .. } => {
+            Fail::usage(format!("error: {e}"))
+        }
         LoadError::Rules(diags) => {
             let mut s: String = diags
                 .iter()
@@ -304,7 +306,10 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
             println!("{}", serde_json::json!({"ok": false, "diagnostics": diags}));
             Ok(1)
         }
-        (Err(e @ LoadError::Io { .. }), OutputFormat::Json) => {
+        (
+            Err(e @ (LoadError::Io { .. } | LoadError::Limit { .. } | LoadError::Internal { .. })),
+            OutputFormat::Json,
+        ) => {
             println!(
                 "{}",
                 serde_json::json!({"ok": false, "error": e.to_string(), "diagnostics": []})
@@ -409,6 +414,7 @@ fn explain(
         input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let items = engine
         .profile(&value)
+        .map_err(careplan::EvalError::from)
         .and_then(|p| engine.explain(&p, caseloads.as_ref()))
         .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
     let chosen = harness::select(&items, id).map_err(|e| Fail::usage(format!("error: {e}")))?;
@@ -462,8 +468,10 @@ fn eval(
     let value =
         input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let failed =
-        |e: careplan::InputError| Fail::input(format!("error: in profile `{profile}`: {e}"));
-    let read = engine.profile(&value).map_err(failed)?;
+        |e: careplan::EvalError| Fail::input(format!("error: in profile `{profile}`: {e}"));
+    let read = engine
+        .profile(&value)
+        .map_err(|e| failed(careplan::EvalError::from(e)))?;
     // The JSON, or the words a case worker reads: only the one asked for.
     fn shown<T: serde::Serialize>(v: &T, format: OutputFormat, human: fn(&T) -> String) -> String {
         match format {

@@ -1,87 +1,79 @@
-//! Step three: checked rule set → engine.
+//! The front end of a compiled rule set: [`Engine`] reads profiles and
+//! evaluates them. It holds what `compile` made and the profile readers'
+//! lookup tables; everything it does is a call into `profile` or `eval`.
 //!
 //! The engine is immutable and `Send + Sync`: compile once, share it between
-//! threads, evaluate any number of profiles. Compiling precomputes what every
-//! evaluation would otherwise redo (the programs in order of intensity).
+//! threads, evaluate any number of profiles.
 
-use crate::eval::{Eval, with_state};
+#[cfg(test)]
+use crate::compile::Plan;
+use crate::compile::{Compiled, compile};
+use crate::eval::{Decision, Eval, EvalError, ItemTrace, State, with_state};
 use crate::ir::RuleSet;
-use crate::profile::{Caseloads, InputError, Profile};
-use crate::report::Report;
+use crate::profile::{Caseloads, InputError, Lookup, Profile};
+use crate::report::{Outcomes, Report};
 use serde_json::Value;
 
 /// A compiled rule set, ready to evaluate profiles.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    rules: RuleSet,
-    by_intensity: Vec<usize>,
-    lookup: crate::profile::Lookup,
-    program: crate::eval::program::Program,
-}
-
-/// Compiles a checked rule set.
-pub(crate) fn compile(rules: RuleSet) -> Engine {
-    let mut by_intensity: Vec<usize> = (0..rules.programs.len()).collect();
-    by_intensity.sort_by_key(|&i| {
-        std::cmp::Reverse(rules.programs.get(i).map_or(i64::MIN, |p| p.intensity))
-    });
-    let lookup = crate::profile::Lookup::new(&rules);
-    let program = crate::eval::program::Program::build(&rules);
-    Engine {
-        rules,
-        by_intensity,
-        lookup,
-        program,
-    }
+    compiled: Compiled,
+    lookup: Lookup,
 }
 
 impl Engine {
+    /// Compiles a checked rule set.
+    pub(crate) fn new(rules: RuleSet) -> Engine {
+        let lookup = Lookup::new(&rules);
+        Engine {
+            compiled: compile(rules),
+            lookup,
+        }
+    }
+
     /// The checked rule set behind the engine.
     pub fn rules(&self) -> &RuleSet {
-        &self.rules
+        &self.compiled.rules
     }
 
     /// The rule set's content hash, `sha256:…`.
     pub fn version(&self) -> &str {
-        &self.rules.version
+        &self.compiled.rules.version
     }
 
-    /// The flat program that decides profiles.
-    pub(crate) fn program(&self) -> &crate::eval::program::Program {
-        &self.program
-    }
-
-    /// Program indexes, most intensive first.
-    pub(crate) fn by_intensity(&self) -> &[usize] {
-        &self.by_intensity
+    /// The flat plan that decides profiles.
+    #[cfg(test)]
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.compiled.plan
     }
 
     /// Reads a profile (a JSON object) against the schema.
     pub fn profile(&self, value: &Value) -> Result<Profile, InputError> {
-        Profile::read(&self.rules, &self.lookup, value)
+        Profile::read(self.rules(), &self.lookup, value)
     }
 
     /// Reads a profile straight from JSON text: the fast path for batches.
     /// Accepts and rejects exactly what [`Engine::profile`] does.
     pub fn profile_from_slice(&self, json: &[u8]) -> Result<Profile, InputError> {
-        crate::profile::read_slice(&self.rules, &self.lookup, json)
+        crate::profile::read_slice(self.rules(), &self.lookup, json)
     }
 
     /// Reads a caseload context: `{"caseloads": {"program": {"cm": n}}}`.
     pub fn caseloads(&self, value: &Value) -> Result<Caseloads, InputError> {
-        Caseloads::read(&self.rules, value)
+        Caseloads::read(self.rules(), value)
     }
 
     /// Evaluates a profile already read, with an optional caseload context.
-    /// Fails only when the profile's data makes a calculation impossible
-    /// (a division by zero, an overflow), naming the field.
+    /// Fails when the profile's data makes a calculation impossible (a
+    /// division by zero, an overflow, naming the field), when a rhai
+    /// function fails, or on an internal error: [`EvalError`] tells which.
     pub fn evaluate(
         &self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
-    ) -> Result<Report, InputError> {
+    ) -> Result<Report, EvalError> {
         with_state(|s| {
-            let mut eval = Eval::new(self, profile, caseloads, s);
+            let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.fill_missing()?;
             eval.report()
@@ -96,12 +88,12 @@ impl Engine {
         &'e self,
         profile: &'e Profile,
         caseloads: Option<&'e Caseloads>,
-    ) -> Result<crate::report::Outcomes<'e>, InputError> {
+    ) -> Result<Outcomes<'e>, EvalError> {
         with_state(|s| {
-            let mut eval = Eval::new(self, profile, caseloads, s);
+            let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.fill_missing()?;
-            Ok(eval.outcomes(&self.rules, profile))
+            Ok(eval.outcomes(self.rules(), profile))
         })
     }
 
@@ -111,8 +103,8 @@ impl Engine {
         &self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
-    ) -> Result<crate::eval::Decision, InputError> {
-        let mut out = crate::eval::Decision::default();
+    ) -> Result<Decision, EvalError> {
+        let mut out = Decision::default();
         self.decide_into(profile, caseloads, &mut out)?;
         Ok(out)
     }
@@ -125,10 +117,10 @@ impl Engine {
         &self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
-        out: &mut crate::eval::Decision,
-    ) -> Result<(), InputError> {
+        out: &mut Decision,
+    ) -> Result<(), EvalError> {
         with_state(|s| {
-            let mut eval = Eval::new(self, profile, caseloads, s);
+            let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.decision_into(out);
             Ok(())
@@ -136,18 +128,18 @@ impl Engine {
     }
 
     /// [`Engine::decide`] by the tree walker that explanations use, not the
-    /// compiled program: for differential tests and fuzzing, which check
+    /// compiled plan: for differential tests and fuzzing, which check
     /// that the two agree on every profile. Not for production use.
     #[doc(hidden)]
     pub fn decide_walking(
         &self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
-    ) -> Result<crate::eval::Decision, InputError> {
-        let mut s = crate::eval::State::default();
-        let mut eval = Eval::new(self, profile, caseloads, &mut s);
+    ) -> Result<Decision, EvalError> {
+        let mut s = State::default();
+        let mut eval = Eval::new(&self.compiled, profile, caseloads, &mut s);
         eval.run_walker()?;
-        let mut out = crate::eval::Decision::default();
+        let mut out = Decision::default();
         eval.decision_into(&mut out);
         Ok(out)
     }
@@ -158,9 +150,9 @@ impl Engine {
         &self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
-    ) -> Result<Vec<crate::eval::ItemTrace>, InputError> {
+    ) -> Result<Vec<ItemTrace>, EvalError> {
         with_state(|s| {
-            let mut eval = Eval::new(self, profile, caseloads, s);
+            let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.fill_missing()?;
             eval.explain()
@@ -172,7 +164,7 @@ impl Engine {
         &self,
         profile: &Value,
         context: Option<&Value>,
-    ) -> Result<Report, InputError> {
+    ) -> Result<Report, EvalError> {
         let profile = self.profile(profile)?;
         let caseloads = context.map(|c| self.caseloads(c)).transpose()?;
         self.evaluate(&profile, caseloads.as_ref())

@@ -1,6 +1,6 @@
-//! The compiled form that decides profiles: every condition and number of
-//! the rule set lowered once, at compile time, into one flat vector of
-//! nodes that refer to each other by index.
+//! Lowering a checked rule set into its [`Plan`]: every condition and
+//! number lowered once, at compile time, into one flat vector of nodes that
+//! refer to each other by index.
 //!
 //! What the lowering does, so that evaluation does not:
 //! - the common atoms become nodes that read one slot and compare it with a
@@ -10,184 +10,29 @@
 //! - identical sub-conditions and sub-expressions become one node (hash
 //!   consing), and a shared node that is more than an atom is memoised, so
 //!   it is computed once per profile however often the rules mention it;
-//! - a truth value is a [`Tri`] and a number an `Option<Decimal>`: no
+//! - a truth value is a [`Truth`](crate::eval::Truth) and a number an `Option<Decimal>`: no
 //!   missing-field sets, which only a report or an explanation needs and
-//!   which [`Eval::fill_missing`] computes for the unknown items alone.
+//!   which the tree walker computes for the unknown items alone.
 //!
 //! Forms that are rare in policies (functions, caseload tests, comparisons
 //! of texts with texts, sets with sets) stay [`Expr`] trees and go to the
-//! tree walker in `eval.rs`, which is also the reference the program is
+//! tree walker (`eval::walk`), which is also the reference the program is
 //! tested against. Evaluation follows the walker's order and short-circuits
 //! exactly where it does, so both fail, or not, on the same profiles; when
 //! the program meets a calculation it cannot finish, it stops and the
 //! walker redoes the evaluation to word the error.
 
-use super::{Eval, Tri};
+use super::plan::{DefineRoot, Id, Op, Plan, Step};
 use crate::decimal;
-use crate::ir::{Arith, Cmp, Expr, ExprKind, Lit, Node, Priority, Quant, RuleSet, Ty};
-use crate::profile::{Bits, InputError, Val};
+use crate::ir::{Cmp, Expr, ExprKind, Lit, Node, RuleSet, Ty};
+use crate::profile::Bits;
 use indexmap::IndexSet;
 use rust_decimal::Decimal;
 
-/// A node's index in [`Program::nodes`].
-type Id = u32;
-
-/// A memo slot not yet computed in this evaluation.
-pub(crate) const EMPTY: u8 = u8::MAX;
-
-/// Why the program stopped.
-pub(crate) enum Stop {
-    /// The profile's data is wrong, as the tree walker words it.
-    Input(Box<InputError>),
-    /// A calculation failed: the tree walker redoes the evaluation.
-    Redo,
-}
-
-/// One node: a condition (evaluated by [`Eval::truth`]) or a number
-/// (evaluated by [`Eval::number`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Op {
-    // ---- conditions
-    /// A constant truth value.
-    Const(bool),
-    /// A boolean field.
-    BoolField(u32),
-    /// A boolean definition.
-    BoolDefine(u32),
-    /// A number field against a constant: `field op c`.
-    FieldCmp {
-        slot: u32,
-        op: Cmp,
-        c: Decimal,
-    },
-    /// Two numbers compared.
-    NumCmp {
-        op: Cmp,
-        a: Id,
-        b: Id,
-    },
-    /// An enumeration field is (`is`) or is not a value.
-    EnumIs {
-        slot: u32,
-        value: u32,
-        is: bool,
-    },
-    /// A text field is (`is`) or is not a text the rules mention.
-    TextIs {
-        slot: u32,
-        sym: u32,
-        is: bool,
-    },
-    /// A constant in a set field: `"ptsd" in diagnoses`.
-    Member {
-        slot: u32,
-        bit: u32,
-    },
-    /// An enumeration or text field in a set of constants, as a mask.
-    OneOf {
-        slot: u32,
-        mask: u32,
-    },
-    /// `set has any/all/none of {constants}`, as a mask.
-    Has {
-        slot: u32,
-        quant: Quant,
-        mask: u32,
-    },
-    /// `field is known` (`want` true) or `is unknown`.
-    KnownField {
-        slot: u32,
-        want: bool,
-    },
-    Not(Id),
-    /// Operands in `Program::kids[start..start + len]`.
-    And {
-        start: u32,
-        len: u32,
-    },
-    Or {
-        start: u32,
-        len: u32,
-    },
-    Eligible(u32),
-    Referred(u32),
-    Warned(u32),
-    /// Any other condition, by the tree walker: `Program::exprs[i]`.
-    Truth(u32),
-    /// A shared condition, computed once per evaluation: node `of`, its
-    /// value kept in memo slot `slot`.
-    MemoTruth {
-        slot: u32,
-        of: Id,
-    },
-    // ---- numbers
-    Num(Decimal),
-    NumField(u32),
-    NumDefine(u32),
-    Arith {
-        op: Arith,
-        a: Id,
-        b: Id,
-    },
-    Neg(Id),
-    /// The number of distinct members of a set field.
-    CountField(u32),
-    /// Any other number, by the tree walker: `Program::exprs[i]`.
-    Value(u32),
-    /// A shared number, computed once per evaluation.
-    MemoNumber {
-        slot: u32,
-        of: Id,
-    },
-}
-
-/// How a define is computed.
-#[derive(Debug, Clone, Copy)]
-enum DefineRoot {
-    Truth(Id),
-    Number(Id),
-    /// Text, enumeration, set or program values: by the tree walker.
-    Walker,
-}
-
-/// One step of an evaluation, in dependency order.
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    Define(u32, DefineRoot),
-    /// A definition whose value is a constant (a parameter, folded): written
-    /// once per thread and program, not once per profile.
-    Constant(u32, Decimal),
-    Program(u32, Id),
-    /// A referral's triggers: `Program::triggers[start..start + len]`.
-    Referral(u32, u32, u32),
-    Warning(u32, Id),
-    Recommended,
-}
-
-/// The compiled program of a rule set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Program {
-    /// Unique to this program (clones share it, as they share its
-    /// constants): names the program whose constants a thread's state holds.
-    id: u64,
-    nodes: Vec<Op>,
-    memo_truth: usize,
-    memo_num: usize,
-    /// Operands of `And` and `Or`.
-    kids: Vec<Id>,
-    /// Masks of `OneOf` and `Has`.
-    masks: Vec<Bits>,
-    /// Expressions left to the tree walker.
-    exprs: Vec<Expr>,
-    /// Referral triggers, most urgent first within each referral.
-    triggers: Vec<(Priority, Id)>,
-    steps: Vec<Step>,
-}
-
-impl Program {
+impl Plan {
     /// Lowers a checked rule set. Never fails: a form it has no node for
     /// goes to the tree walker.
-    pub(crate) fn build(rules: &RuleSet) -> Program {
+    pub(crate) fn build(rules: &RuleSet) -> Plan {
         let mut b = Builder {
             nodes: IndexSet::new(),
             uses: Vec::new(),
@@ -290,9 +135,9 @@ impl Program {
             let moved = std::mem::replace(op, memo);
             nodes.push(moved);
         }
-        // Programs are numbered from 1; 0 is "no program's constants".
+        // Plans are numbered from 1; 0 is "no plan's constants".
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        Program {
+        Plan {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             nodes,
             memo_truth: memo_truth as usize,
@@ -303,17 +148,6 @@ impl Program {
             triggers,
             steps,
         }
-    }
-
-    /// How many memo slots an evaluation needs: (conditions, numbers).
-    pub(crate) fn memo_sizes(&self) -> (usize, usize) {
-        (self.memo_truth, self.memo_num)
-    }
-
-    /// How many nodes the program has (after sharing).
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.nodes.len()
     }
 }
 
@@ -567,337 +401,11 @@ fn flipped(op: Cmp) -> Cmp {
     }
 }
 
-fn tri(b: bool) -> Tri {
-    if b { Tri::True } else { Tri::False }
-}
-
-fn encode(t: Tri) -> u8 {
-    match t {
-        Tri::False => 0,
-        Tri::True => 1,
-        Tri::Unknown => 2,
-    }
-}
-
-fn decode(b: u8) -> Tri {
-    match b {
-        0 => Tri::False,
-        1 => Tri::True,
-        _ => Tri::Unknown,
-    }
-}
-
-impl<'a> Eval<'a> {
-    /// Computes every outcome in dependency order with the compiled program.
-    pub(super) fn run_program(&mut self) -> Result<(), Stop> {
-        let p: &'a Program = self.engine.program();
-        let constants_written = self.s.constants_of == p.id;
-        // Until this evaluation has written them all, the slots hold no
-        // program's constants for certain (it may stop half way).
-        if !constants_written {
-            self.s.constants_of = 0;
-        }
-        for step in &p.steps {
-            match *step {
-                Step::Constant(i, c) => {
-                    if !constants_written {
-                        if let Some(slot) = self.s.defines.get_mut(i as usize) {
-                            slot.0 = Some(Val::Num(c));
-                        }
-                    }
-                }
-                Step::Define(i, root) => {
-                    let v = match root {
-                        DefineRoot::Truth(id) => match self.truth(p, id) {
-                            Tri::Unknown => None,
-                            t => Some(Val::Bool(t == Tri::True)),
-                        },
-                        DefineRoot::Number(id) => self.number(p, id).map(Val::Num),
-                        DefineRoot::Walker => match self.rules.defines.get(i as usize) {
-                            Some(d) => match self.val(&d.value) {
-                                Ok((v, _)) => v.map(std::borrow::Cow::into_owned),
-                                Err(e) => return Err(Stop::Input(Box::new(e))),
-                            },
-                            None => None,
-                        },
-                    };
-                    if let Some(slot) = self.s.defines.get_mut(i as usize) {
-                        slot.0 = v;
-                    }
-                }
-                Step::Program(i, id) => {
-                    let t = self.truth(p, id);
-                    if let Some(slot) = self.s.programs.get_mut(i as usize) {
-                        slot.0 = t;
-                    }
-                }
-                Step::Referral(i, start, len) => {
-                    let triggers = p
-                        .triggers
-                        .get(start as usize..(start + len) as usize)
-                        .unwrap_or_default();
-                    let mut state = (None, Tri::False);
-                    for (priority, id) in triggers {
-                        match self.truth(p, *id) {
-                            Tri::True => {
-                                state = (Some(*priority), Tri::True);
-                                break;
-                            }
-                            Tri::Unknown => state.1 = Tri::Unknown,
-                            Tri::False => {}
-                        }
-                    }
-                    if let Some(slot) = self.s.referrals.get_mut(i as usize) {
-                        (slot.0, slot.1) = state;
-                    }
-                }
-                Step::Warning(i, id) => {
-                    let t = self.truth(p, id);
-                    if let Some(slot) = self.s.warnings.get_mut(i as usize) {
-                        slot.0 = t;
-                    }
-                }
-                Step::Recommended => self.recommended = self.recommend(),
-            }
-            // The first failure ends the evaluation, as in the walker.
-            if self.stop.is_some() {
-                return self.stop.take().map_or(Ok(()), Err);
-            }
-        }
-        self.s.constants_of = p.id;
-        Ok(())
-    }
-
-    /// Notes the first failure; the value computed meanwhile is unknown and
-    /// [`Eval::run_program`] stops after the current step.
-    #[cold]
-    fn fail(&mut self, stop: Stop) {
-        if self.stop.is_none() {
-            self.stop = Some(stop);
-        }
-    }
-
-    #[inline]
-    fn field(&self, slot: u32) -> Option<&'a Val> {
-        self.profile.slots.get(slot as usize)?.as_ref()
-    }
-
-    #[inline]
-    fn set_field(&self, slot: u32) -> Option<(&'a Bits, usize)> {
-        match self.field(slot)? {
-            Val::Set(bits, n, _) => Some((bits, *n)),
-            _ => None,
-        }
-    }
-
-    /// A condition's truth. The atoms that make up most conditions are
-    /// computed inline, in the caller's loop; everything else goes to
-    /// [`Eval::compound`], so that this stays small and cheap to call.
-    #[inline]
-    fn truth(&mut self, p: &'a Program, id: Id) -> Tri {
-        let Some(op) = p.nodes.get(id as usize) else {
-            return Tri::Unknown;
-        };
-        match self.leaf(op) {
-            Some(t) => t,
-            None => self.compound(p, op),
-        }
-    }
-
-    /// The commonest atoms: one slot against a constant.
-    #[inline(always)]
-    fn leaf(&self, op: &Op) -> Option<Tri> {
-        Some(match op {
-            Op::FieldCmp { slot, op, c } => match self.field(*slot) {
-                Some(Val::Num(x)) => tri(op.holds(decimal::cmp(x, c))),
-                _ => Tri::Unknown,
-            },
-            Op::Member { slot, bit } => match self.set_field(*slot) {
-                Some((bits, _)) => tri(bits.contains(*bit as usize)),
-                None => Tri::Unknown,
-            },
-            Op::EnumIs { slot, value, is } => match self.field(*slot) {
-                Some(Val::Enum(v)) => tri((*v == *value as usize) == *is),
-                _ => Tri::Unknown,
-            },
-            Op::BoolField(s) => match self.field(*s) {
-                Some(Val::Bool(b)) => tri(*b),
-                _ => Tri::Unknown,
-            },
-            _ => return None,
-        })
-    }
-
-    /// The truth of every other kind of condition.
-    #[inline(never)]
-    fn compound(&mut self, p: &'a Program, op: &'a Op) -> Tri {
-        match op {
-            Op::And { start, len } | Op::Or { start, len } => {
-                let decisive = if matches!(op, Op::And { .. }) {
-                    Tri::False
-                } else {
-                    Tri::True
-                };
-                let kids = p
-                    .kids
-                    .get(*start as usize..(*start + *len) as usize)
-                    .unwrap_or_default();
-                let mut out = decisive.not();
-                for k in kids {
-                    match self.truth(p, *k) {
-                        t if t == decisive => return decisive,
-                        Tri::Unknown => out = Tri::Unknown,
-                        _ => {}
-                    }
-                }
-                out
-            }
-            Op::Not(x) => self.truth(p, *x).not(),
-            Op::Const(b) => tri(*b),
-            Op::BoolDefine(i) => match self.s.defines.get(*i as usize) {
-                Some((Some(Val::Bool(b)), _)) => tri(*b),
-                _ => Tri::Unknown,
-            },
-            Op::NumCmp { op, a, b } => {
-                // Both sides, as the tree walker computes them: a failing
-                // right-hand side fails even when the left is unknown.
-                let x = self.number(p, *a);
-                let y = self.number(p, *b);
-                match (x, y) {
-                    (Some(x), Some(y)) => tri(op.holds(decimal::cmp(&x, &y))),
-                    _ => Tri::Unknown,
-                }
-            }
-            Op::TextIs { slot, sym, is } => match self.field(*slot) {
-                Some(Val::Text(v, _)) => tri((*v == Some(*sym as usize)) == *is),
-                _ => Tri::Unknown,
-            },
-            Op::OneOf { slot, mask } => {
-                let Some(mask) = p.masks.get(*mask as usize) else {
-                    return Tri::Unknown;
-                };
-                match self.field(*slot) {
-                    Some(Val::Enum(i) | Val::Text(Some(i), _)) => tri(mask.contains(*i)),
-                    Some(Val::Text(None, _)) => Tri::False,
-                    _ => Tri::Unknown,
-                }
-            }
-            Op::Has { slot, quant, mask } => {
-                let (Some((bits, _)), Some(mask)) =
-                    (self.set_field(*slot), p.masks.get(*mask as usize))
-                else {
-                    return Tri::Unknown;
-                };
-                tri(match quant {
-                    Quant::Any => bits.intersects(mask),
-                    Quant::All => bits.contains_all(mask),
-                    Quant::None => !bits.intersects(mask),
-                })
-            }
-            Op::KnownField { slot, want } => tri(self.field(*slot).is_some() == *want),
-            Op::Eligible(i) => self
-                .s
-                .programs
-                .get(*i as usize)
-                .map_or(Tri::Unknown, |x| x.0),
-            Op::Referred(i) => self
-                .s
-                .referrals
-                .get(*i as usize)
-                .map_or(Tri::Unknown, |x| x.1),
-            Op::Warned(i) => self
-                .s
-                .warnings
-                .get(*i as usize)
-                .map_or(Tri::Unknown, |x| x.0),
-            Op::MemoTruth { slot, of } => {
-                if let Some(&b) = self.s.memo_truth.get(*slot as usize) {
-                    if b != EMPTY {
-                        return decode(b);
-                    }
-                }
-                let t = self.truth(p, *of);
-                if let Some(b) = self.s.memo_truth.get_mut(*slot as usize) {
-                    *b = encode(t);
-                }
-                t
-            }
-            Op::Truth(i) => match p.exprs.get(*i as usize).map(|e| self.tri(e)) {
-                Some(Ok((t, _))) => t,
-                Some(Err(e)) => {
-                    self.fail(Stop::Input(Box::new(e)));
-                    Tri::Unknown
-                }
-                None => Tri::Unknown,
-            },
-            Op::FieldCmp { .. } | Op::Member { .. } | Op::EnumIs { .. } | Op::BoolField(_) => {
-                self.leaf(op).unwrap_or(Tri::Unknown)
-            }
-            // A number where a condition belongs: the checker never lets
-            // one through.
-            Op::Num(_)
-            | Op::NumField(_)
-            | Op::NumDefine(_)
-            | Op::Arith { .. }
-            | Op::Neg(_)
-            | Op::CountField(_)
-            | Op::MemoNumber { .. }
-            | Op::Value(_) => Tri::Unknown,
-        }
-    }
-
-    /// A number, or `None` when unknown.
-    fn number(&mut self, p: &'a Program, id: Id) -> Option<Decimal> {
-        match p.nodes.get(id as usize)? {
-            Op::Num(c) => Some(*c),
-            Op::NumField(s) => match self.field(*s) {
-                Some(Val::Num(x)) => Some(*x),
-                _ => None,
-            },
-            Op::NumDefine(i) => match self.s.defines.get(*i as usize) {
-                Some((Some(Val::Num(x)), _)) => Some(*x),
-                _ => None,
-            },
-            Op::Arith { op, a, b } => {
-                let x = self.number(p, *a);
-                let y = self.number(p, *b);
-                let r = decimal::arith(*op, x?, y?);
-                if r.is_none() {
-                    self.fail(Stop::Redo);
-                }
-                r
-            }
-            Op::Neg(x) => self.number(p, *x).map(|d| -d),
-            Op::CountField(s) => self.set_field(*s).map(|(_, n)| Decimal::from(n)),
-            Op::MemoNumber { slot, of } => {
-                if let Some(Some(v)) = self.s.memo_num.get(*slot as usize) {
-                    return *v;
-                }
-                let v = self.number(p, *of);
-                if let Some(m) = self.s.memo_num.get_mut(*slot as usize) {
-                    *m = Some(v);
-                }
-                v
-            }
-            Op::Value(i) => match self.val(p.exprs.get(*i as usize)?) {
-                Ok((Some(v), _)) => match v.as_ref() {
-                    Val::Num(x) => Some(*x),
-                    _ => None,
-                },
-                Ok((None, _)) => None,
-                Err(e) => {
-                    self.fail(Stop::Input(Box::new(e)));
-                    None
-                }
-            },
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::plan::Op;
+    use rust_decimal::Decimal;
 
     fn engine(src: &str) -> crate::Engine {
         match crate::load_sources(&[("t.rules", src)], &crate::LoadOptions::default()) {
@@ -918,7 +426,7 @@ mod tests {
              warning w2 {{\n  severity: info\n  when a > 1 and b > 2\n  message: \"m\"\n}}\n"
         ));
         let ands = |e: &crate::Engine| {
-            e.program()
+            e.plan()
                 .nodes
                 .iter()
                 .filter(|op| matches!(op, Op::And { .. }))
@@ -926,10 +434,10 @@ mod tests {
         };
         assert_eq!((ands(&once), ands(&twice)), (1, 1));
         // The second warning adds only the memo node in front of the `and`.
-        assert_eq!(once.program().len() + 1, twice.program().len());
+        assert_eq!(once.plan().len() + 1, twice.plan().len());
         // The shared `and` is memoised; its atoms are not.
-        assert_eq!(twice.program().memo_sizes(), (1, 0));
-        assert_eq!(once.program().memo_sizes(), (0, 0));
+        assert_eq!(twice.plan().memo_sizes(), (1, 0));
+        assert_eq!(once.plan().memo_sizes(), (0, 0));
     }
 
     #[test]
@@ -938,7 +446,7 @@ mod tests {
             "{SCHEMA}parameter p {{\n  value: 2 * 3\n}}\n\
              warning w {{\n  severity: info\n  when a * (p + 1) > 10\n  message: \"m\"\n}}\n"
         ));
-        let p = e.program();
+        let p = e.plan();
         assert!(p.nodes.contains(&Op::Num(Decimal::from(7))));
         assert!(!p.nodes.iter().any(|op| matches!(op, Op::NumDefine(_))));
     }
@@ -978,13 +486,8 @@ mod tests {
             });
             e.decide(&p, None).map(|d| (d.warnings, shown))
         };
-        let yes = |p: i64| {
-            Ok((
-                vec![crate::eval::Truth::True],
-                Ok(vec![serde_json::json!(p)]),
-            ))
-        };
-        let no = Ok((vec![crate::eval::Truth::False], Ok(vec![])));
+        let yes = |p: i64| Ok((vec![crate::Truth::True], Ok(vec![serde_json::json!(p)])));
+        let no = Ok((vec![crate::Truth::False], Ok(vec![])));
         for _ in 0..3 {
             assert_eq!(warned(&ten, 15), yes(10));
             // Fails after writing its `p`, right after the other program.
@@ -1002,7 +505,7 @@ mod tests {
             "{SCHEMA}warning w {{\n  severity: info\n  \
              when 3 <= a and x in s and s has any of {{y, z}} and b is known\n  message: \"m\"\n}}\n"
         ));
-        let p = e.program();
+        let p = e.plan();
         assert!(
             p.exprs.is_empty(),
             "nothing left to the walker: {:?}",

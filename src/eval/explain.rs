@@ -1,0 +1,416 @@
+//! Explaining: the trace of every condition of every item (`careplan
+//! explain`, coverage), and the reasons a report gives for each item (the
+//! conditions that decided it, with the values they read). Both come from
+//! the tree walker, after the outcomes are known.
+
+use super::{Eval, R, Truth};
+use crate::decimal;
+use crate::diagnostic::{FileId, Span};
+use crate::ir::{Expr, ExprKind, Node, Priority, ProgramRef, Severity, Ty};
+use crate::profile::{Bits, Val};
+use crate::report::{Held, Kind};
+use indexmap::IndexMap;
+use serde::Serialize;
+use std::fmt;
+
+/// One condition of an explanation, with its parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    /// The condition as written.
+    pub condition: String,
+    /// Its value for this profile.
+    pub value: Truth,
+    /// What it read (for conditions without parts).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub values: IndexMap<String, serde_json::Value>,
+    /// When unknown: the absent fields that would decide it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The operands of `and`, `or`, `not`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Trace>,
+    /// The file the condition is written in.
+    #[serde(skip)]
+    pub file: FileId,
+    /// Where.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A clause of an item (`eligible when`, `urgent when`, …) and its trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClauseTrace {
+    /// The clause's head.
+    pub clause: Clause,
+    /// Its condition's trace.
+    pub trace: Trace,
+}
+
+/// The explanation of one program, referral or warning.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemTrace {
+    /// What kind of item.
+    pub kind: Kind,
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What came of it.
+    pub outcome: ItemOutcome,
+    /// Each condition clause with its trace.
+    pub conditions: Vec<ClauseTrace>,
+}
+
+/// Which clause of an item a condition is: serialised as the rule file
+/// spells the clause's head (`eligible when`, `urgent when`, `when`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Clause {
+    /// A program's `eligible when`.
+    Eligible,
+    /// A referral's trigger at a priority: `urgent when`, `routine when`.
+    Trigger(Priority),
+    /// A warning's `when`.
+    When,
+}
+
+impl fmt::Display for Clause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clause::Eligible => f.write_str("eligible when"),
+            Clause::Trigger(p) => write!(f, "{} when", p.word()),
+            Clause::When => f.write_str("when"),
+        }
+    }
+}
+
+impl Serialize for Clause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What came of an item, as an explanation shows it: serialised as words
+/// (`eligible, recommended`, `referred, urgent`, `raised, critical`,
+/// `undetermined`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemOutcome {
+    /// A program the client is eligible for; `recommended` when it is the
+    /// recommended one.
+    Eligible {
+        /// It is the recommended program.
+        recommended: bool,
+    },
+    /// A program the client is not eligible for.
+    NotEligible,
+    /// A referral made, at this priority.
+    Referred(Priority),
+    /// A referral not made.
+    NotReferred,
+    /// A warning raised, at this severity.
+    Raised(Severity),
+    /// A warning not raised.
+    NotRaised,
+    /// Depends on absent data.
+    Undetermined,
+}
+
+impl fmt::Display for ItemOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemOutcome::Eligible { recommended: true } => f.write_str("eligible, recommended"),
+            ItemOutcome::Eligible { recommended: false } => f.write_str("eligible"),
+            ItemOutcome::NotEligible => f.write_str("not eligible"),
+            ItemOutcome::Referred(p) => write!(f, "referred, {}", p.word()),
+            ItemOutcome::NotReferred => f.write_str("not referred"),
+            ItemOutcome::Raised(s) => write!(f, "raised, {}", s.word()),
+            ItemOutcome::NotRaised => f.write_str("not raised"),
+            ItemOutcome::Undetermined => f.write_str("undetermined"),
+        }
+    }
+}
+
+impl Serialize for ItemOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'a> Eval<'a> {
+    /// The whole tree of a condition: every sub-condition with its value and
+    /// the values it read. Unlike evaluation, it does not stop at the first
+    /// deciding operand, so an author sees every branch.
+    pub(crate) fn trace(&self, e: &'a Expr) -> R<Trace> {
+        let (value, missing) = self.tri(e)?;
+        let mut children = Vec::new();
+        match &e.kind {
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                // An operand after the one that decided may not be
+                // computable (evaluation never looked at it): it is left
+                // out rather than fail the whole explanation.
+                for x in xs {
+                    if let Ok(t) = self.trace(x) {
+                        children.push(t);
+                    }
+                }
+            }
+            ExprKind::Not(x) if x.span != e.span => children.push(self.trace(x)?),
+            _ => {}
+        }
+        let mut values = IndexMap::new();
+        if children.is_empty() {
+            self.values_read(e, &mut values);
+        }
+        Ok(Trace {
+            condition: self.text_of(e),
+            value,
+            values,
+            missing: self.names(&missing),
+            children,
+            file: e.file,
+            span: e.span,
+        })
+    }
+
+    /// The explanation of every program, referral and warning, in rule-set
+    /// order.
+    pub(crate) fn explain(&self) -> R<Vec<ItemTrace>> {
+        let rules = self.rules;
+        let mut out = Vec::new();
+        for node in &rules.order {
+            let item = match *node {
+                Node::Program(i) => {
+                    let (Some(p), Some((t, _))) = (rules.programs.get(i), self.s.programs.get(i))
+                    else {
+                        continue;
+                    };
+                    let outcome = match t {
+                        Truth::True => ItemOutcome::Eligible {
+                            recommended: self.recommended == Some(i),
+                        },
+                        Truth::False => ItemOutcome::NotEligible,
+                        Truth::Unknown => ItemOutcome::Undetermined,
+                    };
+                    ItemTrace {
+                        kind: Kind::Program,
+                        id: p.meta.id.clone(),
+                        title: p.meta.title.clone(),
+                        outcome,
+                        conditions: vec![ClauseTrace {
+                            clause: Clause::Eligible,
+                            trace: self.trace(&p.eligible)?,
+                        }],
+                    }
+                }
+                Node::Referral(i) => {
+                    let (Some(r), Some((fired, t, _))) =
+                        (rules.referrals.get(i), self.s.referrals.get(i))
+                    else {
+                        continue;
+                    };
+                    let outcome = match (fired, t) {
+                        (Some(p), _) => ItemOutcome::Referred(*p),
+                        (None, Truth::Unknown) => ItemOutcome::Undetermined,
+                        _ => ItemOutcome::NotReferred,
+                    };
+                    let mut conditions = Vec::new();
+                    for (p, c) in &r.triggers {
+                        // Past the trigger that fired, a condition evaluation
+                        // never looked at may not be computable: leave it out.
+                        let trace = match self.trace(c) {
+                            Ok(t) => t,
+                            Err(_) if fired.is_some() => continue,
+                            Err(e) => return Err(e),
+                        };
+                        conditions.push(ClauseTrace {
+                            clause: Clause::Trigger(*p),
+                            trace,
+                        });
+                    }
+                    ItemTrace {
+                        kind: Kind::Referral,
+                        id: r.meta.id.clone(),
+                        title: r.meta.title.clone(),
+                        outcome,
+                        conditions,
+                    }
+                }
+                Node::Warning(i) => {
+                    let (Some(w), Some((t, _))) = (rules.warnings.get(i), self.s.warnings.get(i))
+                    else {
+                        continue;
+                    };
+                    let outcome = match t {
+                        Truth::True => ItemOutcome::Raised(w.severity),
+                        Truth::False => ItemOutcome::NotRaised,
+                        Truth::Unknown => ItemOutcome::Undetermined,
+                    };
+                    ItemTrace {
+                        kind: Kind::Warning,
+                        id: w.meta.id.clone(),
+                        title: w.meta.title.clone(),
+                        outcome,
+                        conditions: vec![ClauseTrace {
+                            clause: Clause::When,
+                            trace: self.trace(&w.when)?,
+                        }],
+                    }
+                }
+                Node::Define(_) | Node::Recommended => continue,
+            };
+            out.push(item);
+        }
+        Ok(out)
+    }
+
+    /// The author's text of an expression, on one line.
+    pub(super) fn text_of(&self, e: &Expr) -> String {
+        self.rules
+            .sources
+            .slice(e.file, e.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The conditions that made `e` come out as `want`; with `want` unknown,
+    /// the conditions that are unknown.
+    pub(super) fn held(&self, e: &'a Expr, want: Truth, out: &mut Vec<Held>) -> R<()> {
+        match &e.kind {
+            // `x not in s` is one condition to the reader, though it checks
+            // into `not (x in s)`: treat it as an atom.
+            ExprKind::Not(x) if x.span != e.span => self.held(x, want.not(), out),
+            ExprKind::And(xs) | ExprKind::Or(xs) => {
+                for x in xs {
+                    // Evaluation stopped at the first operand that decided;
+                    // one after it may not be computable (`a or 1 / n > 0`
+                    // with `n` = 0) and is no part of the reason.
+                    let Ok((v, _)) = self.tri(x) else { continue };
+                    if v == want {
+                        self.held(x, want, out)?;
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                let text = self.text_of(e);
+                let condition = match want {
+                    Truth::True | Truth::Unknown => text,
+                    Truth::False => format!("not ({text})"),
+                };
+                let mut values = IndexMap::new();
+                self.values_read(e, &mut values);
+                out.push(Held { condition, values });
+                Ok(())
+            }
+        }
+    }
+
+    /// The fields, definitions and caseloads an atom reads, with values.
+    pub(super) fn values_read(&self, e: &Expr, out: &mut IndexMap<String, serde_json::Value>) {
+        e.visit(&mut |x| match &x.kind {
+            ExprKind::Field(slot) => {
+                if let Some(f) = self.rules.fields.get(*slot) {
+                    let v = self.profile.slots.get(*slot).and_then(Option::as_ref);
+                    out.insert(f.name.clone(), self.json(v, f.ty.ty(*slot)));
+                }
+            }
+            ExprKind::Define(i) => {
+                if let Some(d) = self.rules.defines.get(*i) {
+                    let v = self.s.defines.get(*i).and_then(|(v, _)| v.as_ref());
+                    out.insert(d.meta.id.clone(), self.json(v, d.value.ty));
+                }
+            }
+            ExprKind::Recommended => {
+                out.insert(
+                    "recommended".into(),
+                    self.json(Some(&Val::Program(self.recommended)), Ty::Program),
+                );
+            }
+            ExprKind::CaseloadFull(p) | ExprKind::CaseloadExceeded(p) => {
+                let programs: Vec<usize> = match p {
+                    ProgramRef::Program(i) => vec![*i],
+                    ProgramRef::Recommended => self.recommended.into_iter().collect(),
+                    ProgramRef::Any => (0..self.rules.programs.len()).collect(),
+                };
+                for i in programs {
+                    if let (Some(prog), Some(cms)) = (self.rules.programs.get(i), self.caseload(i))
+                    {
+                        let map: serde_json::Map<String, serde_json::Value> = cms
+                            .iter()
+                            .map(|(cm, n)| (cm.clone(), serde_json::Value::from(*n)))
+                            .collect();
+                        out.insert(
+                            format!("caseloads.{}", prog.meta.id),
+                            serde_json::Value::Object(map),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        });
+    }
+
+    /// A value as JSON, for explanations.
+    pub(super) fn json(&self, v: Option<&Val>, ty: Ty) -> serde_json::Value {
+        use serde_json::Value as J;
+        let Some(v) = v else { return J::Null };
+        match v {
+            Val::Bool(b) => J::Bool(*b),
+            // Whole numbers (most values) become JSON integers directly;
+            // others go through their exact text.
+            Val::Num(d) => match decimal::to_i64(*d) {
+                Some(i) => J::from(i),
+                None => {
+                    let s = decimal::show(*d);
+                    serde_json::from_str::<J>(&s).unwrap_or(J::String(s))
+                }
+            },
+            Val::Text(_, s) => J::String(s.to_string()),
+            Val::Enum(i) => {
+                let name = match ty {
+                    Ty::Enum(slot) => self
+                        .rules
+                        .fields
+                        .get(slot)
+                        .and_then(|f| f.ty.values())
+                        .and_then(|v| v.get(*i)),
+                    _ => None,
+                };
+                J::String(name.cloned().unwrap_or_default())
+            }
+            Val::Set(_, _, members) => {
+                J::Array(members.iter().map(|m| J::String(m.clone())).collect())
+            }
+            Val::Program(p) => match p.and_then(|i| self.rules.programs.get(i)) {
+                Some(prog) => J::String(prog.meta.id.clone()),
+                None => J::Null,
+            },
+        }
+    }
+
+    pub(super) fn reason(held: &[Held]) -> String {
+        held.iter()
+            .map(|h| {
+                let vals: Vec<String> = h
+                    .values
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("caseloads."))
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
+                if vals.is_empty() {
+                    h.condition.clone()
+                } else {
+                    format!("{} ({})", h.condition, vals.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub(super) fn names(&self, m: &Bits) -> Vec<String> {
+        m.iter()
+            .filter_map(|i| self.rules.fields.get(i).map(|f| f.name.clone()))
+            .collect()
+    }
+}

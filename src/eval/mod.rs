@@ -1,0 +1,347 @@
+//! Step four: compiled rule set + profile → outcomes, explanations and
+//! reports.
+//!
+//! Evaluation follows the checked order, so every outcome is computed once,
+//! after everything it reads. Logic is three-valued: an absent field is
+//! unknown, `false and unknown` is false, `true or unknown` is true, and an
+//! unknown result carries the *missing* fields that would decide it: the
+//! absent fields of the sub-conditions whose own value is unknown.
+//!
+//! The rooms, in the order an evaluation passes through them:
+//! - `state`: the per-thread scratch an evaluation writes its results into;
+//! - `decide`: runs the compiled plan (the fast path, no missing fields);
+//! - `walk`: the tree walker over the typed IR, with missing fields: for
+//!   the forms the plan hands it, for the missing fields of unknown items,
+//!   and as the reference the plan is tested against;
+//! - `atoms`: each atom and comparison, once, for both of them;
+//! - `explain`: traces of every condition, and the reasons of a report;
+//! - `assemble`: the decision, the lean outcomes and the full report.
+
+mod assemble;
+mod atoms;
+mod decide;
+mod explain;
+mod state;
+mod walk;
+
+pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
+pub(crate) use state::{State, with_state};
+
+use crate::compile::Compiled;
+use crate::ir::{self, Node, Priority};
+use crate::profile::{Caseloads, InputError, Profile};
+use serde::Serialize;
+use std::fmt;
+
+/// A truth value that may be unknown: what every condition, eligibility and
+/// warning comes out as.
+///
+/// ```
+/// use careplan::Truth;
+/// assert_eq!(Truth::from(true).not(), Truth::False);
+/// assert_eq!(Truth::Unknown.not(), Truth::Unknown);
+/// assert_eq!(serde_json::to_string(&Truth::Unknown).unwrap(), "\"unknown\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Truth {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Depends on data that is absent.
+    Unknown,
+}
+
+impl Truth {
+    /// Negation: unknown stays unknown.
+    #[must_use]
+    pub fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b { Truth::True } else { Truth::False }
+    }
+}
+
+/// Why an evaluation failed. Each kind is a different kind of problem for
+/// the caller: bad data goes back to whoever sent the profile; a failing
+/// function and an internal error go to whoever runs the rules.
+///
+/// ```
+/// let engine = careplan::load_sources(
+///     &[("r.rules", "schema {\n  a: integer\n  b: integer\n}\n\
+///       warning w {\n  severity: info\n  when a / b > 1\n  message: \"m\"\n}\n")],
+///     &careplan::LoadOptions::default(),
+/// ).unwrap();
+/// let profile = engine.profile(&serde_json::json!({"a": 1, "b": 0})).unwrap();
+/// let err = engine.evaluate(&profile, None).unwrap_err();
+/// assert_eq!(err.field(), Some("b"));
+/// assert!(matches!(err, careplan::EvalError::Input(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvalError {
+    /// The profile's data makes a calculation impossible (a division by
+    /// zero, an overflow), naming the field: the same kind of error as
+    /// reading a bad profile.
+    Input(InputError),
+    /// A rhai function failed: it threw, ran out of its budget, broke a
+    /// size limit or returned the wrong type. The rules need fixing, not
+    /// the profile.
+    Function {
+        /// The function's name.
+        function: String,
+        /// What went wrong, with the function's location and the call.
+        message: String,
+    },
+    /// The engine could not evaluate for a reason of its own (a lost
+    /// evaluation state, a safety net): neither the data's fault nor the
+    /// rules'.
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl EvalError {
+    /// The profile field the error is about, for input errors that name
+    /// one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            EvalError::Input(e) if !e.field.is_empty() => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    /// What went wrong, without the field.
+    pub fn message(&self) -> &str {
+        match self {
+            EvalError::Input(e) => &e.message,
+            EvalError::Function { message, .. } | EvalError::Internal { message } => message,
+        }
+    }
+
+    /// `input`, `function` or `internal`: the kind, as the CLI's JSON error
+    /// objects and the metrics name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EvalError::Input(_) => "input",
+            EvalError::Function { .. } => "function",
+            EvalError::Internal { .. } => "internal",
+        }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> EvalError {
+        EvalError::Internal {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvalError::Input(e) => e.fmt(f),
+            EvalError::Function { message, .. } => f.write_str(message),
+            EvalError::Internal { message } => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+impl From<InputError> for EvalError {
+    fn from(e: InputError) -> EvalError {
+        EvalError::Input(e)
+    }
+}
+
+type R<T> = Result<T, EvalError>;
+
+/// What a profile decides, without the report's words: each program's
+/// eligibility, each referral's priority, each warning, by index in rule-set
+/// order ([`Engine::ids`](crate::Engine::ids) names them). The fast path: no reasons, no strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// Each program's eligibility.
+    pub programs: Vec<Truth>,
+    /// Each referral: the priority it fired at, if it fired.
+    pub referrals: Vec<Option<Priority>>,
+    /// Each referral: whether it fired (true), not (false) or is undetermined.
+    pub referral_truth: Vec<Truth>,
+    /// Each warning.
+    pub warnings: Vec<Truth>,
+    /// The recommended program's index.
+    pub recommended: Option<usize>,
+    /// The alternative program's index.
+    pub alternative: Option<usize>,
+}
+
+/// The state of one evaluation.
+pub(crate) struct Eval<'a> {
+    c: &'a Compiled,
+    rules: &'a ir::RuleSet,
+    profile: &'a Profile,
+    ctx: Option<&'a Caseloads>,
+    s: &'a mut State,
+    recommended: Option<usize>,
+    /// `caseload_full(any)` and `caseload_exceeded(any)`, computed on first
+    /// use: each looks at every program, and a condition may ask often.
+    any_full: std::cell::OnceCell<bool>,
+    any_exceeded: std::cell::OnceCell<bool>,
+    /// The plan's first failure, if any.
+    stop: Option<decide::Stop>,
+}
+
+impl<'a> Eval<'a> {
+    pub(crate) fn new(
+        c: &'a Compiled,
+        profile: &'a Profile,
+        ctx: Option<&'a Caseloads>,
+        s: &'a mut State,
+    ) -> Eval<'a> {
+        let rules = &c.rules;
+        s.reset(rules, c.plan.memo_sizes());
+        Eval {
+            c,
+            rules,
+            profile,
+            ctx,
+            s,
+            recommended: None,
+            any_full: std::cell::OnceCell::new(),
+            any_exceeded: std::cell::OnceCell::new(),
+            stop: None,
+        }
+    }
+
+    /// Computes every outcome in dependency order, with the compiled
+    /// plan; missing fields are left empty (see [`Eval::fill_missing`]).
+    pub(crate) fn run(&mut self) -> R<()> {
+        match self.run_plan() {
+            Ok(()) => Ok(()),
+            // The program met a calculation it cannot finish (a division by
+            // zero, an overflow): the tree walker finds the same failure
+            // and words it with the expression's text.
+            Err(decide::Stop::Redo) => {
+                let rules = self.rules;
+                self.s.reset(rules, self.c.plan.memo_sizes());
+                self.recommended = None;
+                self.run_walker()
+            }
+            Err(decide::Stop::Error(e)) => Err(*e),
+        }
+    }
+
+    /// Computes every outcome with the tree walker alone: the reference the
+    /// compiled plan is tested against.
+    pub(crate) fn run_walker(&mut self) -> R<()> {
+        let rules = self.rules;
+        for node in &rules.eval_order {
+            self.walk(*node)?;
+        }
+        Ok(())
+    }
+
+    /// Computes, with the tree walker, the missing fields of every define
+    /// and outcome that came out unknown: what the report and explanations
+    /// name, and what deciding alone never needs. Walks in dependency order,
+    /// so each sees the missing fields of the unknowns it reads.
+    pub(crate) fn fill_missing(&mut self) -> R<()> {
+        for node in &self.rules.eval_order {
+            let unknown = match *node {
+                Node::Define(i) => self.s.defines.get(i).is_some_and(|(v, _)| v.is_none()),
+                Node::Program(i) => self
+                    .s
+                    .programs
+                    .get(i)
+                    .is_some_and(|(t, _)| *t == Truth::Unknown),
+                Node::Referral(i) => self
+                    .s
+                    .referrals
+                    .get(i)
+                    .is_some_and(|r| r.1 == Truth::Unknown),
+                Node::Warning(i) => self
+                    .s
+                    .warnings
+                    .get(i)
+                    .is_some_and(|(t, _)| *t == Truth::Unknown),
+                Node::Recommended => false,
+            };
+            if unknown {
+                self.walk(*node)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The most intensive program whose eligibility is true.
+    fn recommend(&self) -> Option<usize> {
+        self.c
+            .by_intensity
+            .iter()
+            .copied()
+            .find(|&i| matches!(self.s.programs.get(i), Some((Truth::True, _))))
+    }
+
+    /// The next program down from the recommended one that the client is
+    /// eligible for and that has room; only when the recommended one is full.
+    fn alternative(&self) -> Option<usize> {
+        let rec = self.recommended?;
+        if !self.full(rec) {
+            return None;
+        }
+        let order = &self.c.by_intensity;
+        let pos = order.iter().position(|&i| i == rec)?;
+        order
+            .iter()
+            .skip(pos + 1)
+            .copied()
+            .find(|&i| matches!(self.s.programs.get(i), Some((Truth::True, _))) && !self.full(i))
+    }
+
+    fn caseload(&self, program: usize) -> Option<&'a [(String, u64)]> {
+        self.ctx?.programs.get(program)?.as_deref()
+    }
+
+    /// Every case manager of the program is at its limit; a program listed
+    /// with no case managers has no room. No data: not full.
+    fn full(&self, program: usize) -> bool {
+        let Some(cms) = self.caseload(program) else {
+            return false;
+        };
+        let limit = self
+            .rules
+            .programs
+            .get(program)
+            .and_then(|p| p.caseload_limit);
+        match limit {
+            _ if cms.is_empty() => true,
+            Some(limit) => cms.iter().all(|(_, n)| *n >= limit),
+            None => false,
+        }
+    }
+
+    /// Some case manager of the program is above its limit.
+    fn exceeded(&self, program: usize) -> bool {
+        let Some(cms) = self.caseload(program) else {
+            return false;
+        };
+        let Some(limit) = self
+            .rules
+            .programs
+            .get(program)
+            .and_then(|p| p.caseload_limit)
+        else {
+            return false;
+        };
+        cms.iter().any(|(_, n)| *n > limit)
+    }
+}
