@@ -11,7 +11,8 @@ use crate::compile::{Compiled, compile};
 use crate::eval::{Decision, Eval, EvalError, ItemTrace, State, with_state};
 use crate::ir::RuleSet;
 use crate::profile::{Caseloads, InputError, Lookup, Profile};
-use crate::report::{Outcomes, Report};
+use crate::report::{Kind, Outcomes, Report};
+use crate::view::{FieldView, ItemView};
 use serde_json::Value;
 
 /// A compiled rule set, ready to evaluate profiles.
@@ -36,9 +37,67 @@ impl Engine {
         &self.compiled.rules
     }
 
-    /// The rule set's content hash, `sha256:…`.
+    /// The rule set's content hash, `sha256:…`: names the exact rule files
+    /// that produced a report.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.version().starts_with("sha256:"));
+    /// ```
     pub fn version(&self) -> &str {
         &self.compiled.rules.version
+    }
+
+    /// The profile schema's fields, in schema order.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.fields().any(|f| f.name() == "housing"));
+    /// ```
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = FieldView<'_>> {
+        self.rules().fields.iter().map(FieldView)
+    }
+
+    /// The programs, in rule-set order: the order of
+    /// [`Decision::programs`].
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.programs().any(|p| p.id() == "assertive_community_treatment"));
+    /// ```
+    pub fn programs(&self) -> impl ExactSizeIterator<Item = ItemView<'_>> {
+        self.rules().programs.iter().map(|p| ItemView {
+            kind: Kind::Program,
+            meta: &p.meta,
+        })
+    }
+
+    /// The referrals, in rule-set order: the order of
+    /// [`Decision::referrals`].
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.referrals().any(|r| r.id() == "housing_services"));
+    /// ```
+    pub fn referrals(&self) -> impl ExactSizeIterator<Item = ItemView<'_>> {
+        self.rules().referrals.iter().map(|r| ItemView {
+            kind: Kind::Referral,
+            meta: &r.meta,
+        })
+    }
+
+    /// The warnings, in rule-set order: the order of
+    /// [`Decision::warnings`].
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.warnings().count() > 0);
+    /// ```
+    pub fn warnings(&self) -> impl ExactSizeIterator<Item = ItemView<'_>> {
+        self.rules().warnings.iter().map(|w| ItemView {
+            kind: Kind::Warning,
+            meta: &w.meta,
+        })
     }
 
     /// The flat plan that decides profiles.

@@ -21,6 +21,7 @@ pub mod profile;
 pub mod report;
 pub mod script;
 pub mod syntax;
+mod view;
 
 pub use diagnostic::{Diagnostic, Severity as DiagnosticSeverity, SourceMap};
 pub use engine::Engine;
@@ -28,4 +29,5 @@ pub use eval::{Decision, EvalError, Truth};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
 pub use profile::{Caseloads, InputError, Profile};
-pub use report::Report;
+pub use report::{Kind, Report};
+pub use view::{FieldKind, FieldView, ItemView};

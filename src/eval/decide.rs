@@ -11,6 +11,7 @@ use crate::compile::{DefineRoot, EMPTY, Id, Op, Plan, Step};
 use crate::decimal;
 use crate::profile::{Bits, Val};
 use rust_decimal::Decimal;
+use std::ops::Not;
 
 /// Why the program stopped.
 pub(crate) enum Stop {

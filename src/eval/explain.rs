@@ -12,6 +12,7 @@ use crate::report::{Held, Kind};
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
+use std::ops::Not;
 
 /// One condition of an explanation, with its parts.
 #[derive(Debug, Clone, PartialEq, Serialize)]

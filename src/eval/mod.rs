@@ -38,8 +38,8 @@ use std::fmt;
 ///
 /// ```
 /// use careplan::Truth;
-/// assert_eq!(Truth::from(true).not(), Truth::False);
-/// assert_eq!(Truth::Unknown.not(), Truth::Unknown);
+/// assert_eq!(!Truth::from(true), Truth::False);
+/// assert_eq!(!Truth::Unknown, Truth::Unknown);
 /// assert_eq!(serde_json::to_string(&Truth::Unknown).unwrap(), "\"unknown\"");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -53,10 +53,11 @@ pub enum Truth {
     Unknown,
 }
 
-impl Truth {
-    /// Negation: unknown stays unknown.
-    #[must_use]
-    pub fn not(self) -> Truth {
+/// Negation: unknown stays unknown.
+impl std::ops::Not for Truth {
+    type Output = Truth;
+
+    fn not(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,
@@ -167,7 +168,8 @@ type R<T> = Result<T, EvalError>;
 
 /// What a profile decides, without the report's words: each program's
 /// eligibility, each referral's priority, each warning, by index in rule-set
-/// order ([`Engine::ids`](crate::Engine::ids) names them). The fast path: no reasons, no strings.
+/// order ([`Engine::programs`](crate::Engine::programs) and its
+/// siblings name them). The fast path: no reasons, no strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decision {
     /// Each program's eligibility.

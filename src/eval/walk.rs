@@ -10,6 +10,7 @@ use crate::decimal;
 use crate::ir::{self, Expr, ExprKind, Lit, Node, ProgramRef, Ty};
 use crate::profile::{Bits, InputError, Val};
 use std::borrow::Cow;
+use std::ops::Not;
 
 /// The bits of a set of enumeration values or interned texts; `None` if
 /// the set holds anything else.

@@ -1,0 +1,180 @@
+//! A read-only view of a loaded rule set, for embedders and tools: the
+//! profile schema and the ids of the programs, referrals and warnings, in
+//! the order [`Decision`](crate::Decision) indexes them. The checked IR
+//! itself stays private, so the rule set's internals can change without
+//! breaking a caller.
+
+use crate::ir::{self, FieldType, Meta};
+use crate::report::Kind;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// The type of a profile field, as the schema declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// `integer`: whole numbers.
+    Integer,
+    /// `decimal`: exact decimals.
+    Decimal,
+    /// `boolean`.
+    Boolean,
+    /// `text`: any string.
+    Text,
+    /// `one of {…}`: one of the listed values.
+    OneOf,
+    /// `set of text`: a list of strings.
+    SetOfText,
+    /// `set of {…}`: a list of the listed values.
+    SetOf,
+}
+
+/// One field of the profile schema.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let age = engine.fields().find(|f| f.name() == "age").unwrap();
+/// assert_eq!(age.kind(), careplan::FieldKind::Integer);
+/// assert!(age.values().is_empty());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct FieldView<'e>(pub(crate) &'e ir::Field);
+
+impl<'e> FieldView<'e> {
+    /// Its name in the profile.
+    pub fn name(&self) -> &'e str {
+        &self.0.name
+    }
+
+    /// Its type.
+    pub fn kind(&self) -> FieldKind {
+        match self.0.ty {
+            FieldType::Integer => FieldKind::Integer,
+            FieldType::Decimal => FieldKind::Decimal,
+            FieldType::Boolean => FieldKind::Boolean,
+            FieldType::Text => FieldKind::Text,
+            FieldType::Enum(_) => FieldKind::OneOf,
+            FieldType::SetOfText => FieldKind::SetOfText,
+            FieldType::SetOfEnum(_) => FieldKind::SetOf,
+        }
+    }
+
+    /// The allowed values of a `one of` or `set of {…}` field; empty for
+    /// every other type.
+    pub fn values(&self) -> &'e [String] {
+        self.0.ty.values().unwrap_or_default()
+    }
+
+    /// The type in words, as error messages give it: `an integer`,
+    /// `one of stable, unstable, homeless`.
+    pub fn describe(&self) -> String {
+        self.0.ty.describe()
+    }
+
+    /// The inclusive lower bound of a number field.
+    pub fn min(&self) -> Option<Decimal> {
+        self.0.min
+    }
+
+    /// The inclusive upper bound of a number field.
+    pub fn max(&self) -> Option<Decimal> {
+        self.0.max
+    }
+
+    /// A profile without this field is rejected.
+    pub fn required(&self) -> bool {
+        self.0.required
+    }
+
+    /// The description the schema gives it.
+    pub fn description(&self) -> Option<&'e str> {
+        self.0.doc.as_deref()
+    }
+}
+
+impl Serialize for FieldView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Field", 7)?;
+        st.serialize_field("name", self.name())?;
+        st.serialize_field("type", &self.kind())?;
+        if self.values().is_empty() {
+            st.skip_field("values")?;
+        } else {
+            st.serialize_field("values", self.values())?;
+        }
+        for (key, bound) in [("min", self.min()), ("max", self.max())] {
+            match bound {
+                Some(d) => st.serialize_field(key, &crate::decimal::show(d))?,
+                None => st.skip_field(key)?,
+            }
+        }
+        st.serialize_field("required", &self.required())?;
+        match self.description() {
+            Some(d) => st.serialize_field("description", d)?,
+            None => st.skip_field("description")?,
+        }
+        st.end()
+    }
+}
+
+/// One program, referral or warning of a rule set, by its id.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let first = engine.programs().next().unwrap();
+/// assert_eq!(first.kind(), careplan::Kind::Program);
+/// assert!(!first.id().is_empty());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ItemView<'e> {
+    pub(crate) kind: Kind,
+    pub(crate) meta: &'e Meta,
+}
+
+impl<'e> ItemView<'e> {
+    /// Program, referral or warning.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Its id (a warning's code).
+    pub fn id(&self) -> &'e str {
+        &self.meta.id
+    }
+
+    /// Its title.
+    pub fn title(&self) -> Option<&'e str> {
+        self.meta.title.as_deref()
+    }
+
+    /// Its evidence grade.
+    pub fn evidence(&self) -> Option<&'e str> {
+        self.meta.evidence.as_deref()
+    }
+
+    /// Where the rule comes from.
+    pub fn source(&self) -> Option<&'e str> {
+        self.meta.source.as_deref()
+    }
+}
+
+impl Serialize for ItemView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Item", 5)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("id", self.id())?;
+        for (key, v) in [
+            ("title", self.title()),
+            ("evidence", self.evidence()),
+            ("source", self.source()),
+        ] {
+            match v {
+                Some(v) => st.serialize_field(key, v)?,
+                None => st.skip_field(key)?,
+            }
+        }
+        st.end()
+    }
+}
