@@ -3,7 +3,7 @@
 //! whose arguments are typed against their declarations.
 
 use super::{Checker, FUNCTIONS};
-use crate::diagnostic::{FileId, Report, Span, did_you_mean};
+use crate::diagnostic::{Code, FileId, Report, Span, did_you_mean};
 use crate::ir::{Elem, Expr, ExprKind, ProgramRef, Ty};
 use crate::syntax::ast;
 
@@ -21,7 +21,7 @@ impl Checker {
         }
         if !FUNCTIONS.contains(&f) {
             let mut r = Report::error(
-                "unknown-function",
+                Code::UnknownFunction,
                 file,
                 name.span,
                 format!("unknown function `{f}`"),
@@ -38,7 +38,7 @@ impl Checker {
         let [arg] = args else {
             self.err(
                 Report::error(
-                    "bad-arguments",
+                    Code::BadArguments,
                     file,
                     span,
                     format!("`{f}` takes one argument, not {}", args.len()),
@@ -54,7 +54,7 @@ impl Checker {
                     "`count` counts the members of a set, but this is {}",
                     self.ty_name(x.ty)
                 );
-                self.err(Report::error("type-mismatch", file, arg.span, msg));
+                self.err(Report::error(Code::TypeMismatch, file, arg.span, msg));
                 return None;
             }
             return Some(Self::mk(file, span, Ty::Num, ExprKind::Count(Box::new(x))));
@@ -62,7 +62,7 @@ impl Checker {
         let ast::ExprKind::Name(id) = &arg.kind else {
             self.err(
                 Report::error(
-                    "bad-arguments",
+                    Code::BadArguments,
                     file,
                     arg.span,
                     format!("`{f}` takes an id"),
@@ -87,7 +87,7 @@ impl Checker {
         let Some(pref) = pref else {
             let ids: Vec<String> = table.keys().cloned().collect();
             let mut r = Report::error(
-                "unknown-outcome",
+                Code::UnknownOutcome,
                 file,
                 arg.span,
                 format!("`{id}` is not a {kind}"),
@@ -130,7 +130,7 @@ impl Checker {
         if params.len() != args.len() {
             self.err(
                 Report::error(
-                    "bad-arguments",
+                    Code::BadArguments,
                     file,
                     span,
                     format!(
@@ -164,7 +164,7 @@ impl Checker {
                     self.ty_name(*want),
                     self.ty_name(x.ty)
                 );
-                self.err(Report::error("type-mismatch", file, arg.span, msg));
+                self.err(Report::error(Code::TypeMismatch, file, arg.span, msg));
                 return None;
             }
             out.push(x);

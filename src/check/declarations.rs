@@ -4,7 +4,7 @@
 //! that calls can be typed against it.
 
 use super::{Binding, Checker, FUNCTIONS, RESERVED, clause_head, clause_key};
-use crate::diagnostic::{FileId, Report, Span};
+use crate::diagnostic::{Code, FileId, Report, Span};
 use crate::ir::{self, Elem, FieldType, Meta, Node, Ty};
 use crate::syntax::ast::{self, BlockKind, Clause};
 
@@ -24,7 +24,7 @@ impl Checker {
                     };
                     let max = self.limits.max_items;
                     self.limit_error(
-                        "too-many-items",
+                        Code::TooManyItems,
                         *file,
                         span,
                         format!(
@@ -42,7 +42,7 @@ impl Checker {
                             let prev = self.place(pf, ps);
                             self.err(
                                 Report::error(
-                                    "duplicate-id",
+                                    Code::DuplicateId,
                                     *file,
                                     f.name.span,
                                     format!("function `{}` is defined twice", f.name.name),
@@ -54,7 +54,7 @@ impl Checker {
                         {
                             self.err(
                                 Report::error(
-                                    "reserved-name",
+                                    Code::ReservedName,
                                     *file,
                                     f.name.span,
                                     format!("`{}` is a built-in function", f.name.name),
@@ -82,7 +82,7 @@ impl Checker {
                             let prev = self.place(pf, ps);
                             self.err(
                                 Report::error(
-                                    "duplicate-id",
+                                    Code::DuplicateId,
                                     *file,
                                     b.id.span,
                                     format!(
@@ -103,7 +103,7 @@ impl Checker {
                         {
                             self.err(
                                 Report::error(
-                                    "reserved-name",
+                                    Code::ReservedName,
                                     *file,
                                     b.id.span,
                                     format!("`{}` is a reserved word", b.id.name),
@@ -138,7 +138,7 @@ impl Checker {
                                     let prev = self.place(ff, fs);
                                     self.err(
                                         Report::error(
-                                            "duplicate-id",
+                                            Code::DuplicateId,
                                             *file,
                                             b.id.span,
                                             format!(
@@ -172,7 +172,7 @@ impl Checker {
         if RESERVED.contains(&id.name.as_str()) || FUNCTIONS.contains(&id.name.as_str()) {
             self.err(
                 Report::error(
-                    "reserved-name",
+                    Code::ReservedName,
                     file,
                     id.span,
                     format!("`{}` is a reserved word", id.name),
@@ -186,7 +186,7 @@ impl Checker {
         if self.fields.len() >= self.limits.max_fields {
             let max = self.limits.max_fields;
             self.limit_error(
-                "too-many-fields",
+                Code::TooManyFields,
                 file,
                 f.name.span,
                 format!("the schema has more than {max} fields"),
@@ -205,7 +205,7 @@ impl Checker {
             let prev = self.place(pf, ps);
             self.err(
                 Report::error(
-                    "duplicate-field",
+                    Code::DuplicateField,
                     file,
                     f.name.span,
                     format!("field `{}` is declared twice", f.name.name),
@@ -236,7 +236,7 @@ impl Checker {
             if !numeric {
                 self.err(
                     Report::error(
-                        "bad-range",
+                        Code::BadRange,
                         file,
                         span,
                         format!(
@@ -256,7 +256,7 @@ impl Checker {
                         if lo > hi {
                             self.err(
                                 Report::error(
-                                    "bad-range",
+                                    Code::BadRange,
                                     file,
                                     span,
                                     format!("the range {lo} to {hi} is empty"),
@@ -288,7 +288,7 @@ impl Checker {
         let max = self.limits.max_enum_values;
         if let Some(first_over) = values.get(max) {
             self.limit_error(
-                "too-many-values",
+                Code::TooManyValues,
                 file,
                 first_over.span,
                 format!(
@@ -302,7 +302,7 @@ impl Checker {
         for v in values {
             if out.contains(&v.name) {
                 self.err(Report::error(
-                    "duplicate-value",
+                    Code::DuplicateValue,
                     file,
                     v.span,
                     format!("enumeration value `{}` is listed twice", v.name),
@@ -336,7 +336,7 @@ impl Checker {
         for p in &f.params {
             if !seen.insert(p.name.name.as_str()) {
                 self.err(Report::error(
-                    "duplicate-param",
+                    Code::DuplicateParam,
                     file,
                     p.name.span,
                     format!("parameter `{}` is listed twice", p.name.name),
@@ -349,7 +349,7 @@ impl Checker {
                 (true, ast::ScalarType::Text) => Ty::Set(Elem::Text),
                 (true, _) => {
                     self.err(
-                        Report::error("bad-type", file, p.span, "a set parameter holds text")
+                        Report::error(Code::BadType, file, p.span, "a set parameter holds text")
                             .help("write `name: set of text`; enumeration sets arrive as their values' names"),
                     );
                     return;
@@ -383,7 +383,7 @@ impl Checker {
                     if script.is_some() {
                         self.err(
                             Report::error(
-                                "duplicate-clause",
+                                Code::DuplicateClause,
                                 file,
                                 *span,
                                 "`script` is given twice",
@@ -401,7 +401,7 @@ impl Checker {
                                 .map_or(*code_start, |o| code_start + o);
                             self.err(
                                 Report::error(
-                                    "script-error",
+                                    Code::ScriptError,
                                     file,
                                     Span::new(at, at + 1),
                                     format!("in function `{}`: {message}", f.name.name),
@@ -422,7 +422,7 @@ impl Checker {
                     let key = clause_key(other);
                     self.err(
                         Report::error(
-                            "bad-clause",
+                            Code::BadClause,
                             file,
                             clause_head(other),
                             format!("`{key}` does not belong in a function"),
@@ -436,7 +436,7 @@ impl Checker {
             if !f.clauses.iter().any(|c| matches!(c, Clause::Script { .. })) {
                 self.err(
                     Report::error(
-                        "missing-clause",
+                        Code::MissingClause,
                         file,
                         f.name.span,
                         format!("function `{}` has no script", f.name.name),

@@ -5,7 +5,7 @@
 
 use super::{Binding, Checker};
 use crate::decimal;
-use crate::diagnostic::{FileId, Report, Span, did_you_mean};
+use crate::diagnostic::{Code, FileId, Report, Span, did_you_mean};
 use crate::ir::{self, Elem, Expr, ExprKind, Lit, Ty};
 use crate::syntax::ast;
 use rust_decimal::Decimal;
@@ -98,7 +98,7 @@ impl Checker {
         }
         if hint != Some(Ty::Program) {
             self.err(
-                Report::error("bad-none", file, span, "`none` is only compared with `recommended`")
+                Report::error(Code::BadNone, file, span, "`none` is only compared with `recommended`")
                     .help("to test for missing data write `x is unknown`; for an enumeration value named `none`, compare the field: `insurance is none`"),
             );
             return None;
@@ -171,7 +171,7 @@ impl Checker {
                         self.ty_name(x.ty)
                     );
                     self.err(
-                        Report::error("type-mismatch", file, p.span, msg)
+                        Report::error(Code::TypeMismatch, file, p.span, msg)
                             .help("compare it: `x >= 3`, `x is y`"),
                     );
                     ok = false;
@@ -213,7 +213,7 @@ impl Checker {
         };
         if op == ir::Arith::Div && matches!(r.kind, ExprKind::Lit(Lit::Num(d)) if d.is_zero()) {
             self.err(Report::error(
-                "division-by-zero",
+                Code::DivisionByZero,
                 file,
                 rhs.span,
                 "division by zero",
@@ -228,7 +228,7 @@ impl Checker {
                 }
                 None => {
                     self.err(Report::error(
-                        "overflow",
+                        Code::Overflow,
                         file,
                         span,
                         "this calculation overflows an exact decimal",
@@ -320,7 +320,7 @@ impl Checker {
         let s = self.expr(file, set, None)?;
         let Ty::Set(elem) = s.ty else {
             let msg = format!("`has` tests a set, but this is {}", self.ty_name(s.ty));
-            self.err(Report::error("type-mismatch", file, set.span, msg));
+            self.err(Report::error(Code::TypeMismatch, file, set.span, msg));
             return None;
         };
         let v = self.expr(file, values, Some(Ty::Set(elem)))?;
@@ -331,7 +331,7 @@ impl Checker {
                 self.ty_name(v.ty)
             );
             self.err(
-                Report::error("type-mismatch", file, values.span, msg)
+                Report::error(Code::TypeMismatch, file, values.span, msg)
                     .help("write a set like `{a, b}`"),
             );
             return None;
@@ -380,7 +380,7 @@ impl Checker {
                         "a set holds text, numbers or enumeration values, not {}",
                         self.ty_name(other)
                     );
-                    self.err(Report::error("type-mismatch", file, it.span, msg));
+                    self.err(Report::error(Code::TypeMismatch, file, it.span, msg));
                     return None;
                 }
             };
@@ -391,7 +391,7 @@ impl Checker {
                         self.ty_name(e0.ty()),
                         self.ty_name(this.ty())
                     );
-                    self.err(Report::error("type-mismatch", file, it.span, msg));
+                    self.err(Report::error(Code::TypeMismatch, file, it.span, msg));
                     return None;
                 }
             }
@@ -399,7 +399,7 @@ impl Checker {
             let ExprKind::Lit(l) = x.kind else {
                 self.err(
                     Report::error(
-                        "not-constant",
+                        Code::NotConstant,
                         file,
                         it.span,
                         "a set literal holds constants only",
@@ -421,7 +421,7 @@ impl Checker {
             return Some(());
         }
         let msg = format!("{what}, but this is {}", self.ty_name(x.ty));
-        self.err(Report::error("type-mismatch", file, x.span, msg));
+        self.err(Report::error(Code::TypeMismatch, file, x.span, msg));
         None
     }
 
@@ -452,7 +452,7 @@ impl Checker {
             word.to_string()
         };
         let mut r = Report::error(
-            "unknown-value",
+            Code::UnknownValue,
             file,
             span,
             format!("`{shown}` is not a value of `{fname}`"),
@@ -524,7 +524,7 @@ impl Checker {
             Some(Ty::Program) => {
                 let ids: Vec<String> = self.program_ids.keys().cloned().collect();
                 let mut r = Report::error(
-                    "unknown-program",
+                    Code::UnknownProgram,
                     file,
                     span,
                     format!("`{n}` is not a program"),
@@ -542,8 +542,13 @@ impl Checker {
         }
         let mut candidates: Vec<String> = self.names.keys().cloned().collect();
         candidates.sort();
-        let mut r = Report::error("unknown-name", file, span, format!("unknown field `{n}`"))
-            .label("not in the schema");
+        let mut r = Report::error(
+            Code::UnknownName,
+            file,
+            span,
+            format!("unknown field `{n}`"),
+        )
+        .label("not in the schema");
         let suggestion = did_you_mean(n, candidates.iter().map(String::as_str)).map(str::to_string);
         if let Some(s) = suggestion {
             r = r.help(format!("did you mean `{s}`?"));
@@ -598,7 +603,7 @@ impl Checker {
                 op.symbol(),
                 self.ty_name(bad.ty)
             );
-            let mut rep = Report::error("type-mismatch", file, bad.span, msg);
+            let mut rep = Report::error(Code::TypeMismatch, file, bad.span, msg);
             if matches!(bad.ty, Ty::Enum(_) | Ty::Text | Ty::Program) {
                 rep = rep.help("use `is` or `is not` for values that are not numbers");
             }
@@ -611,13 +616,13 @@ impl Checker {
                 self.ty_name(l.ty),
                 self.ty_name(r.ty)
             );
-            self.err(Report::error("type-mismatch", file, span, msg));
+            self.err(Report::error(Code::TypeMismatch, file, span, msg));
             return None;
         }
         if matches!(l.ty, Ty::Set(_)) {
             self.err(
                 Report::error(
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     file,
                     span,
                     "sets are not compared with `=` or `is`",
@@ -669,7 +674,7 @@ impl Checker {
                 self.ty_name(st.ty)
             );
             self.err(
-                Report::error("type-mismatch", file, set.span, msg)
+                Report::error(Code::TypeMismatch, file, set.span, msg)
                     .help("to compare values write `is`; to list choices write `x in {a, b}`"),
             );
             return None;
@@ -681,7 +686,7 @@ impl Checker {
                 self.snippet_name(set),
                 self.ty_name(Ty::Set(elem))
             );
-            let mut r = Report::error("type-mismatch", file, element.span, msg);
+            let mut r = Report::error(Code::TypeMismatch, file, element.span, msg);
             if elem == Elem::Text && matches!(element.kind, ast::ExprKind::Name(_)) {
                 r = r.help("text values are quoted");
             }

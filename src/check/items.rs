@@ -5,7 +5,7 @@
 use super::ordering::collect_deps;
 use super::{Checker, EVIDENCE, attr_text, clause_head, clause_key, clause_span};
 use crate::decimal;
-use crate::diagnostic::{FileId, Report, Span, did_you_mean};
+use crate::diagnostic::{Code, FileId, Report, Span, did_you_mean};
 use crate::ir::{self, Expr, ExprKind, Meta, Node, Ty};
 use crate::syntax::ast::{self, AttrValue, BlockKind, Clause, LimitBound};
 use std::collections::HashMap;
@@ -50,7 +50,7 @@ impl Checker {
                 let _ = prev;
                 self.err(
                     Report::error(
-                        "duplicate-clause",
+                        Code::DuplicateClause,
                         file,
                         clause_span(c),
                         format!(
@@ -77,7 +77,7 @@ impl Checker {
                         let mut all: Vec<&str> = allowed.to_vec();
                         all.extend(["evidence", "source", "note"]);
                         let mut r = Report::error(
-                            "bad-clause",
+                            Code::BadClause,
                             file,
                             clause_head(c),
                             format!("`{key}` does not belong in a {}", b.kind.keyword()),
@@ -108,7 +108,7 @@ impl Checker {
             ("evidence", v) => {
                 let shown = attr_text(v);
                 let mut r = Report::error(
-                    "bad-evidence",
+                    Code::BadEvidence,
                     file,
                     v.span(),
                     format!("`{shown}` is not an evidence grade"),
@@ -131,7 +131,7 @@ impl Checker {
             }
             (k, v) => self.err(
                 Report::error(
-                    "bad-clause",
+                    Code::BadClause,
                     file,
                     v.span(),
                     format!("`{k}` takes a string"),
@@ -157,7 +157,7 @@ impl Checker {
                         if let Some(span) = reads_profile(v, &self.define_is_parameter) {
                             self.err(
                                 Report::error(
-                                    "parameter-reads-profile",
+                                    Code::ParameterReadsProfile,
                                     file,
                                     span,
                                     format!("parameter `{}` must be a constant, but this reads the profile", b.id.name),
@@ -195,7 +195,7 @@ impl Checker {
         if x.ty != Ty::Bool {
             self.err(
                 Report::error(
-                    "not-a-condition",
+                    Code::NotACondition,
                     file,
                     e.span,
                     format!(
@@ -227,7 +227,7 @@ impl Checker {
                             if i.is_none() {
                                 self.err(
                                     Report::error(
-                                        "bad-intensity",
+                                        Code::BadIntensity,
                                         file,
                                         n.span,
                                         "intensity must be a whole number",
@@ -240,7 +240,7 @@ impl Checker {
                     }
                     v => self.err(
                         Report::error(
-                            "bad-intensity",
+                            Code::BadIntensity,
                             file,
                             v.span(),
                             "intensity must be a whole number",
@@ -258,7 +258,7 @@ impl Checker {
                             }
                             _ => self.err(
                                 Report::error(
-                                    "bad-caseload",
+                                    Code::BadCaseload,
                                     file,
                                     limit.span,
                                     "a caseload limit allows at least one client",
@@ -273,7 +273,7 @@ impl Checker {
                     for id in s {
                         if !listed.insert(id.name.as_str()) {
                             self.err(Report::error(
-                                "duplicate-service",
+                                Code::DuplicateService,
                                 file,
                                 id.span,
                                 format!("service `{}` is listed twice", id.name),
@@ -293,7 +293,7 @@ impl Checker {
                 let span = qualifier.as_ref().map_or(b.id.span, |q| q.span);
                 self.err(
                     Report::error(
-                        "bad-clause",
+                        Code::BadClause,
                         file,
                         span,
                         "a program's condition is written `eligible when …`",
@@ -322,7 +322,7 @@ impl Checker {
             let other = other.meta.id.clone();
             self.err(
                 Report::error(
-                    "duplicate-intensity",
+                    Code::DuplicateIntensity,
                     file,
                     b.id.span,
                     format!("programs `{other}` and `{}` have the same intensity {intensity}", b.id.name),
@@ -374,7 +374,7 @@ impl Checker {
                 if !matches!(q, Some("urgent" | "routine")) {
                     let span = qualifier.as_ref().map_or(*span, |q| q.span);
                     let mut r = Report::error(
-                        "bad-priority",
+                        Code::BadPriority,
                         file,
                         span,
                         "a referral's condition starts with its priority: `urgent when …` or `routine when …`",
@@ -419,7 +419,7 @@ impl Checker {
                     if let Some(q) = qualifier {
                         self.err(
                             Report::error(
-                                "bad-clause",
+                                Code::BadClause,
                                 file,
                                 q.span,
                                 "a warning's condition is written `when …`",
@@ -440,7 +440,7 @@ impl Checker {
                         "critical" => Some(ir::Severity::Critical),
                         _ => {
                             let mut r = Report::error(
-                                "bad-severity",
+                                Code::BadSeverity,
                                 file,
                                 value.span(),
                                 format!("`{word}` is not a severity"),
@@ -457,7 +457,7 @@ impl Checker {
                 Clause::Attr { value, .. } => match value {
                     AttrValue::Text(t) => message = Some(t.value.clone()),
                     v => self.err(
-                        Report::error("bad-clause", file, v.span(), "a message is a string")
+                        Report::error(Code::BadClause, file, v.span(), "a message is a string")
                             .help("write `message: \"…\"`"),
                     ),
                 },

@@ -21,7 +21,7 @@ mod items;
 mod ordering;
 
 use crate::decimal;
-use crate::diagnostic::{FileId, Report, Span};
+use crate::diagnostic::{Code, FileId, Report, Span};
 use crate::ir::{self, Elem, Expr, ExprKind, Node, Ty};
 use crate::syntax::ast::{self, AttrValue, Clause};
 use indexmap::{IndexMap, IndexSet};
@@ -157,11 +157,11 @@ impl Checker {
     }
 
     /// Reports a size limit exceeded, once per limit.
-    fn limit_error(&mut self, code: &'static str, file: FileId, span: Span, message: String) {
+    fn limit_error(&mut self, code: Code, file: FileId, span: Span, message: String) {
         self.over_limit = true;
         if !self.errors.iter().any(|e| e.code == code) {
             let help = match code {
-                "too-many-values" => "a long list of codes is a `set of text` field",
+                Code::TooManyValues => "a long list of codes is a `set of text` field",
                 _ => "split the policy into smaller rule sets",
             };
             self.err(Report::error(code, file, span, message).help(help));
@@ -179,7 +179,7 @@ impl Checker {
         if d.is_none() {
             self.err(
                 Report::error(
-                    "bad-number",
+                    Code::BadNumber,
                     file,
                     n.span,
                     format!("`{}` is not a number careplan can hold exactly", n.text),
@@ -193,7 +193,7 @@ impl Checker {
     fn missing(&mut self, file: FileId, b: &ast::Block, what: &str, example: &str) {
         self.err(
             Report::error(
-                "missing-clause",
+                Code::MissingClause,
                 file,
                 b.id.span,
                 format!("{} `{}` has no {what}", b.kind.keyword(), b.id.name),

@@ -3,7 +3,7 @@
 //! in, and the cycles that make an order impossible.
 
 use super::{Binding, Checker};
-use crate::diagnostic::{FileId, Report, Span};
+use crate::diagnostic::{Code, FileId, Report, Span};
 use crate::ir::{Expr, ExprKind, Node, ProgramRef};
 use crate::syntax::ast::{self, BlockKind, Clause};
 use indexmap::IndexMap;
@@ -180,7 +180,7 @@ impl Checker {
                         self.define_ids.get_index(i).map(|(n, v)| (n.clone(), *v))
                     {
                         self.err(Report::error(
-                            "cycle",
+                            Code::Cycle,
                             file,
                             span,
                             format!("`{name}` depends on itself"),
@@ -217,7 +217,7 @@ impl Checker {
         }
         self.err(
             Report::error(
-                "cycle",
+                Code::Cycle,
                 file,
                 span,
                 format!("rules depend on each other in a cycle: {path}"),

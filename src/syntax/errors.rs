@@ -2,7 +2,7 @@
 //! for the common slips (`==`, `&&`, `||`, `!`, single quotes).
 
 use super::grammar::Rule;
-use crate::diagnostic::{FileId, Report, Span};
+use crate::diagnostic::{Code, FileId, Report, Span};
 
 /// Turns pest's error into one that says, in words, what was expected.
 pub(super) fn pest_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Report {
@@ -45,8 +45,8 @@ pub(super) fn pest_error(file: FileId, text: &str, e: &pest::error::Error<Rule>)
     } else {
         format!("expected {expected}, found {found}")
     };
-    let mut r =
-        Report::error("syntax", file, Span::new(pos, pos + len), message).label("unexpected here");
+    let mut r = Report::error(Code::Syntax, file, Span::new(pos, pos + len), message)
+        .label("unexpected here");
     // pest stops after the first `=` of `==`, so look one byte back.
     let from_prev = text.get(pos.saturating_sub(1)..).unwrap_or(rest);
     let hint = if from_prev.starts_with("==") {

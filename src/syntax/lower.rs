@@ -5,7 +5,7 @@
 
 use super::ast::*;
 use super::grammar::Rule;
-use crate::diagnostic::{FileId, Report, Span};
+use crate::diagnostic::{Code, FileId, Report, Span};
 use pest::iterators::{Pair, Pairs};
 
 mod expr;
@@ -222,7 +222,7 @@ impl Lower {
                         other => {
                             self.errors.push(
                                 Report::error(
-                                    "bad-type",
+                                    Code::BadType,
                                     self.file,
                                     span_of(&elem),
                                     format!(

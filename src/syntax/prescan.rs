@@ -4,7 +4,7 @@
 //! rejected here, in one linear pass, before pest runs.
 
 use crate::Limits;
-use crate::diagnostic::{FileId, Report, Span};
+use crate::diagnostic::{Code, FileId, Report, Span};
 
 /// Rejects what pest must not be asked to parse: oversized files, nesting
 /// deeper than the limit, strings left open or too long.
@@ -12,7 +12,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
     if text.len() > limits.max_file_bytes {
         return Err(vec![
             Report::error(
-                "file-too-large",
+                Code::FileTooLarge,
                 file,
                 Span::new(0, 0),
                 format!(
@@ -44,7 +44,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
                     Some(end) if end > limits.max_string_bytes => {
                         return Err(vec![
                             Report::error(
-                                "string-too-long",
+                                Code::StringTooLong,
                                 file,
                                 Span::new(i, i + 3),
                                 format!(
@@ -65,7 +65,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
                     None => {
                         return Err(vec![
                             Report::error(
-                                "unterminated-string",
+                                Code::UnterminatedString,
                                 file,
                                 Span::new(i, i + 3),
                                 "unterminated script",
@@ -93,7 +93,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
                 }
                 if !closed {
                     return Err(vec![
-                        Report::error("unterminated-string", file, Span::new(i, i + 1), "unterminated string")
+                        Report::error(Code::UnterminatedString, file, Span::new(i, i + 1), "unterminated string")
                             .label("this string is never closed")
                             .help("close it with `\"` on the same line; adjacent strings join, so a long text can continue on the next line"),
                     ]);
@@ -103,7 +103,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
                 if len > limits.max_string_bytes {
                     return Err(vec![
                         Report::error(
-                            "string-too-long",
+                            Code::StringTooLong,
                             file,
                             Span::new(i, i + 1),
                             format!(
@@ -121,7 +121,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
                 if depth > limits.max_depth {
                     return Err(vec![
                         Report::error(
-                            "too-deep",
+                            Code::TooDeep,
                             file,
                             Span::new(i, i + 1),
                             format!("brackets nest more than {} levels deep", limits.max_depth),

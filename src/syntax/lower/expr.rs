@@ -7,7 +7,7 @@
 use super::super::ast::*;
 use super::super::grammar::Rule;
 use super::Lower;
-use crate::diagnostic::{Report, Span};
+use crate::diagnostic::{Code, Report, Span};
 use pest::iterators::Pair;
 
 impl Lower {
@@ -21,7 +21,7 @@ impl Lower {
                 self.too_deep_from = Some(span.start);
                 self.errors.push(
                     Report::error(
-                        "too-deep",
+                        Code::TooDeep,
                         self.file,
                         span,
                         format!("expression nests more than {} levels deep", self.max_depth),
@@ -158,7 +158,7 @@ impl Lower {
             let second = tails.get(1).and_then(|t| extent(t)).unwrap_or(span);
             self.errors.push(
                 Report::error(
-                    "ambiguous-chain",
+                    Code::AmbiguousChain,
                     self.file,
                     second,
                     "`is`, `in` and `has` tests cannot be chained with other comparisons",
