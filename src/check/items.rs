@@ -150,6 +150,28 @@ impl Checker {
         let (meta, rest) = self.meta(file, b, &["value"]);
         let mut value = None;
         for c in rest {
+            if let Clause::When { .. } = c {
+                // `value: 7 when age >= 200` reads as a value with a
+                // condition, but a definition's value always applies: the
+                // `when` would be ignored, so it is an error.
+                self.err(
+                    Report::error(
+                        Code::BadClause,
+                        file,
+                        clause_head(c),
+                        format!(
+                            "`{}` does not belong in a {}",
+                            clause_key(c),
+                            b.kind.keyword()
+                        ),
+                    )
+                    .label("a value has no condition")
+                    .help(format!(
+                        "a {}'s value always applies; test the condition where the value is used",
+                        b.kind.keyword()
+                    )),
+                );
+            }
             if let Clause::Value { value: v, .. } = c {
                 value = self.expr(file, v, None);
                 if is_parameter {
@@ -217,9 +239,27 @@ impl Checker {
         let mut intensity = None;
         let mut caseload_limit = None;
         let mut services = Vec::new();
+        let mut seen_condition = false;
         for c in rest {
             match c {
-                Clause::When { condition, .. } => eligible = self.condition(file, condition),
+                Clause::When { .. } if seen_condition => {
+                    // Clauses need no separator, so `eligible when a when b`
+                    // is two clauses; the second used to replace the first.
+                    self.err(
+                        Report::error(
+                            Code::DuplicateClause,
+                            file,
+                            clause_head(c),
+                            "a program has one `eligible when` condition",
+                        )
+                        .label("second condition")
+                        .help("join the conditions with `and` or `or`: `eligible when a and b`"),
+                    );
+                }
+                Clause::When { condition, .. } => {
+                    seen_condition = true;
+                    eligible = self.condition(file, condition);
+                }
                 Clause::Attr { value, .. } => match value {
                     AttrValue::Number(n) => {
                         intensity = self.number(file, n).and_then(|d| {
