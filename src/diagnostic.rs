@@ -221,7 +221,7 @@ codes! {
     /// or `-`s), nest deeper than `Limits::max_depth`. Example: 65 `(`s.
     TooDeep => "too-deep",
     /// An `is`, `in` or `has` test is chained with another comparison.
-    /// Example: `when age > 3 is true`.
+    /// Example: `when 3 < age is known`.
     AmbiguousChain => "ambiguous-chain",
     /// The rule set has more schemas, blocks and functions than
     /// `Limits::max_items`. Example: 100,001 `define` blocks.
@@ -275,7 +275,8 @@ codes! {
     BadEvidence => "bad-evidence",
     /// A program's intensity is not a whole number. Example: `intensity: 1.5`.
     BadIntensity => "bad-intensity",
-    /// A caseload limit allows no client. Example: `caseload: fewer than 1`.
+    /// A caseload limit is not a whole number of clients. Example:
+    /// `caseload: fewer than 0`.
     BadCaseload => "bad-caseload",
     /// A referral's condition does not start with `urgent` or `routine`.
     /// Example: `soon when age < 3`.
@@ -543,6 +544,28 @@ mod tests {
         // `c` comes after the three-byte `≤`.
         assert_eq!(f.line_col(6), (2, 2));
         assert_eq!(f.line_text(2), "≤cd");
+    }
+
+    /// Scripts and JSON consumers match on the names: each is distinct,
+    /// kebab-case, and serializes as itself.
+    #[test]
+    fn codes_have_distinct_kebab_case_names() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "`{name}` names two codes");
+            assert!(
+                !name.is_empty()
+                    && !name.starts_with('-')
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "`{name}` is not kebab-case"
+            );
+            assert_eq!(code.to_string(), name);
+            assert_eq!(
+                serde_json::to_string(code).ok(),
+                Some(format!("\"{name}\""))
+            );
+        }
     }
 
     #[test]
