@@ -152,7 +152,10 @@ fn every_code_is_triggered_by_a_case() {
         .iter()
         .filter(|c| !names.contains(c.as_str()))
         .collect();
-    assert!(unknown.is_empty(), "cases expect codes that do not exist: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "cases expect codes that do not exist: {unknown:?}"
+    );
     let exempt: Vec<Code> = NOT_FROM_A_RULE_FILE.iter().map(|(c, _)| *c).collect();
     let untested: Vec<&str> = Code::ALL
         .iter()
