@@ -179,12 +179,13 @@ pub enum Severity {
     Warning,
 }
 
-/// The kind of a problem: one variant per kind, each with a stable
-/// kebab-case name ([`Code::as_str`]) that diagnostics, JSON output and
-/// scripts match on.
+/// Declares [`Code`] from one list of variants and names, so that the enum,
+/// its names ([`Code::as_str`]) and [`Code::ALL`] cannot drift apart.
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident => $text:literal,)*) => {
-        /// What kind of problem a diagnostic reports.
+        /// What kind of problem a diagnostic reports. Each has a stable
+        /// kebab-case name that diagnostics, JSON output and scripts match
+        /// on.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Code {
             $($(#[$doc])* $name,)*
