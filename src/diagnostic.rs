@@ -179,12 +179,183 @@ pub enum Severity {
     Warning,
 }
 
+/// Declares [`Code`] from one list of variants and names, so that the enum,
+/// its names ([`Code::as_str`]) and [`Code::ALL`] cannot drift apart.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident => $text:literal,)*) => {
+        /// What kind of problem a diagnostic reports. Each has a stable
+        /// kebab-case name that diagnostics, JSON output and scripts match
+        /// on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+
+            /// The stable name, e.g. `unknown-name`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The text does not follow the grammar: pest stopped at a token it did
+    /// not expect. Example: `eligible when age == 3` (equality is `=`).
+    Syntax => "syntax",
+    /// A string or a `"""` script is never closed. Example: `message: "oops`
+    /// with no closing quote on the line.
+    UnterminatedString => "unterminated-string",
+    /// A string or script is longer than `Limits::max_string_bytes`. Example:
+    /// a `message: "…"` of 70,000 characters under the default limits.
+    StringTooLong => "string-too-long",
+    /// A rule file is larger than `Limits::max_file_bytes`. Example: a
+    /// generated file of 9 MiB under the default limits.
+    FileTooLarge => "file-too-large",
+    /// Brackets, or an expression built without brackets (a chain of `not`s
+    /// or `-`s), nest deeper than `Limits::max_depth`. Example: 65 `(`s.
+    TooDeep => "too-deep",
+    /// An `is`, `in` or `has` test is chained with another comparison.
+    /// Example: `when 3 < age is known`.
+    AmbiguousChain => "ambiguous-chain",
+    /// The rule set has more schemas, blocks and functions than
+    /// `Limits::max_items`. Example: 100,001 `define` blocks.
+    TooManyItems => "too-many-items",
+    /// The schema has more fields than `Limits::max_fields`. Example: 10,001
+    /// fields under the default limits.
+    TooManyFields => "too-many-fields",
+    /// An enumeration lists more values than `Limits::max_enum_values`.
+    /// Example: `code: one of {…}` with 1,001 values.
+    TooManyValues => "too-many-values",
+    /// More errors than `Limits::max_errors`: checking stopped, and this one
+    /// stands for the rest. Example: 101 misspelled field names.
+    TooManyErrors => "too-many-errors",
+    /// Two blocks of one kind, or two functions, share an id, or a
+    /// `define` is named like a field. Example: two `program p { … }`.
+    DuplicateId => "duplicate-id",
+    /// A schema field is declared twice. Example: `age: integer` twice.
+    DuplicateField => "duplicate-field",
+    /// An enumeration lists a value twice. Example: `one of {a, b, a}`.
+    DuplicateValue => "duplicate-value",
+    /// A function lists a parameter twice. Example:
+    /// `function f(x: integer, x: integer) -> integer`.
+    DuplicateParam => "duplicate-param",
+    /// A block or function gives a clause twice, or a program has a second
+    /// condition. Example: `eligible when a when b`.
+    DuplicateClause => "duplicate-clause",
+    /// A program lists a service twice. Example: `services: meals, meals`.
+    DuplicateService => "duplicate-service",
+    /// Two programs have the same intensity, so neither is the more
+    /// intensive. Example: `intensity: 2` in two programs.
+    DuplicateIntensity => "duplicate-intensity",
+    /// A field, definition, outcome or function takes a reserved word or a
+    /// built-in function's name. Example: `program none { … }`.
+    ReservedName => "reserved-name",
+    /// A number careplan cannot hold exactly (more than 28 significant
+    /// digits). Example: `value: 1.00000000000000000000000000001`.
+    BadNumber => "bad-number",
+    /// A field's range is empty, or given to a field that is not a number.
+    /// Example: `age: integer between 10 and 5`.
+    BadRange => "bad-range",
+    /// A set type or set parameter holds something other than text or
+    /// enumeration values. Example: `codes: set of integer`.
+    BadType => "bad-type",
+    /// A clause that does not belong in its block or function, or a `when`
+    /// where the kind takes none. Example: `severity: high` in a program.
+    BadClause => "bad-clause",
+    /// A block or function lacks a clause its kind needs. Example: a
+    /// `program` without `intensity`.
+    MissingClause => "missing-clause",
+    /// `evidence:` is not one of the grades. Example: `evidence: strong`.
+    BadEvidence => "bad-evidence",
+    /// A program's intensity is not a whole number. Example: `intensity: 1.5`.
+    BadIntensity => "bad-intensity",
+    /// A caseload limit is not a whole number of clients. Example:
+    /// `caseload: fewer than 0`.
+    BadCaseload => "bad-caseload",
+    /// A referral's condition does not start with `urgent` or `routine`.
+    /// Example: `soon when age < 3`.
+    BadPriority => "bad-priority",
+    /// A warning's severity is not `info`, `warning` or `critical`.
+    /// Example: `severity: bad`.
+    BadSeverity => "bad-severity",
+    /// A condition is not true or false. Example: `eligible when age + 1`.
+    NotACondition => "not-a-condition",
+    /// A `parameter`, which must be a constant, reads the profile or an
+    /// outcome. Example: `parameter p { value: age }`.
+    ParameterReadsProfile => "parameter-reads-profile",
+    /// A function's rhai script does not compile. Example:
+    /// `script: """ x + """`.
+    ScriptError => "script-error",
+    /// A name is no field, parameter or definition. Example:
+    /// `eligible when agee > 3` for the field `age`.
+    UnknownName => "unknown-name",
+    /// A word is not a value of the enumeration it is compared with.
+    /// Example: `housing is tent` where `housing` is `one of {stable, homeless}`.
+    UnknownValue => "unknown-value",
+    /// A name compared with `recommended` is not a program. Example:
+    /// `recommended is nope`.
+    UnknownProgram => "unknown-program",
+    /// An outcome test names an outcome that does not exist. Example:
+    /// `eligible(nope)`.
+    UnknownOutcome => "unknown-outcome",
+    /// A call names no built-in or declared function. Example: `cont(needs)`.
+    UnknownFunction => "unknown-function",
+    /// A call has the wrong number or kind of arguments. Example:
+    /// `count(a, b)` or `eligible(1)`.
+    BadArguments => "bad-arguments",
+    /// An operand has the wrong type for its operator or test. Example:
+    /// `age is "old"` for a number field.
+    TypeMismatch => "type-mismatch",
+    /// `none` where it is neither compared with `recommended` nor an
+    /// enumeration value. Example: `eligible when age is none`.
+    BadNone => "bad-none",
+    /// A set literal holds something that is not a constant. Example:
+    /// `x in {age, 3}`.
+    NotConstant => "not-constant",
+    /// A division by the constant zero. Example: `value: age / 0`.
+    DivisionByZero => "division-by-zero",
+    /// A calculation on constants overflows an exact decimal. Example:
+    /// `value: 79228162514264337593543950335 * 10`.
+    Overflow => "overflow",
+    /// Definitions or outcomes depend on themselves. Example:
+    /// `define a { value: b }` and `define b { value: a }`.
+    Cycle => "cycle",
+    /// The formatter's output would not parse again: a bug in `careplan fmt`,
+    /// reported rather than written out. No rule file triggers it on purpose.
+    FormatInternal => "format-internal",
+    /// No thread could be started to parse on (the system is short of
+    /// memory or threads). No rule file triggers it.
+    NoThread => "no-thread",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One problem in a rule set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// A stable code for the kind of problem, e.g. `unknown-field`.
+    /// A stable code for the kind of problem, e.g. `unknown-name`: the name
+    /// of a [`Code`] ([`Code::as_str`]) for a problem in the rules. It stays
+    /// a string because tools built on the library report their own kinds
+    /// (the coverage harness's `uncovered`) in the same form.
     pub code: &'static str,
     /// What is wrong, lowercase, without a final period.
     pub message: String,
@@ -223,7 +394,7 @@ pub(crate) struct Sink<'a> {
 
 /// A diagnostic before it is located: the stages build these.
 pub(crate) struct Report {
-    pub(crate) code: &'static str,
+    pub(crate) code: Code,
     pub(crate) message: String,
     pub(crate) file: FileId,
     pub(crate) span: Span,
@@ -234,7 +405,7 @@ pub(crate) struct Report {
 
 impl Report {
     pub(crate) fn error(
-        code: &'static str,
+        code: Code,
         file: FileId,
         span: Span,
         message: impl Into<String>,
@@ -278,7 +449,7 @@ impl<'a> Sink<'a> {
             .unwrap_or_default();
         self.diagnostics.push(Diagnostic {
             severity: r.severity,
-            code: r.code,
+            code: r.code.as_str(),
             message: r.message,
             location,
             snippet,
@@ -374,6 +545,28 @@ mod tests {
         // `c` comes after the three-byte `≤`.
         assert_eq!(f.line_col(6), (2, 2));
         assert_eq!(f.line_text(2), "≤cd");
+    }
+
+    /// Scripts and JSON consumers match on the names: each is distinct,
+    /// kebab-case, and serializes as itself.
+    #[test]
+    fn codes_have_distinct_kebab_case_names() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "`{name}` names two codes");
+            assert!(
+                !name.is_empty()
+                    && !name.starts_with('-')
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "`{name}` is not kebab-case"
+            );
+            assert_eq!(code.to_string(), name);
+            assert_eq!(
+                serde_json::to_string(code).ok(),
+                Some(format!("\"{name}\""))
+            );
+        }
     }
 
     #[test]

@@ -74,7 +74,7 @@
 //!   its top level, so those comments stay beside the operands they explain.
 
 use crate::Limits;
-use crate::diagnostic::{Diagnostic, FileId, Report, Sink, SourceMap, Span};
+use crate::diagnostic::{Code, Diagnostic, FileId, Report, Sink, SourceMap, Span};
 use crate::syntax::{self, ast::*};
 
 /// The width, in characters, that formatted lines aim to fit in.
@@ -136,7 +136,7 @@ fn format_here(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
         Err(one_error(
             &sources,
             id,
-            "format-internal",
+            Code::FormatInternal,
             "the formatter could not lay out this file without changing it; the file is left as it is",
             "this is a bug in careplan: please report it with the file",
         ))
@@ -148,7 +148,7 @@ fn no_thread(name: &str, text: &str) -> Vec<Diagnostic> {
     one_error(
         &sources,
         id,
-        "no-thread",
+        Code::NoThread,
         "cannot start a thread to parse the file on",
         "the system is short of memory or threads; try again",
     )
@@ -157,7 +157,7 @@ fn no_thread(name: &str, text: &str) -> Vec<Diagnostic> {
 fn one_error(
     sources: &SourceMap,
     id: FileId,
-    code: &'static str,
+    code: Code,
     message: &str,
     help: &str,
 ) -> Vec<Diagnostic> {

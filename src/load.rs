@@ -147,7 +147,7 @@ fn load_sources_here<N: AsRef<str>, T: AsRef<str>>(
             if let Some(next) = reports.next() {
                 sink.push(
                     diagnostic::Report::error(
-                        "too-many-errors",
+                        diagnostic::Code::TooManyErrors,
                         next.file,
                         next.span,
                         format!(
