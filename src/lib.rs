@@ -5,14 +5,13 @@
 // generates.
 extern crate alloc;
 
-pub mod cases;
 pub mod check;
 pub mod compile;
-pub mod coverage;
 pub mod decimal;
 pub mod diagnostic;
 pub mod eval;
 pub mod format;
+pub mod harness;
 pub mod ir;
 pub mod profile;
 pub mod report;
