@@ -97,9 +97,9 @@ pub fn run(
     form: &dyn Form,
     out: &mut impl Write,
 ) -> std::io::Result<Outcome> {
-    let workers = options.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    });
+    let workers = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let workers = workers.max(1);
     let mut outcome = Outcome {
         lines: 0,
@@ -261,7 +261,11 @@ mod tests {
         }
         assert_eq!(outs[0], outs[1]);
         assert_eq!(outs[0], outs[2]);
-        let first: Vec<&str> = std::str::from_utf8(&outs[0]).unwrap().lines().take(5).collect();
+        let first: Vec<&str> = std::str::from_utf8(&outs[0])
+            .unwrap()
+            .lines()
+            .take(5)
+            .collect();
         assert!(first[0].contains("\"c0\""), "{}", first[0]);
         assert!(first[3].contains("\"line\":5"), "{}", first[3]);
     }

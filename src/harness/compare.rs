@@ -5,8 +5,8 @@
 //! This module owns the counts; `careplan bench` turns them into shares,
 //! JSON and tables.
 
-use crate::Engine;
 use crate::Caseloads;
+use crate::Engine;
 use crate::eval::{Decision, Truth};
 use crate::ir::{Meta, Priority, RuleSet};
 use serde::Serialize;
@@ -426,7 +426,13 @@ mod tests {
         compare.add(&profile, &d).unwrap();
         assert_eq!(tally.n, 1);
         assert_eq!(compare.compared, 1);
-        assert!(compare.program_changes.iter().flatten().all(Change::is_zero));
+        assert!(
+            compare
+                .program_changes
+                .iter()
+                .flatten()
+                .all(Change::is_zero)
+        );
         assert!(compare.demand().iter().all(|d| d.change == Some(0)));
     }
 }

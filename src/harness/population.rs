@@ -277,7 +277,6 @@ fn units(d: Decimal, scale: u32, up: bool) -> i64 {
     r.to_i64().unwrap_or(0)
 }
 
-
 /// For each field, the largest number the rules compare it with directly
 /// (`field >= 4`, `4 <= field`, `field < parameter`), found with the IR's
 /// one visitor over every root expression.
@@ -349,8 +348,15 @@ mod tests {
         let engine = crate::reference().unwrap();
         let rules = engine.rules();
         let t = thresholds(rules);
-        let slot = rules.fields.iter().position(|f| f.name == "ed_visits_6m").unwrap();
-        assert!(t[slot].is_some(), "the reference rules compare ed_visits_6m with a number");
+        let slot = rules
+            .fields
+            .iter()
+            .position(|f| f.name == "ed_visits_6m")
+            .unwrap();
+        assert!(
+            t[slot].is_some(),
+            "the reference rules compare ed_visits_6m with a number"
+        );
         // A text field is never compared with a number.
         let id = rules.id_field.unwrap();
         assert_eq!(t[id], None);

@@ -202,7 +202,6 @@ impl Problem {
     }
 }
 
-
 /// The run over the primary rule set.
 struct Bench<'a> {
     engine: &'a Engine,
@@ -430,7 +429,6 @@ fn per_second(n: u64, d: Duration) -> u64 {
         0
     }
 }
-
 
 /// Tally's count as a share of the profiles it counted.
 fn share(t: &Tally, count: u64) -> Share {

@@ -4,10 +4,10 @@
 
 use crate::{Fail, render};
 use careplan::Engine;
+use careplan::eval::{ItemTrace, Trace, Truth};
 use careplan::harness::cases::CaseFile;
 use careplan::harness::coverage::Summary;
 use careplan::harness::suite::Suite;
-use careplan::eval::{ItemTrace, Trace, Truth};
 use std::fmt::Write as _;
 use std::path::Path;
 
