@@ -6,28 +6,29 @@
 //! `--compare`, which clients gain or lose each outcome under a second rule
 //! set.
 //!
-//! The population is either synthetic, generated from the rule set's schema
-//! by a seeded ChaCha8 generator (so a seed gives the same profiles on every
-//! machine and every version), or read from a JSON Lines file. Profiles are
-//! generated and read in chunks outside the timed loops: only
-//! `Engine::decide` (each call timed) and `Engine::evaluate` (the full
-//! report, timed as a loop) are measured, on one thread.
+//! The population is either synthetic (`careplan::harness::population`:
+//! generated from the rule set's schema, the same for a seed on every
+//! machine and every version), or read from a JSON Lines file, in chunks.
+//! The library measures and counts (`harness::measure`, `harness::compare`);
+//! this module chooses the population, keeps examples of what went wrong
+//! with where it happened, and renders the result as JSON or tables.
 
 use crate::{Fail, input, load_or_fail, read_context};
 use careplan::eval::Decision;
 use careplan::harness::compare::{
     Change, Compare, DemandChange, DemandSide, Skip, Tally, case_managers,
 };
+use careplan::harness::measure::{Event, Measure};
 use careplan::harness::population::Generator;
 use careplan::ir::Priority;
-use careplan::{Caseloads, Engine, Profile};
+use careplan::{Caseloads, Engine};
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The synthetic population's size when neither `--profiles` nor `--input`
 /// is given.
@@ -99,16 +100,17 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
         .as_ref()
         .map(|o| Comparison::new(&engine, o, other_ctx.as_ref()));
     loop {
-        let chunk: Vec<Entry> = source.by_ref().take(CHUNK).collect();
-        if chunk.is_empty() {
+        let (at, values): (Vec<At>, Vec<Result<Value, String>>) =
+            source.by_ref().take(CHUNK).map(|e| (e.at, e.value)).unzip();
+        if at.is_empty() {
             break;
         }
-        bench.chunk(&chunk, compare.as_mut());
-        bar.inc(chunk.len() as u64);
+        bench.chunk(&at, &values, compare.as_mut());
+        bar.inc(at.len() as u64);
     }
     bar.finish_and_clear();
 
-    if bench.tally.n == 0 {
+    if bench.measure.tally.n == 0 {
         let mut msg = String::from("error: no profile could be evaluated");
         for p in &bench.problems {
             let _ = write!(msg, "\n  {}", p.shown());
@@ -202,95 +204,51 @@ impl Problem {
     }
 }
 
-/// The run over the primary rule set.
+/// The run over the primary rule set: the library's measurements, and the
+/// first few profiles it could not decide, with where they are.
 struct Bench<'a> {
     engine: &'a Engine,
-    ctx: Option<&'a Caseloads>,
-    tally: Tally,
-    rejected: u64,
-    evaluation_errors: u64,
+    measure: Measure<'a>,
     problems: Vec<Problem>,
-    latencies: Vec<u64>,
-    decide_time: Duration,
-    evaluate_time: Duration,
-    evaluated_reports: u64,
 }
 
 impl<'a> Bench<'a> {
     fn new(engine: &'a Engine, ctx: Option<&'a Caseloads>, total: u64) -> Bench<'a> {
         Bench {
             engine,
-            ctx,
-            tally: Tally::new(engine.rules()),
-            rejected: 0,
-            evaluation_errors: 0,
+            measure: Measure::new(engine, ctx, total),
             problems: Vec::new(),
-            latencies: Vec::with_capacity(usize::try_from(total).unwrap_or(0)),
-            decide_time: Duration::ZERO,
-            evaluate_time: Duration::ZERO,
-            evaluated_reports: 0,
         }
     }
 
-    fn problem(&mut self, at: At, client: Option<String>, error: String) {
-        if self.problems.len() < EXAMPLES {
-            self.problems.push(Problem::new(at, client, error));
-        }
-    }
-
-    /// Reads a chunk (not timed), decides each profile (each call timed),
-    /// evaluates each into a report (the loop timed), counts, compares.
-    fn chunk(&mut self, chunk: &[Entry], mut compare: Option<&mut Comparison<'_>>) {
-        let engine = self.engine;
-        let mut read: Vec<(At, &Value, Profile)> = Vec::with_capacity(chunk.len());
-        for e in chunk {
-            match &e.value {
-                Err(msg) => {
-                    self.rejected += 1;
-                    self.problem(e.at, None, msg.clone());
-                }
-                Ok(v) => match engine.profile(v) {
-                    Ok(p) => read.push((e.at, v, p)),
-                    Err(err) => {
-                        self.rejected += 1;
-                        self.problem(e.at, None, err.to_string());
-                    }
-                },
+    /// Measures a chunk; compares each decided profile; keeps examples of
+    /// the profiles that were not decided.
+    fn chunk(
+        &mut self,
+        at: &[At],
+        values: &[Result<Value, String>],
+        mut compare: Option<&mut Comparison<'_>>,
+    ) {
+        let problems = &mut self.problems;
+        let mut problem = |at: At, client: Option<String>, error: String| {
+            if problems.len() < EXAMPLES {
+                problems.push(Problem::new(at, client, error));
             }
-        }
-
-        let mut decisions = Vec::with_capacity(read.len());
-        let start = Instant::now();
-        for (_, _, p) in &read {
-            let t = Instant::now();
-            let d = engine.decide(p, self.ctx);
-            let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            self.latencies.push(ns);
-            decisions.push(d);
-        }
-        self.decide_time += start.elapsed();
-
-        let start = Instant::now();
-        for (_, _, p) in &read {
-            let _ = std::hint::black_box(engine.evaluate(std::hint::black_box(p), self.ctx));
-        }
-        self.evaluate_time += start.elapsed();
-        self.evaluated_reports += read.len() as u64;
-
-        for ((at, v, p), d) in read.iter().zip(decisions) {
-            match d {
-                Ok(d) => {
-                    self.tally.add(&d);
+        };
+        self.measure.chunk(values, |i, event| {
+            let Some(&at) = at.get(i) else {
+                return;
+            };
+            match event {
+                Event::Rejected(error) => problem(at, None, error),
+                Event::Failed { client, error } => problem(at, client, error),
+                Event::Decided(v, d) => {
                     if let Some(c) = compare.as_deref_mut() {
-                        c.add(*at, v, &d);
+                        c.add(at, v, d);
                     }
                 }
-                Err(err) => {
-                    self.evaluation_errors += 1;
-                    self.problem(*at, p.client.clone(), err.to_string());
-                }
             }
-        }
+        });
     }
 
     fn output(
@@ -302,7 +260,7 @@ impl<'a> Bench<'a> {
         compare_dir: Option<&str>,
     ) -> Output {
         let rules = self.engine.rules();
-        let t = &self.tally;
+        let t = &self.measure.tally;
         let programs = rules
             .programs
             .iter()
@@ -362,33 +320,25 @@ impl<'a> Bench<'a> {
             })
             .collect();
 
-        self.latencies.sort_unstable();
-        let percentile = |q: u64| -> u64 {
-            let n = self.latencies.len() as u64;
-            let rank = (q * n).div_ceil(100).max(1);
-            self.latencies
-                .get(usize::try_from(rank - 1).unwrap_or(0))
-                .copied()
-                .unwrap_or(0)
-        };
-        let decided = self.latencies.len() as u64;
+        let latency = self.measure.latency();
+        let m = &self.measure;
         let timing = TimingOut {
             threads: 1,
             decide: DecideOut {
-                profiles: decided,
-                seconds: seconds(self.decide_time),
-                profiles_per_second: per_second(decided, self.decide_time),
+                profiles: latency.decided,
+                seconds: seconds(m.decide_time),
+                profiles_per_second: per_second(latency.decided, m.decide_time),
                 latency_ns: Latency {
-                    p50: percentile(50),
-                    p90: percentile(90),
-                    p99: percentile(99),
-                    max: self.latencies.last().copied().unwrap_or(0),
+                    p50: latency.p50,
+                    p90: latency.p90,
+                    p99: latency.p99,
+                    max: latency.max,
                 },
             },
             evaluate: EvaluateOut {
-                profiles: self.evaluated_reports,
-                seconds: seconds(self.evaluate_time),
-                profiles_per_second: per_second(self.evaluated_reports, self.evaluate_time),
+                profiles: m.evaluated,
+                seconds: seconds(m.evaluate_time),
+                profiles_per_second: per_second(m.evaluated, m.evaluate_time),
             },
         };
         let (source, seed, input) = match kind {
@@ -402,9 +352,9 @@ impl<'a> Bench<'a> {
                 seed,
                 input,
                 profiles: total,
-                rejected: self.rejected,
-                evaluation_errors: self.evaluation_errors,
-                evaluated: self.tally.n,
+                rejected: self.measure.rejected,
+                evaluation_errors: self.measure.evaluation_errors,
+                evaluated: self.measure.tally.n,
                 errors: self.problems,
             },
             timing,
