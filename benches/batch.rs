@@ -4,7 +4,8 @@
 //! bytes, then the full report (`--detail full`) or the lean one
 //! (`--detail outcomes`) as JSON, one output line.
 //! About 0.5% of the lines are rejected profiles (a value out of range),
-//! written as an error object with the line number, as the CLI does.
+//! written as an error object with the line number, as the CLI does. The
+//! code timed is the library's batch scheduler itself, on one thread.
 //!
 //! ```sh
 //! cargo bench --bench batch
@@ -25,10 +26,10 @@
 mod common;
 
 use careplan::Engine;
+use careplan::harness::batch::{self, Detail};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
-use std::io::Write;
 
 const LINES: usize = 10_000;
 const TEST_LINES: usize = 200;
@@ -48,46 +49,19 @@ fn batch(n: usize) -> String {
     text
 }
 
-/// How much each line's report says, as `careplan eval --detail`.
-#[derive(Clone, Copy)]
-enum Detail {
-    Full,
-    Outcomes,
-}
-
-/// Evaluates every line into `out`, one JSON line each; returns how many
-/// lines were rejected.
+/// Runs the batch through the library's scheduler
+/// (`careplan::harness::batch`, what `careplan eval` runs), on one thread so
+/// that the numbers are per core; returns how many lines were rejected.
 fn run(engine: &Engine, text: &str, detail: Detail, out: &mut Vec<u8>) -> usize {
     out.clear();
-    let mut failed = 0;
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let written = engine
-            .profile_from_slice(line.as_bytes())
-            .map_err(careplan::EvalError::from)
-            .and_then(|p| match detail {
-                Detail::Full => engine
-                    .evaluate(&p, None)
-                    .map(|r| serde_json::to_writer(&mut *out, &r).unwrap()),
-                Detail::Outcomes => engine
-                    .outcomes(&p, None)
-                    .map(|o| serde_json::to_writer(&mut *out, &o).unwrap()),
-            });
-        if let Err(e) = written {
-            failed += 1;
-            let field = Value::String(e.field().unwrap_or_default().to_string());
-            write!(
-                out,
-                "{}",
-                json!({"line": n + 1, "error": e.to_string(), "field": field})
-            )
-            .unwrap();
-        }
-        out.push(b'\n');
-    }
-    failed
+    let options = batch::Options {
+        caseloads: None,
+        detail,
+        threads: Some(1),
+    };
+    batch::run(engine, text.as_bytes(), options, &batch::Json, out)
+        .unwrap()
+        .failed
 }
 
 fn jsonl(c: &mut Criterion) {

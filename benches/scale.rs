@@ -8,7 +8,8 @@
 //! kind the language has (numbers, chained ranges, arithmetic, decimals,
 //! booleans, enumerations, sets, `count`) joined by `and`/`or`, some
 //! reading an earlier referral with `referred(…)`. They are split into files
-//! of 1,000 rules. Profiles leave each field absent 5% of the time.
+//! of 1,000 rules. Profiles come from the library's population generator,
+//! as `careplan bench` makes them; each field is absent 5% of the time.
 //!
 //! Before criterion runs, the benchmark prints a table of compile times and
 //! decide times per profile for each size, with the growth from one size
@@ -33,12 +34,13 @@
 mod common;
 
 use careplan::eval::Truth;
+use careplan::harness::population::Generator;
 use careplan::{Engine, LoadOptions, Profile};
 use common::Rng;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 use std::hint::black_box;
 use std::time::Instant;
@@ -219,43 +221,13 @@ fn rule_set(n: usize, seed: u64) -> Vec<(String, String)> {
     files
 }
 
-/// Profiles for the generated schema, each field absent 5% of the time.
+/// Profiles for the generated schema, made as `careplan bench` makes them
+/// (`careplan::harness::population`: every value in its declared range,
+/// each field absent 5% of the time), from the schema alone so that every
+/// size decides the same population.
 fn profiles(n: usize, seed: u64) -> Vec<Value> {
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|_| {
-            let mut m = Map::new();
-            let mut put = |rng: &mut Rng, name: String, v: Value| {
-                if !rng.percent(5) {
-                    m.insert(name, v);
-                }
-            };
-            for k in 0..INTS {
-                let v = json!(rng.range(0, 100));
-                put(&mut rng, format!("i{k}"), v);
-            }
-            for k in 0..DECIMALS {
-                let v = common::money(rng.range(0, 100_000));
-                put(&mut rng, format!("d{k}"), v);
-            }
-            for k in 0..BOOLS {
-                let v = json!(rng.percent(40));
-                put(&mut rng, format!("b{k}"), v);
-            }
-            for k in 0..ENUMS {
-                let v = json!(rng.pick(&ENUM_VALUES));
-                put(&mut rng, format!("e{k}"), v);
-            }
-            for k in 0..SETS {
-                let members: Vec<Value> = (0..SET_VALUES)
-                    .filter(|_| rng.percent(25))
-                    .map(|v| json!(format!("v{v}")))
-                    .collect();
-                put(&mut rng, format!("s{k}"), Value::Array(members));
-            }
-            Value::Object(m)
-        })
-        .collect()
+    let schema = load(&[("schema.rules".to_string(), schema())]);
+    Generator::population(schema.rules(), seed, n as u64)
 }
 
 fn load(files: &[(String, String)]) -> Engine {

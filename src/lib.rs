@@ -5,15 +5,14 @@
 // generates.
 extern crate alloc;
 
-pub mod cases;
 pub mod check;
 mod compile;
-pub mod coverage;
 pub mod decimal;
 pub mod diagnostic;
 mod engine;
 pub mod eval;
 pub mod format;
+pub mod harness;
 pub mod ir;
 mod limits;
 mod load;

@@ -688,3 +688,61 @@ fn a_large_batch_keeps_order_across_chunks_and_threads() {
         stderr(&o)
     );
 }
+
+/// Runs `careplan` with standard output a pipe that the test closes after
+/// reading `keep` lines (0: at once, before the command writes anything),
+/// as `careplan … | head -n keep` does; returns the exit status and
+/// standard error.
+fn with_output_closed_after(args: &[&str], keep: usize) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_careplan"))
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut reader = std::io::BufReader::new(out);
+    for _ in 0..keep {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "no output");
+    }
+    drop(reader);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap(), err)
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    let dir = scratch("closed-pipe");
+    let path = dir.join("batch.jsonl");
+    // Far more output than a pipe holds, so the batch is still writing
+    // when the reader goes away.
+    let text: String = (0..20_000)
+        .map(|i| format!("{{\"id\":\"c{i}\",\"age\":{}}}\n", i % 100))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let batch = path.to_str().unwrap();
+    for (args, keep) in [
+        (vec!["eval", batch, "--format", "json"], 1),
+        (vec!["eval", batch], 1),
+        (vec!["eval", batch, "--format", "json"], 0),
+        (vec!["eval", "examples/client.json"], 0),
+        (vec!["check"], 0),
+        (vec!["bench", "--profiles", "500"], 0),
+        (vec!["bench", "--profiles", "500", "--format", "json"], 0),
+    ] {
+        let (status, err) = with_output_closed_after(&args, keep);
+        // Exit 0 and nothing on standard error: no panic, no backtrace,
+        // no "broken pipe" message (see the binary's documentation).
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(err, "", "{args:?}");
+    }
+}

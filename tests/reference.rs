@@ -10,7 +10,8 @@
     clippy::indexing_slicing,
     reason = "test code: a failed unwrap is a failed test"
 )]
-use careplan::cases::{self, CaseFile};
+use careplan::harness::cases::CaseFile;
+use careplan::harness::suite::Suite;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -25,7 +26,7 @@ fn case_files(dir: &str) -> Vec<std::path::PathBuf> {
 }
 
 /// Every case of every file in `dir`, with its file.
-fn all_cases(dir: &str) -> Vec<(std::path::PathBuf, careplan::cases::Case)> {
+fn all_cases(dir: &str) -> Vec<(std::path::PathBuf, careplan::harness::cases::Case)> {
     let mut out = Vec::new();
     for path in case_files(dir) {
         let file: CaseFile =
@@ -35,9 +36,13 @@ fn all_cases(dir: &str) -> Vec<(std::path::PathBuf, careplan::cases::Case)> {
     out
 }
 
+/// Runs every case of `dir` through the library's suite (as `careplan
+/// test` does), and checks what only this test checks: unique names, and
+/// that the compiled program and the tree walker decide alike. Returns how
+/// many cases ran.
 fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
     let mut failures = Vec::new();
-    let mut total = 0;
+    let mut suite = Suite::new(engine);
     for path in case_files(dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         let file: CaseFile =
@@ -51,45 +56,43 @@ fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
                 path.display(),
                 case.name
             );
-            total += 1;
-            for problem in cases::validate(engine, case) {
-                failures.push(format!(
-                    "{} :: {}\n    {problem}",
-                    path.display(),
-                    case.name
-                ));
-            }
             // The compiled program and the tree walker decide alike.
             let ctx = case.context.as_ref().map(|c| engine.caseloads(c).ok());
             if let (Ok(profile), None | Some(Some(_))) = (engine.profile(&case.profile), &ctx) {
                 let ctx = ctx.flatten();
-                {
-                    let fast = engine.decide(&profile, ctx.as_ref());
-                    let walked = engine.decide_walking(&profile, ctx.as_ref());
-                    if fast != walked {
-                        failures.push(format!(
-                            "{} :: {}\n    program {fast:?} != walker {walked:?}",
-                            path.display(),
-                            case.name
-                        ));
-                    }
+                let fast = engine.decide(&profile, ctx.as_ref());
+                let walked = engine.decide_walking(&profile, ctx.as_ref());
+                if fast != walked {
+                    failures.push(format!(
+                        "{} :: {}\n    program {fast:?} != walker {walked:?}",
+                        path.display(),
+                        case.name
+                    ));
                 }
             }
-            let outcome = cases::run(engine, case);
-            for f in outcome.failures.iter().map(|f| &f.message) {
-                failures.push(format!(
-                    "{} :: {}\n    {f}",
-                    path.file_name().unwrap().to_string_lossy(),
-                    case.name
-                ));
-            }
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        suite.file(&name, &file, None);
+    }
+    for f in &suite.failures {
+        for m in &f.messages {
+            failures.push(format!("{} :: {}\n    {m}", f.file, f.case));
         }
     }
+    let total = suite.ran();
     assert!(
         failures.is_empty(),
         "{} of {total} cases failed:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    // CI holds the reference cases to full condition coverage
+    // (`careplan test --threshold 100`); the suite measures the same.
+    let coverage = suite.coverage.summary(engine);
+    assert_eq!(
+        coverage.covered, coverage.total,
+        "uncovered: {:?}",
+        coverage.uncovered
     );
     total
 }

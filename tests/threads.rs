@@ -15,7 +15,7 @@
 )]
 
 use careplan::Engine;
-use careplan::cases::CaseFile;
+use careplan::harness::cases::CaseFile;
 use serde_json::Value;
 use std::path::Path;
 

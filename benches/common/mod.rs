@@ -1,5 +1,15 @@
-//! What the benchmarks share: a seeded generator of profiles, and timing
+//! What the benchmarks share: seeded generators of profiles, and timing
 //! helpers for the tables the benchmarks print before criterion runs.
+//!
+//! Profiles made from a rule set's schema come from the library
+//! (`careplan::harness::population`, as `careplan bench` makes them). The
+//! generators here are not schema-driven on purpose, and stay fixed so that
+//! benchmark numbers stay comparable from run to run and version to version:
+//! the peer comparison needs every field present and planted boundary
+//! values that hand-written Rust and rhai must also get right, and the
+//! reference benchmarks want realistic distributions (ages, incomes,
+//! diagnoses) with absent and `null` fields, which a generator driven only
+//! by the schema's ranges does not give.
 //!
 //! Every benchmark uses only some of this, hence the `dead_code` allowance.
 
@@ -12,7 +22,9 @@ use serde_json::{Map, Value, json};
 use std::time::Instant;
 
 /// splitmix64: small, fast, and the same sequence on every machine, so every
-/// run benchmarks the same profiles.
+/// run benchmarks the same profiles. Kept (rather than the library's
+/// ChaCha8 population stream) because changing it would change every
+/// profile the peer and reference benchmarks have measured.
 pub struct Rng(u64);
 
 impl Rng {

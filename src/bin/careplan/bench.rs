@@ -6,28 +6,29 @@
 //! `--compare`, which clients gain or lose each outcome under a second rule
 //! set.
 //!
-//! The population is either synthetic, generated from the rule set's schema
-//! by a seeded ChaCha8 generator (so a seed gives the same profiles on every
-//! machine and every version), or read from a JSON Lines file. Profiles are
-//! generated and read in chunks outside the timed loops: only
-//! `Engine::decide` (each call timed) and `Engine::evaluate` (the full
-//! report, timed as a loop) are measured, on one thread.
+//! The population is either synthetic (`careplan::harness::population`:
+//! generated from the rule set's schema, the same for a seed on every
+//! machine and every version), or read from a JSON Lines file, in chunks.
+//! The library measures and counts (`harness::measure`, `harness::compare`);
+//! this module chooses the population, keeps examples of what went wrong
+//! with where it happened, and renders the result as JSON or tables.
 
 use crate::{Fail, input, load_or_fail, read_context};
-use careplan::eval::{Decision, Truth};
-use careplan::ir::{Expr, ExprKind, Field, FieldType, Lit, Priority, RuleSet};
-use careplan::{Caseloads, Engine, Profile};
+use careplan::eval::Decision;
+use careplan::harness::compare::{
+    Change, Compare, DemandChange, DemandSide, Skip, Tally, case_managers,
+};
+use careplan::harness::measure::{Event, Measure};
+use careplan::harness::population::Generator;
+use careplan::ir::Priority;
+use careplan::{Caseloads, Engine};
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
+use std::time::Duration;
 
 /// The synthetic population's size when neither `--profiles` nor `--input`
 /// is given.
@@ -36,13 +37,6 @@ pub const DEFAULT_PROFILES: u64 = 10_000;
 /// Profiles generated, read and measured together: enough to keep the
 /// timed loops long, few enough to keep memory flat for any population.
 const CHUNK: usize = 4096;
-
-/// The chance that a synthetic profile has an optional field, in percent.
-const PRESENT_PERCENT: u64 = 95;
-
-/// The chance that a synthetic set of text gets a string the rules never
-/// mention, in percent.
-const STRAY_TEXT_PERCENT: u64 = 10;
 
 /// How many rejected lines or failed evaluations are shown by example.
 const EXAMPLES: usize = 10;
@@ -104,18 +98,19 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
     let mut bench = Bench::new(&engine, ctx.as_ref(), total);
     let mut compare = other
         .as_ref()
-        .map(|o| Compare::new(&engine, o, other_ctx.as_ref()));
+        .map(|o| Comparison::new(&engine, o, other_ctx.as_ref()));
     loop {
-        let chunk: Vec<Entry> = source.by_ref().take(CHUNK).collect();
-        if chunk.is_empty() {
+        let (at, values): (Vec<At>, Vec<Result<Value, String>>) =
+            source.by_ref().take(CHUNK).map(|e| (e.at, e.value)).unzip();
+        if at.is_empty() {
             break;
         }
-        bench.chunk(&chunk, compare.as_mut());
-        bar.inc(chunk.len() as u64);
+        bench.chunk(&at, &values, compare.as_mut());
+        bar.inc(at.len() as u64);
     }
     bar.finish_and_clear();
 
-    if bench.tally.n == 0 {
+    if bench.measure.tally.n == 0 {
         let mut msg = String::from("error: no profile could be evaluated");
         for p in &bench.problems {
             let _ = write!(msg, "\n  {}", p.shown());
@@ -131,11 +126,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
     } else {
         human(&output)
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
+    crate::emit(&text)?;
     Ok(0)
 }
 
@@ -169,311 +160,6 @@ struct Entry {
 enum PopulationKind {
     Synthetic(u64),
     Input(String),
-}
-
-// ---------------------------------------------------------------------------
-// The synthetic population.
-
-/// A seeded generator whose output for a seed is fixed: ChaCha8 is a
-/// specified stream cipher, and ranges are mapped here rather than by a
-/// library's distributions, which may change between versions.
-struct Random(ChaCha8Rng);
-
-impl Random {
-    fn new(seed: u64) -> Random {
-        let mut key = [0u8; 32];
-        for (k, b) in key.iter_mut().zip(seed.to_le_bytes()) {
-            *k = b;
-        }
-        Random(ChaCha8Rng::from_seed(key))
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0), without modulo bias.
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        let rem = (u64::MAX % n + 1) % n;
-        loop {
-            let x = self.0.next_u64();
-            if x <= u64::MAX - rem {
-                return x % n;
-            }
-        }
-    }
-
-    /// Uniform in `lo..=hi` (`lo` when the range is empty).
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            return lo;
-        }
-        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
-        let offset = match u64::try_from(span) {
-            Ok(span) => u128::from(self.below(span)),
-            Err(_) => u128::from(self.0.next_u64()),
-        };
-        (i128::from(lo) + offset as i128) as i64
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        items.get(self.below(items.len() as u64) as usize)
-    }
-
-    /// A short string the rules are unlikely to mention.
-    fn word(&mut self) -> String {
-        const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        let len = self.between(4, 8);
-        (0..len)
-            .filter_map(|_| self.pick(LETTERS).map(|&b| char::from(b)))
-            .collect()
-    }
-}
-
-/// How one field's values are made.
-enum Gen {
-    /// `p-000001`, … for the field named `id`.
-    Id,
-    /// A number with `scale` decimals, uniform in `lo..=hi` units of
-    /// `10^-scale`.
-    Number {
-        lo: i64,
-        hi: i64,
-        scale: u32,
-    },
-    Boolean,
-    Enum(Vec<String>),
-    SetOfEnum(Vec<String>),
-    SetOfText,
-    Text,
-    /// No value fits the declared range: the field is left out.
-    Never,
-}
-
-struct FieldGen {
-    name: String,
-    required: bool,
-    make: Gen,
-}
-
-/// Synthetic profiles from a rule set's schema.
-struct Generator {
-    random: Random,
-    fields: Vec<FieldGen>,
-    symbols: Vec<String>,
-}
-
-impl Generator {
-    fn new(rules: &RuleSet, seed: u64) -> Generator {
-        let thresholds = thresholds(rules);
-        let fields = rules
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(slot, f)| {
-                let threshold = thresholds.get(slot).copied().flatten();
-                let make = match &f.ty {
-                    FieldType::Text if rules.id_field == Some(slot) => Gen::Id,
-                    FieldType::Integer => number(f, threshold, 0, Decimal::from(100)),
-                    FieldType::Decimal => {
-                        let scale = [f.min, f.max, threshold]
-                            .into_iter()
-                            .flatten()
-                            .map(|d| d.scale())
-                            .fold(2, u32::max)
-                            .min(6);
-                        number(f, threshold, scale, Decimal::from(10_000))
-                    }
-                    FieldType::Boolean => Gen::Boolean,
-                    FieldType::Enum(v) => Gen::Enum(v.clone()),
-                    FieldType::SetOfEnum(v) => Gen::SetOfEnum(v.clone()),
-                    FieldType::SetOfText => Gen::SetOfText,
-                    FieldType::Text => Gen::Text,
-                };
-                FieldGen {
-                    name: f.name.clone(),
-                    required: f.required,
-                    make,
-                }
-            })
-            .collect();
-        Generator {
-            random: Random::new(seed),
-            fields,
-            symbols: rules.symbols.iter().cloned().collect(),
-        }
-    }
-
-    /// The profile at `index` (from 0); profiles must be made in order.
-    fn profile(&mut self, index: u64) -> Value {
-        let mut map = serde_json::Map::new();
-        for f in &self.fields {
-            if !f.required && !self.random.chance(PRESENT_PERCENT) {
-                continue;
-            }
-            let r = &mut self.random;
-            let v = match &f.make {
-                Gen::Id => Value::String(format!("p-{:06}", index + 1)),
-                Gen::Number { lo, hi, scale } => {
-                    let units = r.between(*lo, *hi);
-                    if *scale == 0 {
-                        Value::from(units)
-                    } else {
-                        Decimal::new(units, *scale)
-                            .to_string()
-                            .parse::<serde_json::Number>()
-                            .map_or(Value::Null, Value::Number)
-                    }
-                }
-                Gen::Boolean => Value::Bool(r.chance(50)),
-                Gen::Enum(values) => r.pick(values).cloned().map_or(Value::Null, Value::String),
-                Gen::SetOfEnum(values) => subset(r, values),
-                Gen::SetOfText => {
-                    let mut set = subset(r, &self.symbols);
-                    if r.chance(STRAY_TEXT_PERCENT) {
-                        if let Value::Array(items) = &mut set {
-                            items.push(Value::String(r.word()));
-                        }
-                    }
-                    set
-                }
-                Gen::Text => {
-                    // Half the time a string the rules mention, so that
-                    // comparisons with text can hold.
-                    match (r.chance(50), self.symbols.is_empty()) {
-                        (true, false) => r
-                            .pick(&self.symbols)
-                            .cloned()
-                            .map_or(Value::Null, Value::String),
-                        _ => Value::String(r.word()),
-                    }
-                }
-                Gen::Never => continue,
-            };
-            map.insert(f.name.clone(), v);
-        }
-        Value::Object(map)
-    }
-}
-
-/// Each value with even odds: every subset equally likely.
-fn subset(r: &mut Random, values: &[String]) -> Value {
-    Value::Array(
-        values
-            .iter()
-            .filter(|_| r.chance(50))
-            .map(|s| Value::String(s.clone()))
-            .collect(),
-    )
-}
-
-/// How a numeric field's values are made: uniform over the declared range.
-/// An open end becomes twice the distance to the largest number the rules
-/// compare the field with (so `ed_visits_6m >= 4` on a field of at least 0
-/// draws from 0 to 8 and the threshold sits in the middle), or `span` past
-/// the other end when the rules compare it with none.
-fn number(f: &Field, threshold: Option<Decimal>, scale: u32, span: Decimal) -> Gen {
-    let open_hi = |lo: Decimal| match threshold {
-        Some(t) if t > lo => (t - lo)
-            .checked_mul(Decimal::TWO)
-            .and_then(|d| d.checked_add(lo)),
-        _ => lo.checked_add(span),
-    };
-    let (lo, hi) = match (f.min, f.max) {
-        (Some(lo), Some(hi)) => (Some(lo), Some(hi)),
-        (Some(lo), None) => (Some(lo), open_hi(lo)),
-        (None, Some(hi)) => (hi.checked_sub(span), Some(hi)),
-        (None, None) => (Some(Decimal::ZERO), open_hi(Decimal::ZERO)),
-    };
-    let (Some(lo), Some(hi)) = (lo, hi) else {
-        return Gen::Never;
-    };
-    let (lo, hi) = (units(lo, scale, true), units(hi, scale, false));
-    if hi < lo {
-        return Gen::Never;
-    }
-    Gen::Number { lo, hi, scale }
-}
-
-/// A bound in units of `10^-scale`, rounded inwards, within ±10^12 so that
-/// every scale up to 6 fits an `i64`.
-fn units(d: Decimal, scale: u32, up: bool) -> i64 {
-    let limit = Decimal::from(1_000_000_000_000_i64);
-    let d = d.clamp(-limit, limit);
-    let scaled = d
-        .checked_mul(Decimal::from(10_i64.pow(scale.min(6))))
-        .unwrap_or(d);
-    let r = if up { scaled.ceil() } else { scaled.floor() };
-    r.to_i64().unwrap_or(0)
-}
-
-/// For each field, the largest number the rules compare it with directly
-/// (`field >= 4`, `4 <= field`, `field < parameter`).
-fn thresholds(rules: &RuleSet) -> Vec<Option<Decimal>> {
-    let mut out = vec![None; rules.fields.len()];
-    let exprs = rules
-        .defines
-        .iter()
-        .map(|d| &d.value)
-        .chain(rules.programs.iter().map(|p| &p.eligible))
-        .chain(
-            rules
-                .referrals
-                .iter()
-                .flat_map(|r| r.triggers.iter().map(|(_, e)| e)),
-        )
-        .chain(rules.warnings.iter().map(|w| &w.when));
-    for e in exprs {
-        walk(rules, e, &mut out);
-    }
-    out
-}
-
-/// Visits every comparison; depth is bounded by the checker's limits.
-fn walk(rules: &RuleSet, e: &Expr, out: &mut [Option<Decimal>]) {
-    match &e.kind {
-        ExprKind::Cmp(_, a, b) => {
-            for (f, other) in [(a, b), (b, a)] {
-                if let (ExprKind::Field(slot), Some(d)) = (&f.kind, constant(rules, other)) {
-                    if let Some(t) = out.get_mut(*slot) {
-                        *t = Some(t.map_or(d, |t| t.max(d)));
-                    }
-                }
-            }
-            walk(rules, a, out);
-            walk(rules, b, out);
-        }
-        ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
-            walk(rules, x, out);
-        }
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => {
-            for x in xs {
-                walk(rules, x, out);
-            }
-        }
-        ExprKind::In(a, b) | ExprKind::Has(a, _, b) | ExprKind::Arith(_, a, b) => {
-            walk(rules, a, out);
-            walk(rules, b, out);
-        }
-        _ => {}
-    }
-}
-
-/// A number the rules fix: a literal, or a parameter.
-fn constant(rules: &RuleSet, e: &Expr) -> Option<Decimal> {
-    match &e.kind {
-        ExprKind::Lit(Lit::Num(d)) => Some(*d),
-        ExprKind::Neg(x) => constant(rules, x).map(|d| -d),
-        ExprKind::Define(i) => rules
-            .defines
-            .get(*i)
-            .filter(|d| d.is_parameter)
-            .and_then(|d| constant(rules, &d.value)),
-        _ => None,
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -518,148 +204,51 @@ impl Problem {
     }
 }
 
-/// How often each outcome came out, over the profiles decided.
-#[derive(Default)]
-struct Tally {
-    n: u64,
-    /// Eligible, recommended, undetermined.
-    programs: Vec<[u64; 3]>,
-    /// Fired, urgent, routine, undetermined.
-    referrals: Vec<[u64; 4]>,
-    /// Raised, undetermined.
-    warnings: Vec<[u64; 2]>,
-}
-
-impl Tally {
-    fn new(rules: &RuleSet) -> Tally {
-        Tally {
-            n: 0,
-            programs: vec![[0; 3]; rules.programs.len()],
-            referrals: vec![[0; 4]; rules.referrals.len()],
-            warnings: vec![[0; 2]; rules.warnings.len()],
-        }
-    }
-
-    fn add(&mut self, d: &Decision) {
-        self.n += 1;
-        for (i, (c, t)) in self.programs.iter_mut().zip(&d.programs).enumerate() {
-            let [eligible, recommended, undetermined] = c;
-            *eligible += u64::from(*t == Truth::True);
-            *recommended += u64::from(d.recommended == Some(i));
-            *undetermined += u64::from(*t == Truth::Unknown);
-        }
-        for (c, (p, t)) in self
-            .referrals
-            .iter_mut()
-            .zip(d.referrals.iter().zip(&d.referral_truth))
-        {
-            let [fired, urgent, routine, undetermined] = c;
-            *fired += u64::from(p.is_some());
-            *urgent += u64::from(*p == Some(Priority::Urgent));
-            *routine += u64::from(*p == Some(Priority::Routine));
-            *undetermined += u64::from(*t == Truth::Unknown);
-        }
-        for (c, t) in self.warnings.iter_mut().zip(&d.warnings) {
-            let [raised, undetermined] = c;
-            *raised += u64::from(*t == Truth::True);
-            *undetermined += u64::from(*t == Truth::Unknown);
-        }
-    }
-
-    fn share(&self, count: u64) -> Share {
-        Share::of(count, self.n)
-    }
-}
-
-/// The run over the primary rule set.
+/// The run over the primary rule set: the library's measurements, and the
+/// first few profiles it could not decide, with where they are.
 struct Bench<'a> {
     engine: &'a Engine,
-    ctx: Option<&'a Caseloads>,
-    tally: Tally,
-    rejected: u64,
-    evaluation_errors: u64,
+    measure: Measure<'a>,
     problems: Vec<Problem>,
-    latencies: Vec<u64>,
-    decide_time: Duration,
-    evaluate_time: Duration,
-    evaluated_reports: u64,
 }
 
 impl<'a> Bench<'a> {
     fn new(engine: &'a Engine, ctx: Option<&'a Caseloads>, total: u64) -> Bench<'a> {
         Bench {
             engine,
-            ctx,
-            tally: Tally::new(engine.rules()),
-            rejected: 0,
-            evaluation_errors: 0,
+            measure: Measure::new(engine, ctx, total),
             problems: Vec::new(),
-            latencies: Vec::with_capacity(usize::try_from(total).unwrap_or(0)),
-            decide_time: Duration::ZERO,
-            evaluate_time: Duration::ZERO,
-            evaluated_reports: 0,
         }
     }
 
-    fn problem(&mut self, at: At, client: Option<String>, error: String) {
-        if self.problems.len() < EXAMPLES {
-            self.problems.push(Problem::new(at, client, error));
-        }
-    }
-
-    /// Reads a chunk (not timed), decides each profile (each call timed),
-    /// evaluates each into a report (the loop timed), counts, compares.
-    fn chunk(&mut self, chunk: &[Entry], mut compare: Option<&mut Compare<'_>>) {
-        let engine = self.engine;
-        let mut read: Vec<(At, &Value, Profile)> = Vec::with_capacity(chunk.len());
-        for e in chunk {
-            match &e.value {
-                Err(msg) => {
-                    self.rejected += 1;
-                    self.problem(e.at, None, msg.clone());
-                }
-                Ok(v) => match engine.profile(v) {
-                    Ok(p) => read.push((e.at, v, p)),
-                    Err(err) => {
-                        self.rejected += 1;
-                        self.problem(e.at, None, err.to_string());
-                    }
-                },
+    /// Measures a chunk; compares each decided profile; keeps examples of
+    /// the profiles that were not decided.
+    fn chunk(
+        &mut self,
+        at: &[At],
+        values: &[Result<Value, String>],
+        mut compare: Option<&mut Comparison<'_>>,
+    ) {
+        let problems = &mut self.problems;
+        let mut problem = |at: At, client: Option<String>, error: String| {
+            if problems.len() < EXAMPLES {
+                problems.push(Problem::new(at, client, error));
             }
-        }
-
-        let mut decisions = Vec::with_capacity(read.len());
-        let start = Instant::now();
-        for (_, _, p) in &read {
-            let t = Instant::now();
-            let d = engine.decide(p, self.ctx);
-            let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            self.latencies.push(ns);
-            decisions.push(d);
-        }
-        self.decide_time += start.elapsed();
-
-        let start = Instant::now();
-        for (_, _, p) in &read {
-            let _ = std::hint::black_box(engine.evaluate(std::hint::black_box(p), self.ctx));
-        }
-        self.evaluate_time += start.elapsed();
-        self.evaluated_reports += read.len() as u64;
-
-        for ((at, v, p), d) in read.iter().zip(decisions) {
-            match d {
-                Ok(d) => {
-                    self.tally.add(&d);
+        };
+        self.measure.chunk(values, |i, event| {
+            let Some(&at) = at.get(i) else {
+                return;
+            };
+            match event {
+                Event::Rejected(error) => problem(at, None, error),
+                Event::Failed { client, error } => problem(at, client, error),
+                Event::Decided(v, d) => {
                     if let Some(c) = compare.as_deref_mut() {
-                        c.add(*at, v, &d);
+                        c.add(at, v, d);
                     }
                 }
-                Err(err) => {
-                    self.evaluation_errors += 1;
-                    self.problem(*at, p.client.clone(), err.to_string());
-                }
             }
-        }
+        });
     }
 
     fn output(
@@ -667,20 +256,20 @@ impl<'a> Bench<'a> {
         rules_dir: Option<&str>,
         kind: PopulationKind,
         total: u64,
-        compare: Option<Compare<'_>>,
+        compare: Option<Comparison<'_>>,
         compare_dir: Option<&str>,
     ) -> Output {
         let rules = self.engine.rules();
-        let t = &self.tally;
+        let t = &self.measure.tally;
         let programs = rules
             .programs
             .iter()
             .zip(&t.programs)
             .map(|(p, [e, r, u])| ProgramOut {
                 id: p.meta.id.clone(),
-                eligible: t.share(*e),
-                recommended: t.share(*r),
-                undetermined: t.share(*u),
+                eligible: share(t, *e),
+                recommended: share(t, *r),
+                undetermined: share(t, *u),
                 caseload_limit: p.caseload_limit,
             })
             .collect();
@@ -695,13 +284,13 @@ impl<'a> Bench<'a> {
                         Priority::Urgent => *urgent,
                         Priority::Routine => *routine,
                     };
-                    by_priority.insert(p.word(), t.share(count));
+                    by_priority.insert(p.word(), share(t, count));
                 }
                 ReferralOut {
                     id: r.meta.id.clone(),
-                    fired: t.share(*fired),
+                    fired: share(t, *fired),
                     by_priority,
-                    undetermined: t.share(*u),
+                    undetermined: share(t, *u),
                 }
             })
             .collect();
@@ -712,8 +301,8 @@ impl<'a> Bench<'a> {
             .map(|(w, [raised, u])| WarningOut {
                 id: w.meta.id.clone(),
                 severity: w.severity.word(),
-                raised: t.share(*raised),
-                undetermined: t.share(*u),
+                raised: share(t, *raised),
+                undetermined: share(t, *u),
             })
             .collect();
         let caseload_demand = rules
@@ -731,33 +320,25 @@ impl<'a> Bench<'a> {
             })
             .collect();
 
-        self.latencies.sort_unstable();
-        let percentile = |q: u64| -> u64 {
-            let n = self.latencies.len() as u64;
-            let rank = (q * n).div_ceil(100).max(1);
-            self.latencies
-                .get(usize::try_from(rank - 1).unwrap_or(0))
-                .copied()
-                .unwrap_or(0)
-        };
-        let decided = self.latencies.len() as u64;
+        let latency = self.measure.latency();
+        let m = &self.measure;
         let timing = TimingOut {
             threads: 1,
             decide: DecideOut {
-                profiles: decided,
-                seconds: seconds(self.decide_time),
-                profiles_per_second: per_second(decided, self.decide_time),
+                profiles: latency.decided,
+                seconds: seconds(m.decide_time),
+                profiles_per_second: per_second(latency.decided, m.decide_time),
                 latency_ns: Latency {
-                    p50: percentile(50),
-                    p90: percentile(90),
-                    p99: percentile(99),
-                    max: self.latencies.last().copied().unwrap_or(0),
+                    p50: latency.p50,
+                    p90: latency.p90,
+                    p99: latency.p99,
+                    max: latency.max,
                 },
             },
             evaluate: EvaluateOut {
-                profiles: self.evaluated_reports,
-                seconds: seconds(self.evaluate_time),
-                profiles_per_second: per_second(self.evaluated_reports, self.evaluate_time),
+                profiles: m.evaluated,
+                seconds: seconds(m.evaluate_time),
+                profiles_per_second: per_second(m.evaluated, m.evaluate_time),
             },
         };
         let (source, seed, input) = match kind {
@@ -771,9 +352,9 @@ impl<'a> Bench<'a> {
                 seed,
                 input,
                 profiles: total,
-                rejected: self.rejected,
-                evaluation_errors: self.evaluation_errors,
-                evaluated: self.tally.n,
+                rejected: self.measure.rejected,
+                evaluation_errors: self.measure.evaluation_errors,
+                evaluated: self.measure.tally.n,
                 errors: self.problems,
             },
             timing,
@@ -799,289 +380,95 @@ fn per_second(n: u64, d: Duration) -> u64 {
     }
 }
 
-/// Clients recommended over a caseload limit, rounded up: the case managers
-/// needed. `None` for a limit of 0, which no number of them meets.
-fn case_managers(limit: u64, recommended: u64) -> Option<u64> {
-    (limit > 0).then(|| recommended.div_ceil(limit))
+/// Tally's count as a share of the profiles it counted.
+fn share(t: &Tally, count: u64) -> Share {
+    Share::of(count, t.n)
 }
 
 // ---------------------------------------------------------------------------
 // Comparing with a second rule set.
 
-/// The outcomes of one kind in either rule set, by id: where each is in the
-/// base rule set and in the compared one.
-struct Ids {
-    ids: Vec<String>,
-    base: Vec<Option<usize>>,
-    other: Vec<Option<usize>>,
-}
-
-impl Ids {
-    fn new(base: &[&str], other: &[&str]) -> Ids {
-        let mut ids: Vec<String> = base.iter().map(|s| s.to_string()).collect();
-        for id in other {
-            if !ids.iter().any(|x| x == id) {
-                ids.push(id.to_string());
-            }
-        }
-        let at = |list: &[&str], id: &str| list.iter().position(|x| *x == id);
-        Ids {
-            base: ids.iter().map(|id| at(base, id)).collect(),
-            other: ids.iter().map(|id| at(other, id)).collect(),
-            ids,
-        }
-    }
-
-    fn present(&self, i: usize) -> &'static str {
-        match (self.base.get(i), self.other.get(i)) {
-            (Some(Some(_)), Some(Some(_))) => "both",
-            (Some(Some(_)), _) => "base",
-            _ => "compared",
-        }
-    }
-}
-
-/// Gains and losses of one outcome.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-struct Change {
-    gained: u64,
-    lost: u64,
-}
-
-impl Change {
-    fn add(&mut self, before: bool, after: bool) {
-        self.gained += u64::from(!before && after);
-        self.lost += u64::from(before && !after);
-    }
-
-    fn is_zero(&self) -> bool {
-        self.gained == 0 && self.lost == 0
-    }
-}
-
-/// The run of the same population through a second rule set.
-struct Compare<'a> {
-    base: &'a Engine,
-    other: &'a Engine,
-    ctx: Option<&'a Caseloads>,
-    programs: Ids,
-    referrals: Ids,
-    warnings: Ids,
-    compared: u64,
-    rejected: u64,
-    evaluation_errors: u64,
+/// The library's comparison, and the first few profiles it skipped, with
+/// where they are in the population.
+struct Comparison<'a> {
+    counts: Compare<'a>,
     problems: Vec<Problem>,
-    /// Per program id: eligibility, recommendation.
-    program_changes: Vec<[Change; 2]>,
-    /// Per program id: recommended under the base, under the compared.
-    recommended: Vec<[u64; 2]>,
-    /// Per referral id: fired; made more urgent, less urgent.
-    referral_changes: Vec<(Change, u64, u64)>,
-    warning_changes: Vec<Change>,
 }
 
-impl<'a> Compare<'a> {
-    fn new(base: &'a Engine, other: &'a Engine, ctx: Option<&'a Caseloads>) -> Compare<'a> {
-        let (b, o) = (base.rules(), other.rules());
-        let ids = |it: &mut dyn Iterator<Item = &'a careplan::ir::Meta>| -> Vec<&'a str> {
-            it.map(|m| m.id.as_str()).collect()
-        };
-        let programs = Ids::new(
-            &ids(&mut b.programs.iter().map(|p| &p.meta)),
-            &ids(&mut o.programs.iter().map(|p| &p.meta)),
-        );
-        let referrals = Ids::new(
-            &ids(&mut b.referrals.iter().map(|r| &r.meta)),
-            &ids(&mut o.referrals.iter().map(|r| &r.meta)),
-        );
-        let warnings = Ids::new(
-            &ids(&mut b.warnings.iter().map(|w| &w.meta)),
-            &ids(&mut o.warnings.iter().map(|w| &w.meta)),
-        );
-        Compare {
-            base,
-            other,
-            ctx,
-            program_changes: vec![[Change::default(); 2]; programs.ids.len()],
-            recommended: vec![[0; 2]; programs.ids.len()],
-            referral_changes: vec![(Change::default(), 0, 0); referrals.ids.len()],
-            warning_changes: vec![Change::default(); warnings.ids.len()],
-            programs,
-            referrals,
-            warnings,
-            compared: 0,
-            rejected: 0,
-            evaluation_errors: 0,
+impl<'a> Comparison<'a> {
+    fn new(base: &'a Engine, other: &'a Engine, ctx: Option<&'a Caseloads>) -> Comparison<'a> {
+        Comparison {
+            counts: Compare::new(base, other, ctx),
             problems: Vec::new(),
         }
     }
 
-    fn problem(&mut self, at: At, client: Option<String>, error: String) {
-        if self.problems.len() < EXAMPLES {
-            self.problems.push(Problem::new(at, client, error));
-        }
-    }
-
-    /// Reads the same profile against the second schema and decides it.
+    /// Compares one profile; keeps an example of why it was skipped.
     fn add(&mut self, at: At, value: &Value, base: &Decision) {
-        let p = match self.other.profile(value) {
-            Ok(p) => p,
-            Err(e) => {
-                self.rejected += 1;
-                self.problem(at, None, e.to_string());
-                return;
-            }
+        let Err(skip) = self.counts.add(value, base) else {
+            return;
         };
-        let other = match self.other.decide(&p, self.ctx) {
-            Ok(d) => d,
-            Err(e) => {
-                self.evaluation_errors += 1;
-                self.problem(at, p.client.clone(), e.to_string());
-                return;
-            }
-        };
-        self.compared += 1;
-        let truth = |v: &[Truth], i: Option<&Option<usize>>| {
-            i.copied()
-                .flatten()
-                .and_then(|i| v.get(i))
-                .is_some_and(|t| *t == Truth::True)
-        };
-        let recommended = |d: &Decision, i: Option<&Option<usize>>| {
-            i.copied()
-                .flatten()
-                .is_some_and(|i| d.recommended == Some(i))
-        };
-        for (i, (changes, counts)) in self
-            .program_changes
-            .iter_mut()
-            .zip(self.recommended.iter_mut())
-            .enumerate()
-        {
-            let (b, o) = (self.programs.base.get(i), self.programs.other.get(i));
-            let [eligible, rec] = changes;
-            eligible.add(truth(&base.programs, b), truth(&other.programs, o));
-            let (rb, ro) = (recommended(base, b), recommended(&other, o));
-            rec.add(rb, ro);
-            counts[0] += u64::from(rb);
-            counts[1] += u64::from(ro);
-        }
-        let priority = |d: &Decision, i: Option<&Option<usize>>| {
-            i.copied()
-                .flatten()
-                .and_then(|i| d.referrals.get(i).copied().flatten())
-        };
-        for (i, (fired, up, down)) in self.referral_changes.iter_mut().enumerate() {
-            let pb = priority(base, self.referrals.base.get(i));
-            let po = priority(&other, self.referrals.other.get(i));
-            fired.add(pb.is_some(), po.is_some());
-            if let (Some(pb), Some(po)) = (pb, po) {
-                *up += u64::from(po > pb);
-                *down += u64::from(po < pb);
-            }
-        }
-        for (i, c) in self.warning_changes.iter_mut().enumerate() {
-            c.add(
-                truth(&base.warnings, self.warnings.base.get(i)),
-                truth(&other.warnings, self.warnings.other.get(i)),
-            );
+        if self.problems.len() < EXAMPLES {
+            self.problems.push(match skip {
+                Skip::Rejected(error) => Problem::new(at, None, error),
+                Skip::Failed { client, error } => Problem::new(at, client, error),
+            });
         }
     }
 
     fn output(self, dir: Option<&str>) -> CompareOut {
-        let (b, o) = (self.base.rules(), self.other.rules());
-        let limit = |rules: &RuleSet, i: Option<&Option<usize>>| {
-            i.copied()
-                .flatten()
-                .and_then(|i| rules.programs.get(i))
-                .map(|p| p.caseload_limit)
-        };
-        let mut programs = Vec::new();
-        let mut caseload_demand = Vec::new();
-        for (i, (id, ([eligible, recommended], [rb, ro]))) in self
+        let c = &self.counts;
+        let programs = c
             .programs
             .ids
             .iter()
-            .zip(self.program_changes.iter().zip(&self.recommended))
+            .zip(&c.program_changes)
             .enumerate()
-        {
-            programs.push(ProgramChange {
+            .map(|(i, (id, [eligible, recommended]))| ProgramChange {
                 id: id.clone(),
-                present: self.programs.present(i),
+                present: c.programs.present(i).word(),
                 eligible: *eligible,
                 recommended: *recommended,
-            });
-            let lb = limit(b, self.programs.base.get(i));
-            let lo = limit(o, self.programs.other.get(i));
-            if !matches!(lb, Some(Some(_))) && !matches!(lo, Some(Some(_))) {
-                continue;
-            }
-            // Absent from a rule set: nobody there, no case managers. Present
-            // without a limit: the number is not known.
-            let side = |l: Option<Option<u64>>, n: u64| match l {
-                None => (None, Some(0)),
-                Some(None) => (None, None),
-                Some(Some(l)) => {
-                    let cms = case_managers(l, n);
-                    let side = cms.map(|c| DemandSide {
-                        caseload_limit: l,
-                        recommended: n,
-                        case_managers: c,
-                    });
-                    (side, cms)
-                }
-            };
-            let (base, cb) = side(lb, *rb);
-            let (compared, co) = side(lo, *ro);
-            let change = match (cb, co) {
-                (Some(cb), Some(co)) => Some(co as i64 - cb as i64),
-                _ => None,
-            };
-            caseload_demand.push(DemandChange {
-                program: id.clone(),
-                base,
-                compared,
-                change,
-            });
-        }
-        let referrals = self
+            })
+            .collect();
+        let referrals = c
             .referrals
             .ids
             .iter()
-            .zip(&self.referral_changes)
+            .zip(&c.referral_changes)
             .enumerate()
-            .map(|(i, (id, (c, up, down)))| ReferralChange {
+            .map(|(i, (id, (ch, up, down)))| ReferralChange {
                 id: id.clone(),
-                present: self.referrals.present(i),
-                gained: c.gained,
-                lost: c.lost,
+                present: c.referrals.present(i).word(),
+                gained: ch.gained,
+                lost: ch.lost,
                 more_urgent: *up,
                 less_urgent: *down,
             })
             .collect();
-        let warnings = self
+        let warnings = c
             .warnings
             .ids
             .iter()
-            .zip(&self.warning_changes)
+            .zip(&c.warning_changes)
             .enumerate()
-            .map(|(i, (id, c))| WarningChange {
+            .map(|(i, (id, ch))| WarningChange {
                 id: id.clone(),
-                present: self.warnings.present(i),
-                gained: c.gained,
-                lost: c.lost,
+                present: c.warnings.present(i).word(),
+                gained: ch.gained,
+                lost: ch.lost,
             })
             .collect();
         CompareOut {
-            rules: RulesOut::new(dir, self.other),
-            profiles: self.compared,
-            rejected: self.rejected,
-            evaluation_errors: self.evaluation_errors,
+            rules: RulesOut::new(dir, c.other),
+            profiles: c.compared,
+            rejected: c.rejected,
+            evaluation_errors: c.evaluation_errors,
             errors: self.problems,
             programs,
             referrals,
             warnings,
-            caseload_demand,
+            caseload_demand: c.demand(),
         }
     }
 }
@@ -1219,13 +606,6 @@ struct DemandOut {
 }
 
 #[derive(Serialize)]
-struct DemandSide {
-    caseload_limit: u64,
-    recommended: u64,
-    case_managers: u64,
-}
-
-#[derive(Serialize)]
 struct CompareOut {
     rules: RulesOut,
     /// Profiles decided under both rule sets: the clients counted below.
@@ -1264,15 +644,6 @@ struct WarningChange {
     present: &'static str,
     gained: u64,
     lost: u64,
-}
-
-#[derive(Serialize)]
-struct DemandChange {
-    program: String,
-    /// Over the compared profiles, under the base rule set.
-    base: Option<DemandSide>,
-    compared: Option<DemandSide>,
-    change: Option<i64>,
 }
 
 /// `12345` → `12,345`.
@@ -1600,30 +971,6 @@ fn compare_human(s: &mut String, c: &CompareOut, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_generator_is_fixed_for_a_seed() {
-        // ChaCha8 keyed with the seed: if these change, so does every
-        // population a user has benchmarked.
-        let mut r = Random::new(1);
-        let first: Vec<u64> = (0..3).map(|_| r.below(1000)).collect();
-        assert_eq!(first, [407, 230, 458]);
-        let mut other = Random::new(2);
-        let second: Vec<u64> = (0..3).map(|_| other.below(1000)).collect();
-        assert_ne!(first, second);
-    }
-
-    #[test]
-    fn between_stays_in_range() {
-        let mut r = Random::new(7);
-        for _ in 0..1000 {
-            let x = r.between(-3, 3);
-            assert!((-3..=3).contains(&x));
-        }
-        assert_eq!(r.between(5, 5), 5);
-        assert_eq!(r.between(5, 4), 5);
-        let _ = r.between(i64::MIN, i64::MAX);
-    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -1,10 +1,13 @@
-//! `careplan test` and `careplan explain`: the policy author's loop.
+//! `careplan test` and `careplan explain`: the policy author's loop. The
+//! cases run in the library (`careplan::harness::suite`); this module reads
+//! the files and renders the results.
 
-use crate::render;
+use crate::{Fail, render};
 use careplan::Engine;
-use careplan::cases::{self, CaseFile};
-use careplan::coverage::{Coverage, Summary};
 use careplan::eval::{ItemTrace, Trace, Truth};
+use careplan::harness::cases::CaseFile;
+use careplan::harness::coverage::Summary;
+use careplan::harness::suite::Suite;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,79 +31,27 @@ pub struct TestOptions<'a> {
     pub json: bool,
 }
 
-struct CaseResult {
-    file: String,
-    name: String,
-    messages: Vec<String>,
-    explained: Vec<ItemTrace>,
-}
-
-/// Runs the cases; returns the exit code.
-pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
-    let files = crate::input::files_under(opts.paths, &["yaml", "yml", "json"])?;
+/// Reads the case files, runs them through the library's suite, renders
+/// the result; returns the exit code.
+pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, Fail> {
+    let files = crate::input::files_under(opts.paths, &["yaml", "yml", "json"])
+        .map_err(|e| Fail::usage(format!("error: {e}")))?;
     if files.is_empty() {
-        return Err("no test files (.yaml, .yml, .json) under the given paths".into());
+        return Err(Fail::usage(
+            "error: no test files (.yaml, .yml, .json) under the given paths",
+        ));
     }
-    let mut coverage = Coverage::new(engine);
-    let mut passed = 0usize;
-    let mut failed: Vec<CaseResult> = Vec::new();
+    let mut suite = Suite::new(engine);
     for path in &files {
         let file_name = path.display().to_string();
-        let file = match read_case_file(path) {
-            Ok(f) => f,
-            Err(e) => {
-                failed.push(CaseResult {
-                    file: file_name,
-                    name: "(file)".into(),
-                    messages: vec![e],
-                    explained: vec![],
-                });
-                continue;
-            }
-        };
-        for case in &file.cases {
-            if opts.filter.is_some_and(|f| !case.name.contains(f)) {
-                continue;
-            }
-            let problems = cases::validate(engine, case);
-            if !problems.is_empty() {
-                failed.push(CaseResult {
-                    file: file_name.clone(),
-                    name: case.name.clone(),
-                    messages: problems,
-                    explained: vec![],
-                });
-                continue;
-            }
-            let outcome = cases::run(engine, case);
-            // Explanations feed coverage, and explain failures.
-            let traces = engine
-                .profile(&case.profile)
-                .ok()
-                .and_then(|p| {
-                    let ctx = case.context.as_ref().and_then(|c| engine.caseloads(c).ok());
-                    engine.explain(&p, ctx.as_ref()).ok()
-                })
-                .unwrap_or_default();
-            coverage.record(&traces);
-            if outcome.passed() {
-                passed += 1;
-            } else {
-                let ids: Vec<&String> = outcome.failures.iter().flat_map(|f| &f.ids).collect();
-                let explained = traces
-                    .into_iter()
-                    .filter(|t| ids.contains(&&t.id))
-                    .collect();
-                failed.push(CaseResult {
-                    file: file_name.clone(),
-                    name: case.name.clone(),
-                    messages: outcome.failures.into_iter().map(|f| f.message).collect(),
-                    explained,
-                });
-            }
+        match read_case_file(path) {
+            Ok(file) => suite.file(&file_name, &file, opts.filter),
+            Err(e) => suite.unreadable(&file_name, e),
         }
     }
-    let summary = opts.coverage.then(|| coverage.summary(engine));
+    let passed = suite.passed;
+    let failed = &suite.failures;
+    let summary = opts.coverage.then(|| suite.coverage.summary(engine));
     let below = match (&summary, opts.threshold) {
         (Some(s), Some(t)) => s.percent < t,
         _ => false,
@@ -108,7 +59,7 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
     if opts.json {
         let failures: Vec<serde_json::Value> = failed
             .iter()
-            .map(|f| serde_json::json!({"file": f.file, "case": f.name, "messages": f.messages, "explanation": f.explained}))
+            .map(|f| serde_json::json!({"file": f.file, "case": f.case, "messages": f.messages, "explanation": f.explained}))
             .collect();
         let coverage = summary
             .as_ref()
@@ -120,11 +71,11 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
             "coverage": coverage,
             "threshold": opts.threshold,
         });
-        println!("{v}");
+        say!("{v}")?;
     } else {
         let mut out = String::new();
-        for f in &failed {
-            let _ = writeln!(out, "FAIL {} :: {}", f.file, f.name);
+        for f in failed {
+            let _ = writeln!(out, "FAIL {} :: {}", f.file, f.case);
             for m in &f.messages {
                 let _ = writeln!(out, "  {m}");
             }
@@ -137,7 +88,7 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, String> {
             out.push_str(&coverage_text(s, opts.threshold));
         }
         let _ = writeln!(out, "{passed} passed, {} failed", failed.len());
-        print!("{out}");
+        say_raw!("{out}")?;
     }
     if below {
         if let (Some(s), Some(t)) = (&summary, opts.threshold) {

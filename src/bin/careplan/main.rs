@@ -3,14 +3,36 @@
 //!
 //! Exit codes: 0 success; 1 the input has errors (rule files, a profile, a
 //! context, or any line of a batch); 2 usage errors and unreadable files.
+//!
+//! A closed standard output (the reader has what it wanted, as in
+//! `careplan eval … | head -1`) is not an error: output stops quietly, with
+//! no message, and the exit code is what the command had decided so far (0
+//! for a batch or a benchmark cut short). Not 141, the shell's code for a
+//! process killed by SIGPIPE: under `set -o pipefail` that would fail a
+//! script that only wanted the first lines.
 #![forbid(unsafe_code)]
 
-mod batch;
+/// `println!` that returns a [`Fail`] rather than panics when standard
+/// output cannot be written; see [`emit`].
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::emit(&format!("{}\n", format_args!($($t)*)))
+    };
+}
+
+/// `print!` that returns a [`Fail`] rather than panics; see [`emit`].
+macro_rules! say_raw {
+    ($($t:tt)*) => {
+        $crate::emit(&format!($($t)*))
+    };
+}
+
 mod bench;
 mod harness;
 mod input;
 mod render;
 
+use careplan::harness::batch;
 use careplan::{Engine, LoadError, LoadOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use input::Format;
@@ -216,7 +238,7 @@ fn main() -> ExitCode {
                 threshold,
                 json: format == OutputFormat::Json,
             };
-            harness::test(&engine, &opts).map_err(|e| Fail::usage(format!("error: {e}")))
+            harness::test(&engine, &opts)
         }),
         Command::Explain {
             rules,
@@ -240,6 +262,26 @@ fn main() -> ExitCode {
             }
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// Writes `text` to standard output. A closed pipe ends the output
+/// quietly (see the module documentation); any other failure is an error.
+fn emit(text: &str) -> Result<(), Fail> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .or_else(quiet_on_closed_pipe)
+}
+
+/// `Ok` for a closed pipe, which ends output without an error; otherwise
+/// the usage error "cannot write output".
+fn quiet_on_closed_pipe(e: std::io::Error) -> Result<(), Fail> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(Fail::usage(format!("error: cannot write output: {e}")))
     }
 }
 
@@ -285,35 +327,35 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
     match (result, format) {
         (Ok(engine), OutputFormat::Human) => {
             let r = engine.rules();
-            println!(
+            say!(
                 "ok: {} fields, {} programs, {} referrals, {} warnings ({})",
                 r.fields.len(),
                 r.programs.len(),
                 r.referrals.len(),
                 r.warnings.len(),
                 engine.version()
-            );
+            )?;
             Ok(0)
         }
         (Ok(engine), OutputFormat::Json) => {
-            println!(
+            say!(
                 "{}",
                 serde_json::json!({"ok": true, "version": engine.version(), "diagnostics": []})
-            );
+            )?;
             Ok(0)
         }
         (Err(LoadError::Rules(diags)), OutputFormat::Json) => {
-            println!("{}", serde_json::json!({"ok": false, "diagnostics": diags}));
+            say!("{}", serde_json::json!({"ok": false, "diagnostics": diags}))?;
             Ok(1)
         }
         (
             Err(e @ (LoadError::Io { .. } | LoadError::Limit { .. } | LoadError::Internal { .. })),
             OutputFormat::Json,
         ) => {
-            println!(
+            say!(
                 "{}",
                 serde_json::json!({"ok": false, "error": e.to_string(), "diagnostics": []})
-            );
+            )?;
             Ok(2)
         }
         (Err(e), _) => Err(load_failure(e)),
@@ -337,7 +379,7 @@ fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
         if check {
             return Ok(u8::from(out != text));
         }
-        print!("{out}");
+        say_raw!("{out}")?;
         return Ok(0);
     }
     let files =
@@ -364,11 +406,11 @@ fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
             Ok(out) => {
                 changed += 1;
                 if check {
-                    println!("would reformat {shown}");
+                    say!("would reformat {shown}")?;
                 } else {
                     std::fs::write(&path, out)
                         .map_err(|e| Fail::usage(format!("error: cannot write `{shown}`: {e}")))?;
-                    println!("reformatted {shown}");
+                    say!("reformatted {shown}")?;
                 }
             }
         }
@@ -419,13 +461,13 @@ fn explain(
         .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
     let chosen = harness::select(&items, id).map_err(|e| Fail::usage(format!("error: {e}")))?;
     match format {
-        OutputFormat::Json => println!(
+        OutputFormat::Json => say!(
             "{}",
             serde_json::to_string_pretty(&chosen).unwrap_or_default()
-        ),
+        )?,
         OutputFormat::Human => {
             let text: Vec<String> = chosen.iter().map(|t| harness::explain_item(t)).collect();
-            print!("{}", text.join("\n"));
+            say_raw!("{}", text.join("\n"))?;
         }
     }
     Ok(0)
@@ -447,17 +489,27 @@ fn eval(
         // Streamed: a batch may be larger than memory.
         let file = std::fs::File::open(profile)
             .map_err(|e| Fail::usage(format!("error: cannot read `{profile}`: {e}")))?;
+        let form: &dyn batch::Form = match format {
+            OutputFormat::Json => &batch::Json,
+            OutputFormat::Human => &render::Human,
+        };
         let outcome = batch::run(
             &engine,
             std::io::BufReader::with_capacity(1 << 20, file),
             batch::Options {
                 caseloads: caseloads.as_ref(),
-                json: format == OutputFormat::Json,
                 detail,
+                threads: None,
             },
+            form,
             &mut out,
-        )
-        .map_err(|e| Fail::usage(format!("error: {e}")))?;
+        );
+        let outcome = match outcome {
+            Ok(o) => o,
+            // The reader stopped reading: so does the batch.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            Err(e) => return Err(Fail::usage(format!("error: {e}"))),
+        };
         if outcome.failed > 0 {
             eprintln!("{} of {} lines had errors", outcome.failed, outcome.lines);
             return Ok(1);
@@ -489,9 +541,8 @@ fn eval(
             shown(&outcomes, format, |o| render::outcomes(o))
         }
     };
-    let written = write!(out, "{text}");
-    written
+    write!(out, "{text}")
         .and_then(|_| out.flush())
-        .map_err(|e| Fail::usage(format!("error: cannot write output: {e}")))?;
+        .or_else(quiet_on_closed_pipe)?;
     Ok(0)
 }

@@ -214,3 +214,21 @@ fn undetermined<'a>(
         let _ = writeln!(out, "  {kind} {id}: needs {}", missing.join(", "));
     }
 }
+
+/// A batch's lines for people: each report as [`report`] or [`outcomes`]
+/// writes it, an error as `line N: error: …`.
+pub struct Human;
+
+impl careplan::harness::batch::Form for Human {
+    fn report(&self, r: &Report, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(report(r).as_bytes());
+    }
+
+    fn outcomes(&self, o: &Outcomes<'_>, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(outcomes(o).as_bytes());
+    }
+
+    fn error(&self, line: usize, e: &careplan::EvalError, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(format!("line {line}: error: {e}\n").as_bytes());
+    }
+}

@@ -1,0 +1,376 @@
+//! Synthetic populations: client profiles generated from a rule set's
+//! schema, the same for a seed on every machine and every version.
+//!
+//! Each field draws from its declared type and range; numeric fields with an
+//! open end are centred on the largest number the rules compare them with, so
+//! that thresholds are crossed about half the time. The stream is ChaCha8
+//! keyed with the seed, and ranges are mapped here rather than by a library's
+//! distributions, so a population depends on nothing that may change.
+//!
+//! `careplan bench`, the tests and the benches draw their schema-driven
+//! profiles from here.
+
+use crate::ir::{ExprKind, Field, FieldType, Lit, RuleSet};
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::Value;
+
+/// The chance that a synthetic profile has an optional field, in percent.
+const PRESENT_PERCENT: u64 = 95;
+
+/// The chance that a synthetic set of text gets a string the rules never
+/// mention, in percent.
+const STRAY_TEXT_PERCENT: u64 = 10;
+
+/// A seeded generator whose output for a seed is fixed: ChaCha8 is a
+/// specified stream cipher, and ranges are mapped here rather than by a
+/// library's distributions, which may change between versions.
+#[derive(Debug, Clone)]
+pub struct Random(ChaCha8Rng);
+
+impl Random {
+    /// The stream for a seed: ChaCha8 keyed with the seed's little-endian
+    /// bytes.
+    pub fn new(seed: u64) -> Random {
+        let mut key = [0u8; 32];
+        for (k, b) in key.iter_mut().zip(seed.to_le_bytes()) {
+            *k = b;
+        }
+        Random(ChaCha8Rng::from_seed(key))
+    }
+
+    /// Uniform in `0..n` (0 when `n` is 0), without modulo bias.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        let rem = (u64::MAX % n + 1) % n;
+        loop {
+            let x = self.0.next_u64();
+            if x <= u64::MAX - rem {
+                return x % n;
+            }
+        }
+    }
+
+    /// Uniform in `lo..=hi` (`lo` when the range is empty).
+    pub fn between(&mut self, lo: i64, hi: i64) -> i64 {
+        if hi <= lo {
+            return lo;
+        }
+        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+        let offset = match u64::try_from(span) {
+            Ok(span) => u128::from(self.below(span)),
+            Err(_) => u128::from(self.0.next_u64()),
+        };
+        (i128::from(lo) + offset as i128) as i64
+    }
+
+    /// True with the given chance, in percent.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One of `items`, each equally likely; `None` when there are none.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(self.below(items.len() as u64) as usize)
+    }
+
+    /// A short string the rules are unlikely to mention.
+    pub fn word(&mut self) -> String {
+        const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let len = self.between(4, 8);
+        (0..len)
+            .filter_map(|_| self.pick(LETTERS).map(|&b| char::from(b)))
+            .collect()
+    }
+}
+
+/// How one field's values are made.
+#[derive(Debug)]
+enum Gen {
+    /// `p-000001`, … for the field named `id`.
+    Id,
+    /// A number with `scale` decimals, uniform in `lo..=hi` units of
+    /// `10^-scale`.
+    Number {
+        lo: i64,
+        hi: i64,
+        scale: u32,
+    },
+    Boolean,
+    Enum(Vec<String>),
+    SetOfEnum(Vec<String>),
+    SetOfText,
+    Text,
+    /// No value fits the declared range: the field is left out.
+    Never,
+}
+
+#[derive(Debug)]
+struct FieldGen {
+    name: String,
+    required: bool,
+    make: Gen,
+}
+
+/// Synthetic profiles from a rule set's schema.
+#[derive(Debug)]
+pub struct Generator {
+    random: Random,
+    fields: Vec<FieldGen>,
+    symbols: Vec<String>,
+}
+
+impl Generator {
+    /// A generator for `rules`' schema, seeded.
+    pub fn new(rules: &RuleSet, seed: u64) -> Generator {
+        let thresholds = thresholds(rules);
+        let fields = rules
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(slot, f)| {
+                let threshold = thresholds.get(slot).copied().flatten();
+                let make = match &f.ty {
+                    FieldType::Text if rules.id_field == Some(slot) => Gen::Id,
+                    FieldType::Integer => number(f, threshold, 0, Decimal::from(100)),
+                    FieldType::Decimal => {
+                        let scale = [f.min, f.max, threshold]
+                            .into_iter()
+                            .flatten()
+                            .map(|d| d.scale())
+                            .fold(2, u32::max)
+                            .min(6);
+                        number(f, threshold, scale, Decimal::from(10_000))
+                    }
+                    FieldType::Boolean => Gen::Boolean,
+                    FieldType::Enum(v) => Gen::Enum(v.clone()),
+                    FieldType::SetOfEnum(v) => Gen::SetOfEnum(v.clone()),
+                    FieldType::SetOfText => Gen::SetOfText,
+                    FieldType::Text => Gen::Text,
+                };
+                FieldGen {
+                    name: f.name.clone(),
+                    required: f.required,
+                    make,
+                }
+            })
+            .collect();
+        Generator {
+            random: Random::new(seed),
+            fields,
+            symbols: rules.symbols.iter().cloned().collect(),
+        }
+    }
+
+    /// The profile at `index` (from 0); profiles must be made in order.
+    pub fn profile(&mut self, index: u64) -> Value {
+        let mut map = serde_json::Map::new();
+        for f in &self.fields {
+            if !f.required && !self.random.chance(PRESENT_PERCENT) {
+                continue;
+            }
+            let r = &mut self.random;
+            let v = match &f.make {
+                Gen::Id => Value::String(format!("p-{:06}", index + 1)),
+                Gen::Number { lo, hi, scale } => {
+                    let units = r.between(*lo, *hi);
+                    if *scale == 0 {
+                        Value::from(units)
+                    } else {
+                        Decimal::new(units, *scale)
+                            .to_string()
+                            .parse::<serde_json::Number>()
+                            .map_or(Value::Null, Value::Number)
+                    }
+                }
+                Gen::Boolean => Value::Bool(r.chance(50)),
+                Gen::Enum(values) => r.pick(values).cloned().map_or(Value::Null, Value::String),
+                Gen::SetOfEnum(values) => subset(r, values),
+                Gen::SetOfText => {
+                    let mut set = subset(r, &self.symbols);
+                    if r.chance(STRAY_TEXT_PERCENT) {
+                        if let Value::Array(items) = &mut set {
+                            items.push(Value::String(r.word()));
+                        }
+                    }
+                    set
+                }
+                Gen::Text => {
+                    // Half the time a string the rules mention, so that
+                    // comparisons with text can hold.
+                    match (r.chance(50), self.symbols.is_empty()) {
+                        (true, false) => r
+                            .pick(&self.symbols)
+                            .cloned()
+                            .map_or(Value::Null, Value::String),
+                        _ => Value::String(r.word()),
+                    }
+                }
+                Gen::Never => continue,
+            };
+            map.insert(f.name.clone(), v);
+        }
+        Value::Object(map)
+    }
+}
+
+impl Generator {
+    /// The first `n` profiles of the population for `seed`.
+    pub fn population(rules: &RuleSet, seed: u64, n: u64) -> Vec<Value> {
+        let mut g = Generator::new(rules, seed);
+        (0..n).map(|i| g.profile(i)).collect()
+    }
+}
+
+/// Each value with even odds: every subset equally likely.
+fn subset(r: &mut Random, values: &[String]) -> Value {
+    Value::Array(
+        values
+            .iter()
+            .filter(|_| r.chance(50))
+            .map(|s| Value::String(s.clone()))
+            .collect(),
+    )
+}
+
+/// How a numeric field's values are made: uniform over the declared range.
+/// An open end becomes twice the distance to the largest number the rules
+/// compare the field with (so `ed_visits_6m >= 4` on a field of at least 0
+/// draws from 0 to 8 and the threshold sits in the middle), or `span` past
+/// the other end when the rules compare it with none.
+fn number(f: &Field, threshold: Option<Decimal>, scale: u32, span: Decimal) -> Gen {
+    let open_hi = |lo: Decimal| match threshold {
+        Some(t) if t > lo => (t - lo)
+            .checked_mul(Decimal::TWO)
+            .and_then(|d| d.checked_add(lo)),
+        _ => lo.checked_add(span),
+    };
+    let (lo, hi) = match (f.min, f.max) {
+        (Some(lo), Some(hi)) => (Some(lo), Some(hi)),
+        (Some(lo), None) => (Some(lo), open_hi(lo)),
+        (None, Some(hi)) => (hi.checked_sub(span), Some(hi)),
+        (None, None) => (Some(Decimal::ZERO), open_hi(Decimal::ZERO)),
+    };
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Gen::Never;
+    };
+    let (lo, hi) = (units(lo, scale, true), units(hi, scale, false));
+    if hi < lo {
+        return Gen::Never;
+    }
+    Gen::Number { lo, hi, scale }
+}
+
+/// A bound in units of `10^-scale`, rounded inwards, within ±10^12 so that
+/// every scale up to 6 fits an `i64`.
+fn units(d: Decimal, scale: u32, up: bool) -> i64 {
+    let limit = Decimal::from(1_000_000_000_000_i64);
+    let d = d.clamp(-limit, limit);
+    let scaled = d
+        .checked_mul(Decimal::from(10_i64.pow(scale.min(6))))
+        .unwrap_or(d);
+    let r = if up { scaled.ceil() } else { scaled.floor() };
+    r.to_i64().unwrap_or(0)
+}
+
+/// For each field, the largest number the rules compare it with directly
+/// (`field >= 4`, `4 <= field`, `field < parameter`), found with the IR's
+/// one visitor over every root expression.
+fn thresholds(rules: &RuleSet) -> Vec<Option<Decimal>> {
+    let mut out: Vec<Option<Decimal>> = vec![None; rules.fields.len()];
+    for (_, root) in rules.roots() {
+        root.visit(&mut |e| {
+            let ExprKind::Cmp(_, a, b) = &e.kind else {
+                return;
+            };
+            for (f, other) in [(a, b), (b, a)] {
+                if let (ExprKind::Field(slot), Some(d)) = (&f.kind, constant(rules, other)) {
+                    if let Some(t) = out.get_mut(*slot) {
+                        *t = Some(t.map_or(d, |t| t.max(d)));
+                    }
+                }
+            }
+        });
+    }
+    out
+}
+
+/// A number the rules fix: a literal, or a parameter. Recursion is bounded
+/// by the checker's depth limit.
+fn constant(rules: &RuleSet, e: &crate::ir::Expr) -> Option<Decimal> {
+    match &e.kind {
+        ExprKind::Lit(Lit::Num(d)) => Some(*d),
+        ExprKind::Neg(x) => constant(rules, x).map(|d| -d),
+        ExprKind::Define(i) => rules
+            .defines
+            .get(*i)
+            .filter(|d| d.is_parameter)
+            .and_then(|d| constant(rules, &d.value)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+    use super::*;
+
+    #[test]
+    fn the_generator_is_fixed_for_a_seed() {
+        // ChaCha8 keyed with the seed: if these change, so does every
+        // population a user has benchmarked.
+        let mut r = Random::new(1);
+        let first: Vec<u64> = (0..3).map(|_| r.below(1000)).collect();
+        assert_eq!(first, [407, 230, 458]);
+        let mut other = Random::new(2);
+        let second: Vec<u64> = (0..3).map(|_| other.below(1000)).collect();
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn between_stays_in_range() {
+        let mut r = Random::new(7);
+        for _ in 0..1000 {
+            let x = r.between(-3, 3);
+            assert!((-3..=3).contains(&x));
+        }
+        assert_eq!(r.between(5, 5), 5);
+        assert_eq!(r.between(5, 4), 5);
+        let _ = r.between(i64::MIN, i64::MAX);
+    }
+
+    #[test]
+    fn thresholds_come_from_comparisons_with_constants() {
+        let engine = crate::reference().unwrap();
+        let rules = engine.rules();
+        let t = thresholds(rules);
+        let slot = rules
+            .fields
+            .iter()
+            .position(|f| f.name == "ed_visits_6m")
+            .unwrap();
+        assert!(
+            t[slot].is_some(),
+            "the reference rules compare ed_visits_6m with a number"
+        );
+        // A text field is never compared with a number.
+        let id = rules.id_field.unwrap();
+        assert_eq!(t[id], None);
+    }
+
+    #[test]
+    fn profiles_are_read_by_the_schema_they_come_from() {
+        let engine = crate::reference().unwrap();
+        let mut g = Generator::new(engine.rules(), 3);
+        let mut again = Generator::new(engine.rules(), 3);
+        for i in 0..200 {
+            let v = g.profile(i);
+            assert_eq!(v, again.profile(i));
+            engine.profile(&v).unwrap();
+        }
+    }
+}
