@@ -11,9 +11,10 @@ use crate::compile::{Compiled, compile};
 use crate::eval::{Decision, Eval, EvalError, ItemTrace, State, with_state};
 use crate::ir::RuleSet;
 use crate::profile::{Caseloads, InputError, Lookup, Profile};
-use crate::report::{Kind, Outcomes, Report};
+use crate::report::{Kind, Report};
 use crate::view::{FieldView, ItemView};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// A compiled rule set, ready to evaluate profiles.
 #[derive(Debug, Clone)]
@@ -126,33 +127,46 @@ impl Engine {
     /// Fails when the profile's data makes a calculation impossible (a
     /// division by zero, an overflow, naming the field), when a rhai
     /// function fails, or on an internal error: [`EvalError`] tells which.
-    pub fn evaluate(
-        &self,
+    pub fn evaluate<'e>(
+        &'e self,
+        profile: &'e Profile,
+        caseloads: Option<&Caseloads>,
+    ) -> Result<Report<'e>, EvalError> {
+        self.report(
+            profile,
+            caseloads,
+            profile.client.as_deref().map(Cow::Borrowed),
+        )
+    }
+
+    fn report<'e>(
+        &'e self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
-    ) -> Result<Report, EvalError> {
+        client: Option<Cow<'e, str>>,
+    ) -> Result<Report<'e>, EvalError> {
         with_state(|s| {
             let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.fill_missing()?;
-            eval.report()
+            eval.report(self.rules(), client)
         })
     }
 
-    /// Evaluates a profile read already, without the explanations: what
-    /// fired and what is undetermined (with its missing fields), borrowed
-    /// from the engine and the profile. The report for batches; use
+    /// Evaluates a profile read already, without the reasons: what fired
+    /// and what is undetermined (with its missing fields), borrowed from
+    /// the engine and the profile. The report for batches; use
     /// [`Engine::evaluate`] for the reasons.
     pub fn outcomes<'e>(
         &'e self,
         profile: &'e Profile,
-        caseloads: Option<&'e Caseloads>,
-    ) -> Result<Outcomes<'e>, EvalError> {
+        caseloads: Option<&Caseloads>,
+    ) -> Result<Report<'e>, EvalError> {
         with_state(|s| {
             let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.fill_missing()?;
-            Ok(eval.outcomes(self.rules(), profile))
+            Ok(eval.outcomes(self.rules(), profile.client.as_deref().map(Cow::Borrowed)))
         })
     }
 
@@ -223,10 +237,12 @@ impl Engine {
         &self,
         profile: &Value,
         context: Option<&Value>,
-    ) -> Result<Report, EvalError> {
+    ) -> Result<Report<'_>, EvalError> {
         let profile = self.profile(profile)?;
         let caseloads = context.map(|c| self.caseloads(c)).transpose()?;
-        self.evaluate(&profile, caseloads.as_ref())
+        // The profile is dropped here: the report owns the client's id.
+        let client = profile.client.clone().map(Cow::Owned);
+        self.report(&profile, caseloads.as_ref(), client)
     }
 }
 

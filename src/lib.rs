@@ -25,6 +25,7 @@ mod view;
 pub use diagnostic::{Diagnostic, Severity as DiagnosticSeverity, SourceMap};
 pub use engine::Engine;
 pub use eval::{Decision, EvalError, Truth};
+pub use ir::{Priority, Severity};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
 pub use profile::{Caseloads, InputError, Profile};

@@ -1,4 +1,8 @@
-//! What an evaluation returns.
+//! What an evaluation returns: one family of types for the lean outcomes
+//! and the full report. The full report is the outcomes plus reasons: each
+//! referral and warning carries its [`Why`], and `programs` lists every
+//! program with its status. Words are borrowed from the engine, so the lean
+//! outcomes allocate only their lists.
 //!
 //! Field order is the JSON contract: the reference policy's keys come first,
 //! in its order, then the explanations. Lists are in rule-set order (files
@@ -8,82 +12,117 @@
 use crate::ir::{Priority, Severity};
 use indexmap::IndexMap;
 use serde::Serialize;
+use std::borrow::Cow;
 
-/// The outcome of evaluating one client profile.
+/// The outcome of evaluating one client profile: what fired, what is still
+/// undetermined, and, in the full report ([`Engine::evaluate`]), why.
+/// [`Engine::outcomes`] gives the same report without the reasons
+/// (`why` is `None` and `programs` is absent), the fast form for batches.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let profile = engine.profile(&serde_json::json!({
+///     "id": "c-1", "age": 34, "housing": "homeless"
+/// })).unwrap();
+/// let report = engine.evaluate(&profile, None).unwrap();
+/// let housing = report.referrals.iter().find(|r| r.id == "housing_services").unwrap();
+/// assert_eq!(housing.priority, careplan::Priority::Urgent);
+/// assert!(housing.reason().unwrap().contains("housing is homeless"));
+/// let lean = engine.outcomes(&profile, None).unwrap();
+/// assert_eq!(lean.referrals.len(), report.referrals.len());
+/// assert!(lean.referrals.iter().all(|r| r.why.is_none()));
+/// ```
+///
+/// [`Engine::evaluate`]: crate::Engine::evaluate
+/// [`Engine::outcomes`]: crate::Engine::outcomes
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub struct Report<'e> {
     /// The client's id, from the profile's `id` field.
-    pub client: Option<String>,
+    pub client: Option<Cow<'e, str>>,
     /// The most intensive program the client is eligible for.
-    pub recommended_program: Option<String>,
+    pub recommended_program: Option<&'e str>,
     /// When the recommended program is full: the next program down that the
     /// client is eligible for and that has room.
-    pub alternative_program: Option<String>,
+    pub alternative_program: Option<&'e str>,
     /// Every program the client is eligible for.
-    pub eligible_programs: Vec<String>,
+    pub eligible_programs: Vec<&'e str>,
     /// The services of the recommended program.
-    pub recommended_services: Vec<String>,
+    pub recommended_services: &'e [String],
     /// Referrals made, each once, at the highest priority that triggered.
-    pub referrals: Vec<ReferralItem>,
+    pub referrals: Vec<Referral<'e>>,
     /// Warnings raised.
-    pub warnings: Vec<WarningItem>,
+    pub warnings: Vec<Warning<'e>>,
     /// Programs, referrals and warnings that depend on unknown data, with
     /// the fields that would decide them.
-    pub undetermined: Vec<Undetermined>,
-    /// Every program with its status and why.
-    pub programs: Vec<ProgramItem>,
+    pub undetermined: Vec<Undetermined<'e>>,
+    /// In the full report: every program with its status and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub programs: Option<Vec<ProgramItem<'e>>>,
     /// The rule set's content hash.
-    pub ruleset_version: String,
+    pub ruleset_version: &'e str,
 }
 
 /// A referral made.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReferralItem {
+pub struct Referral<'e> {
     /// The referral's id.
-    pub id: String,
+    pub id: &'e str,
     /// How urgent.
     pub priority: Priority,
-    /// The conditions that held, in words.
-    pub reason: String,
-    /// Its title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The conditions that held, with the values they read.
-    pub because: Vec<Held>,
-    /// The evidence grade.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<String>,
-    /// The source of the rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    /// In the full report: why it was made.
+    #[serde(flatten)]
+    pub why: Option<Why<'e>>,
 }
 
 /// A warning raised.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct WarningItem {
+pub struct Warning<'e> {
     /// The warning's code.
-    pub code: String,
+    pub code: &'e str,
     /// How serious.
     pub severity: Severity,
     /// What the case worker reads.
-    pub message: String,
+    pub message: &'e str,
+    /// In the full report: why it was raised.
+    #[serde(flatten)]
+    pub why: Option<Why<'e>>,
+}
+
+/// Why a referral was made or a warning raised: the conditions that held,
+/// and the rule's title, evidence and source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Why<'e> {
     /// The conditions that held, in words.
     pub reason: String,
-    /// Its title.
+    /// The rule's title.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<&'e str>,
     /// The conditions that held, with the values they read.
     pub because: Vec<Held>,
     /// The evidence grade.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<String>,
+    pub evidence: Option<&'e str>,
     /// The source of the rule.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<&'e str>,
 }
 
-/// What kind of item is undetermined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+impl Referral<'_> {
+    /// The reason in words, in the full report.
+    pub fn reason(&self) -> Option<&str> {
+        self.why.as_ref().map(|w| w.reason.as_str())
+    }
+}
+
+impl Warning<'_> {
+    /// The reason in words, in the full report.
+    pub fn reason(&self) -> Option<&str> {
+        self.why.as_ref().map(|w| w.reason.as_str())
+    }
+}
+
+/// What kind of item: a program, a referral or a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A program's eligibility.
@@ -96,13 +135,13 @@ pub enum Kind {
 
 /// An item that depends on unknown data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Undetermined {
+pub struct Undetermined<'e> {
     /// Program, referral or warning.
     pub kind: Kind,
     /// Its id.
-    pub id: String,
+    pub id: &'e str,
     /// The absent fields that would decide it, in schema order.
-    pub missing: Vec<String>,
+    pub missing: Vec<&'e str>,
 }
 
 /// A program's eligibility.
@@ -119,12 +158,12 @@ pub enum Status {
 
 /// A program with its status and the reason for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProgramItem {
+pub struct ProgramItem<'e> {
     /// The program's id.
-    pub id: String,
+    pub id: &'e str,
     /// Its title.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<&'e str>,
     /// Eligible, not eligible or undetermined.
     pub status: Status,
     /// Why, in words: the conditions that held (eligible), failed (not
@@ -148,69 +187,11 @@ pub struct Held {
     pub values: IndexMap<String, serde_json::Value>,
 }
 
-impl Report {
+impl Report<'_> {
     /// The report as one line of JSON.
     pub fn to_json(&self) -> String {
         // Serialising plain data into a string cannot fail; fall back to an
         // empty object rather than panic.
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
     }
-}
-
-/// The outcome of evaluating one profile without the explanations: the
-/// keys of [`Report`] up to `undetermined`, and the rule-set version, with
-/// referrals and warnings reduced to what a case system acts on. It borrows
-/// its words from the engine, so building one allocates only its lists:
-/// the report for batches, where explanations are most of the cost.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Outcomes<'e> {
-    /// The client's id, from the profile's `id` field.
-    pub client: Option<&'e str>,
-    /// The most intensive program the client is eligible for.
-    pub recommended_program: Option<&'e str>,
-    /// When the recommended program is full, the next one down with room.
-    pub alternative_program: Option<&'e str>,
-    /// Every program the client is eligible for.
-    pub eligible_programs: Vec<&'e str>,
-    /// The services of the recommended program.
-    pub recommended_services: &'e [String],
-    /// Referrals made, each at the highest priority that triggered.
-    pub referrals: Vec<ReferralOutcome<'e>>,
-    /// Warnings raised.
-    pub warnings: Vec<WarningOutcome<'e>>,
-    /// What depends on unknown data, with the fields that would decide it.
-    pub undetermined: Vec<UndeterminedOutcome<'e>>,
-    /// The rule set's content hash.
-    pub ruleset_version: &'e str,
-}
-
-/// A referral made, in [`Outcomes`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReferralOutcome<'e> {
-    /// The referral's id.
-    pub id: &'e str,
-    /// How urgent.
-    pub priority: Priority,
-}
-
-/// A warning raised, in [`Outcomes`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WarningOutcome<'e> {
-    /// The warning's code.
-    pub code: &'e str,
-    /// How serious.
-    pub severity: Severity,
-    /// What the case worker reads.
-    pub message: &'e str,
-}
-
-/// An undetermined item, in [`Outcomes`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UndeterminedOutcome<'e> {
-    /// What kind of item.
-    pub kind: Kind,
-    /// Its id.
-    pub id: &'e str,
-    /// The absent fields that would decide it.
-    pub missing: Vec<&'e str>,
 }

@@ -687,7 +687,7 @@ proptest! {
 /// What a report decided about each item; undetermined items are absent.
 fn decided(report: &Report) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    for p in &report.programs {
+    for p in report.programs.iter().flatten() {
         match p.status {
             Status::Eligible => m.insert(format!("program {}", p.id), "eligible".into()),
             Status::NotEligible => m.insert(format!("program {}", p.id), "not eligible".into()),
@@ -738,11 +738,11 @@ proptest! {
         let open: Vec<(String, String)> = before
             .undetermined
             .iter()
-            .map(|u| (format!("{:?}", u.kind).to_lowercase(), u.id.clone()))
+            .map(|u| (format!("{:?}", u.kind).to_lowercase(), u.id.to_string()))
             .collect();
         let all = |r: &Report| {
             let mut items: Vec<(String, String)> = Vec::new();
-            items.extend(r.programs.iter().map(|p| ("program".into(), p.id.clone())));
+            items.extend(r.programs.iter().flatten().map(|p| ("program".into(), p.id.to_string())));
             items.extend(engine.rules().referrals.iter().map(|x| ("referral".into(), x.meta.id.clone())));
             items.extend(engine.rules().warnings.iter().map(|x| ("warning".into(), x.meta.id.clone())));
             items

@@ -300,8 +300,11 @@ fn a_profile_with_a_long_list_reads_in_linear_time() {
     let mut members: Vec<String> = (0..200_000).map(|i| format!("m{i}")).collect();
     members.push("m0".into());
     let profile = json!({ "s": members });
-    let report = within("long list", move || engine.evaluate_json(&profile, None)).unwrap();
-    assert_eq!(report.eligible_programs, ["p"]);
+    let eligible = within("long list", move || {
+        let report = engine.evaluate_json(&profile, None).unwrap();
+        report.eligible_programs.join(",")
+    });
+    assert_eq!(eligible, "p");
 }
 
 /// `caseload_full(any)` looked at every program each time a condition
@@ -328,11 +331,11 @@ fn caseload_any_is_looked_up_once_per_profile() {
         .map(|i| (format!("p{i}"), json!({"cm": 1})))
         .collect();
     let context = json!({ "caseloads": caseloads });
-    let report = within("caseload any", move || {
-        engine.evaluate_json(&json!({"x": 2}), Some(&context))
-    })
-    .unwrap();
-    assert!(report.warnings.is_empty());
+    let warnings = within("caseload any", move || {
+        let report = engine.evaluate_json(&json!({"x": 2}), Some(&context));
+        report.unwrap().warnings.len()
+    });
+    assert_eq!(warnings, 0);
 }
 
 /// The pre-scan bounds bracket nesting before pest runs, and takes `"""` to
@@ -438,7 +441,7 @@ fn an_operand_evaluation_skipped_cannot_fail_the_report() {
     let profile = json!({"a": true, "n": 0});
     let report = engine.evaluate_json(&profile, None).unwrap();
     assert_eq!(report.eligible_programs, ["p"]);
-    assert_eq!(report.programs[0].reason, "a (a = true)");
+    assert_eq!(report.programs.unwrap()[0].reason, "a (a = true)");
     assert!(report.warnings.is_empty());
     assert_eq!(report.referrals[0].id, "r");
     let explained = engine
@@ -537,7 +540,7 @@ fn a_generated_rule_set_of_ten_thousand_rules_loads() {
             None,
         )
         .unwrap();
-    assert_eq!(report.recommended_program.as_deref(), Some("p3333"));
+    assert_eq!(report.recommended_program, Some("p3333"));
     assert_eq!(report.referrals.len(), 3_334);
 }
 

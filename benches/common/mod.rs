@@ -348,7 +348,7 @@ pub fn agree(engine: &Engine, d: &Decision, r: &Report, i: usize) {
     let recommended = d.recommended.map(|p| rules.programs[p].meta.id.as_str());
     assert_eq!(
         recommended,
-        r.recommended_program.as_deref(),
+        r.recommended_program,
         "profile {i}: recommended program"
     );
     let referrals: Vec<(&str, _)> = rules
@@ -357,11 +357,7 @@ pub fn agree(engine: &Engine, d: &Decision, r: &Report, i: usize) {
         .zip(&d.referrals)
         .filter_map(|(rule, p)| p.map(|p| (rule.meta.id.as_str(), p)))
         .collect();
-    let reported: Vec<(&str, _)> = r
-        .referrals
-        .iter()
-        .map(|x| (x.id.as_str(), x.priority))
-        .collect();
+    let reported: Vec<(&str, _)> = r.referrals.iter().map(|x| (x.id, x.priority)).collect();
     assert_eq!(referrals, reported, "profile {i}: referrals");
     let warnings: Vec<&str> = rules
         .warnings
@@ -370,7 +366,7 @@ pub fn agree(engine: &Engine, d: &Decision, r: &Report, i: usize) {
         .filter(|(_, t)| **t == Truth::True)
         .map(|(w, _)| w.meta.id.as_str())
         .collect();
-    let reported: Vec<&str> = r.warnings.iter().map(|w| w.code.as_str()).collect();
+    let reported: Vec<&str> = r.warnings.iter().map(|w| w.code).collect();
     assert_eq!(warnings, reported, "profile {i}: warnings");
     let unknown = d.programs.iter().filter(|t| **t == Truth::Unknown).count()
         + d.referral_truth

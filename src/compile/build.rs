@@ -480,7 +480,7 @@ mod tests {
             let shown = e.evaluate(&p, None).map(|r| {
                 r.warnings
                     .iter()
-                    .flat_map(|w| &w.because)
+                    .flat_map(|w| w.why.iter().flat_map(|y| &y.because))
                     .filter_map(|h| h.values.get("p").cloned())
                     .collect::<Vec<_>>()
             });

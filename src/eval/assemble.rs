@@ -4,11 +4,9 @@
 
 use super::{Decision, Eval, R, Truth};
 use crate::ir::{self, Node};
-use crate::profile::{Bits, Profile};
-use crate::report::{
-    Kind, Outcomes, ProgramItem, ReferralItem, ReferralOutcome, Report, Status, Undetermined,
-    UndeterminedOutcome, WarningItem, WarningOutcome,
-};
+use crate::profile::Bits;
+use crate::report::{Kind, ProgramItem, Referral, Report, Status, Undetermined, Warning, Why};
+use std::borrow::Cow;
 
 impl<'a> Eval<'a> {
     /// The outcomes, without words, written over `out`: its vectors keep
@@ -27,22 +25,22 @@ impl<'a> Eval<'a> {
         out.alternative = self.alternative();
     }
 
-    /// The outcomes without the explanations, in rule-set order; `rules`
-    /// and `profile` are the evaluation's own, passed again so that the
-    /// result borrows them and not the evaluation's state.
+    /// The outcomes without the reasons, in rule-set order. `rules` is the
+    /// evaluation's own, passed again so that the result borrows it and not
+    /// the evaluation's state; `client` is the profile's id.
     pub(crate) fn outcomes<'e>(
         &self,
         rules: &'e ir::RuleSet,
-        profile: &'e Profile,
-    ) -> Outcomes<'e> {
+        client: Option<Cow<'e, str>>,
+    ) -> Report<'e> {
         let id = |i: Option<usize>| Some(rules.programs.get(i?)?.meta.id.as_str());
         let missing = |m: &Bits| -> Vec<&'e str> {
             m.iter()
                 .filter_map(|i| rules.fields.get(i).map(|f| f.name.as_str()))
                 .collect()
         };
-        let mut out = Outcomes {
-            client: profile.client.as_deref(),
+        let mut out = Report {
+            client,
             recommended_program: id(self.recommended),
             alternative_program: id(self.alternative()),
             eligible_programs: Vec::new(),
@@ -53,6 +51,7 @@ impl<'a> Eval<'a> {
             referrals: Vec::new(),
             warnings: Vec::new(),
             undetermined: Vec::new(),
+            programs: None,
             ruleset_version: &rules.version,
         };
         for node in &rules.order {
@@ -69,9 +68,10 @@ impl<'a> Eval<'a> {
                 Node::Referral(i) => match (rules.referrals.get(i), self.s.referrals.get(i)) {
                     (Some(r), Some((fired, t, m))) => {
                         if let Some(priority) = fired {
-                            out.referrals.push(ReferralOutcome {
+                            out.referrals.push(Referral {
                                 id: &r.meta.id,
                                 priority: *priority,
+                                why: None,
                             });
                         }
                         (Kind::Referral, &r.meta, *t, m)
@@ -81,10 +81,11 @@ impl<'a> Eval<'a> {
                 Node::Warning(i) => match (rules.warnings.get(i), self.s.warnings.get(i)) {
                     (Some(w), Some((t, m))) => {
                         if *t == Truth::True {
-                            out.warnings.push(WarningOutcome {
+                            out.warnings.push(Warning {
                                 code: &w.meta.id,
                                 severity: w.severity,
                                 message: &w.message,
+                                why: None,
                             });
                         }
                         (Kind::Warning, &w.meta, *t, m)
@@ -94,7 +95,7 @@ impl<'a> Eval<'a> {
                 Node::Define(_) | Node::Recommended => continue,
             };
             if truth == Truth::Unknown {
-                out.undetermined.push(UndeterminedOutcome {
+                out.undetermined.push(Undetermined {
                     kind,
                     id: &meta.id,
                     missing: missing(m),
@@ -104,33 +105,26 @@ impl<'a> Eval<'a> {
         out
     }
 
-    /// Assembles the report.
-    pub(crate) fn report(&self) -> R<Report> {
-        let rules = self.rules;
-        // What fired and what is undetermined, as the lean report has it;
-        // the report adds each item's reasons.
-        let o = self.outcomes(rules, self.profile);
-        let owned = |s: Option<&str>| s.map(str::to_string);
-        let mut report = Report {
-            client: owned(o.client),
-            recommended_program: owned(o.recommended_program),
-            alternative_program: owned(o.alternative_program),
-            eligible_programs: o.eligible_programs.iter().map(|s| s.to_string()).collect(),
-            recommended_services: o.recommended_services.to_vec(),
-            referrals: Vec::new(),
-            warnings: Vec::new(),
-            undetermined: o
-                .undetermined
-                .iter()
-                .map(|u| Undetermined {
-                    kind: u.kind,
-                    id: u.id.to_string(),
-                    missing: u.missing.iter().map(|m| m.to_string()).collect(),
-                })
-                .collect(),
-            programs: Vec::new(),
-            ruleset_version: o.ruleset_version.to_string(),
+    /// The full report: the outcomes, with the reasons of every referral
+    /// and warning that fired and every program's status.
+    pub(crate) fn report<'e>(
+        &self,
+        rules: &'e ir::RuleSet,
+        client: Option<Cow<'e, str>>,
+    ) -> R<Report<'e>> {
+        let mut report = self.outcomes(rules, client);
+        let why = |meta: &'e ir::Meta, because: Vec<crate::report::Held>| Why {
+            reason: Self::reason(&because),
+            title: meta.title.as_deref(),
+            because,
+            evidence: meta.evidence.as_deref(),
+            source: meta.source.as_deref(),
         };
+        // The outcomes list fired referrals and warnings in rule-set order;
+        // walking the same order pairs each with its rule.
+        let (mut referrals, mut warnings) =
+            (report.referrals.iter_mut(), report.warnings.iter_mut());
+        let mut programs = Vec::new();
         for node in &rules.order {
             match *node {
                 Node::Program(i) => {
@@ -145,9 +139,9 @@ impl<'a> Eval<'a> {
                         Truth::False => Status::NotEligible,
                         Truth::Unknown => Status::Undetermined,
                     };
-                    report.programs.push(ProgramItem {
-                        id: p.meta.id.clone(),
-                        title: p.meta.title.clone(),
+                    programs.push(ProgramItem {
+                        id: &p.meta.id,
+                        title: p.meta.title.as_deref(),
                         status,
                         reason: Self::reason(&because),
                         because,
@@ -169,15 +163,9 @@ impl<'a> Eval<'a> {
                     if let Some(c) = cond {
                         self.held(c, Truth::True, &mut because)?;
                     }
-                    report.referrals.push(ReferralItem {
-                        id: r.meta.id.clone(),
-                        priority: *priority,
-                        reason: Self::reason(&because),
-                        title: r.meta.title.clone(),
-                        because,
-                        evidence: r.meta.evidence.clone(),
-                        source: r.meta.source.clone(),
-                    });
+                    if let Some(item) = referrals.next() {
+                        item.why = Some(why(&r.meta, because));
+                    }
                 }
                 Node::Warning(i) => {
                     let (Some(w), Some((Truth::True, _))) =
@@ -187,20 +175,14 @@ impl<'a> Eval<'a> {
                     };
                     let mut because = Vec::new();
                     self.held(&w.when, Truth::True, &mut because)?;
-                    report.warnings.push(WarningItem {
-                        code: w.meta.id.clone(),
-                        severity: w.severity,
-                        message: w.message.clone(),
-                        reason: Self::reason(&because),
-                        title: w.meta.title.clone(),
-                        because,
-                        evidence: w.meta.evidence.clone(),
-                        source: w.meta.source.clone(),
-                    });
+                    if let Some(item) = warnings.next() {
+                        item.why = Some(why(&w.meta, because));
+                    }
                 }
                 Node::Define(_) | Node::Recommended => {}
             }
         }
+        report.programs = Some(programs);
         Ok(report)
     }
 }

@@ -10,7 +10,7 @@
 //! JSON that `careplan eval --format json` prints; the CLI brings its own
 //! [`Form`] for people.
 
-use crate::report::{Outcomes, Report};
+use crate::report::Report;
 use crate::{Caseloads, Engine, EvalError};
 use std::io::{BufRead, Write};
 
@@ -36,7 +36,7 @@ pub trait Form: Sync {
     /// A full report.
     fn report(&self, report: &Report, buf: &mut Vec<u8>);
     /// A lean report.
-    fn outcomes(&self, outcomes: &Outcomes<'_>, buf: &mut Vec<u8>);
+    fn outcomes(&self, outcomes: &Report<'_>, buf: &mut Vec<u8>);
     /// A line that could not be read or evaluated; `line` counts from 1.
     fn error(&self, line: usize, error: &EvalError, buf: &mut Vec<u8>);
 }
@@ -52,7 +52,7 @@ impl Form for Json {
         let _ = serde_json::to_writer(buf, report);
     }
 
-    fn outcomes(&self, outcomes: &Outcomes<'_>, buf: &mut Vec<u8>) {
+    fn outcomes(&self, outcomes: &Report<'_>, buf: &mut Vec<u8>) {
         let _ = serde_json::to_writer(buf, outcomes);
     }
 

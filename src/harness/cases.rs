@@ -169,14 +169,14 @@ pub struct Failure {
 /// What running a case produced: the report (if the input was accepted) and
 /// every expectation that failed.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Outcome<'e> {
     /// The report, when the input was accepted.
-    pub report: Option<Report>,
+    pub report: Option<Report<'e>>,
     /// Each failed expectation.
     pub failures: Vec<Failure>,
 }
 
-impl Outcome {
+impl Outcome<'_> {
     /// Whether every expectation held.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
@@ -215,12 +215,12 @@ fn differing(a: &[String], b: &[String]) -> Vec<String> {
     out
 }
 
-fn show<T: serde::Serialize>(v: &T) -> String {
+fn show<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Runs one case against an engine.
-pub fn run(engine: &Engine, case: &Case) -> Outcome {
+pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
     let mut failures = Vec::new();
     let result = engine.evaluate_json(&case.profile, case.context.as_ref());
     let report = match (result, &case.error) {
@@ -268,14 +268,15 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
         (Ok(r), None) => r,
     };
     if let Some(x) = &case.expect {
-        let opt = |o: &Option<String>| o.iter().cloned().collect::<Vec<_>>();
+        let opt = |o: Option<&str>| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         if let Some(w) = &x.recommended_program {
             let got = &report.recommended_program;
             exact(
                 &mut failures,
                 "recommended_program",
-                opt(w),
-                opt(got),
+                opt(w.as_deref()),
+                opt(*got),
                 (show(w), show(got)),
             );
         }
@@ -284,8 +285,8 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             exact(
                 &mut failures,
                 "alternative_program",
-                opt(w),
-                opt(got),
+                opt(w.as_deref()),
+                opt(*got),
                 (show(w), show(got)),
             );
         }
@@ -295,14 +296,14 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
                 &mut failures,
                 "eligible_programs",
                 w.clone(),
-                got.clone(),
+                strings(got),
                 (show(w), show(got)),
             );
         }
         if let Some(w) = &x.recommended_services {
-            let got = &report.recommended_services;
+            let got = report.recommended_services;
             if w != got {
-                let ids = opt(&report.recommended_program);
+                let ids = opt(report.recommended_program);
                 failures.push(fail(
                     format!(
                         "recommended_services: expected {}, found {}",
@@ -317,7 +318,7 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             let got: IndexMap<String, Priority> = report
                 .referrals
                 .iter()
-                .map(|r| (r.id.clone(), r.priority))
+                .map(|r| (r.id.to_string(), r.priority))
                 .collect();
             let key = |m: &IndexMap<String, Priority>| {
                 m.iter().map(|(k, p)| format!("{k}:{}", p.word())).collect()
@@ -335,7 +336,7 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             }
         }
         if let Some(w) = &x.warnings {
-            let got: Vec<String> = report.warnings.iter().map(|w| w.code.clone()).collect();
+            let got: Vec<String> = report.warnings.iter().map(|w| w.code.to_string()).collect();
             exact(
                 &mut failures,
                 "warnings",
@@ -370,7 +371,7 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
     }
     if let Some(inc) = &case.includes {
         for p in &inc.eligible_programs {
-            if !report.eligible_programs.contains(p) {
+            if !report.eligible_programs.contains(&p.as_str()) {
                 failures.push(fail(
                     format!(
                         "eligible_programs: expected `{p}` among {}",
@@ -381,7 +382,7 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             }
         }
         for (id, prio) in &inc.referrals {
-            match report.referrals.iter().find(|r| &r.id == id) {
+            match report.referrals.iter().find(|r| r.id == id) {
                 Some(r) if r.priority == *prio => {}
                 Some(r) => failures.push(fail(
                     format!(
@@ -398,8 +399,8 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             }
         }
         for code in &inc.warnings {
-            if !report.warnings.iter().any(|w| &w.code == code) {
-                let got: Vec<&str> = report.warnings.iter().map(|w| w.code.as_str()).collect();
+            if !report.warnings.iter().any(|w| w.code == code) {
+                let got: Vec<&str> = report.warnings.iter().map(|w| w.code).collect();
                 failures.push(fail(
                     format!("warnings: expected `{code}` among {}", show(&got)),
                     vec![code.clone()],
@@ -431,7 +432,7 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
     }
     if let Some(exc) = &case.excludes {
         for p in &exc.eligible_programs {
-            if report.eligible_programs.contains(p) {
+            if report.eligible_programs.contains(&p.as_str()) {
                 failures.push(fail(
                     format!("eligible_programs: expected `{p}` not to be eligible"),
                     vec![p.clone()],
@@ -439,27 +440,30 @@ pub fn run(engine: &Engine, case: &Case) -> Outcome {
             }
         }
         for id in &exc.referrals {
-            if let Some(r) = report.referrals.iter().find(|r| &r.id == id) {
+            if let Some(r) = report.referrals.iter().find(|r| r.id == id) {
                 failures.push(fail(
                     format!(
                         "referrals: expected no `{id}`, found it ({}): {}",
                         r.priority.word(),
-                        r.reason
+                        r.reason().unwrap_or_default()
                     ),
                     vec![id.clone()],
                 ));
             }
         }
         for code in &exc.warnings {
-            if let Some(w) = report.warnings.iter().find(|w| &w.code == code) {
+            if let Some(w) = report.warnings.iter().find(|w| w.code == code) {
                 failures.push(fail(
-                    format!("warnings: expected no `{code}`, found it: {}", w.reason),
+                    format!(
+                        "warnings: expected no `{code}`, found it: {}",
+                        w.reason().unwrap_or_default()
+                    ),
                     vec![code.clone()],
                 ));
             }
         }
         for id in &exc.undetermined {
-            if let Some(u) = report.undetermined.iter().find(|u| &u.id == id) {
+            if let Some(u) = report.undetermined.iter().find(|u| u.id == id) {
                 failures.push(fail(
                     format!(
                         "undetermined: expected `{id}` to be decided, but it misses {}",

@@ -2,7 +2,7 @@
 //! case worker can read at a glance.
 
 use careplan::Diagnostic;
-use careplan::report::{Kind, Outcomes, Report, Status};
+use careplan::report::{Kind, ProgramItem, Report, Status};
 use std::fmt::Write as _;
 
 /// A diagnostic with its source line and an underline.
@@ -49,20 +49,21 @@ pub fn report(r: &Report) -> String {
     let _ = writeln!(
         out,
         "Client {client}    (rules {})",
-        short_version(&r.ruleset_version)
+        short_version(r.ruleset_version)
     );
+    let programs: &[ProgramItem] = r.programs.as_deref().unwrap_or_default();
     let title = |id: &str| {
-        r.programs
+        programs
             .iter()
             .find(|p| p.id == id)
-            .and_then(|p| p.title.clone())
+            .and_then(|p| p.title)
             .map(|t| format!(" ({t})"))
             .unwrap_or_default()
     };
     match &r.recommended_program {
         Some(p) => {
             let _ = writeln!(out, "Recommended program: {p}{}", title(p));
-            if let Some(item) = r.programs.iter().find(|x| &x.id == p) {
+            if let Some(item) = programs.iter().find(|x| x.id == *p) {
                 let _ = writeln!(out, "  because {}", item.reason);
             }
             if !r.recommended_services.is_empty() {
@@ -80,7 +81,7 @@ pub fn report(r: &Report) -> String {
             title(a)
         );
     }
-    eligible(&mut out, r.eligible_programs.iter().map(String::as_str));
+    eligible(&mut out, r.eligible_programs.iter().copied());
     if r.referrals.is_empty() {
         let _ = writeln!(out, "Referrals: none");
     } else {
@@ -91,28 +92,24 @@ pub fn report(r: &Report) -> String {
                 "  {}  {}  because {}",
                 priority(x.priority),
                 x.id,
-                x.reason
+                x.reason().unwrap_or_default()
             );
         }
     }
     warnings(
         &mut out,
-        r.warnings
-            .iter()
-            .map(|w| (w.severity, w.code.as_str(), w.message.as_str())),
+        r.warnings.iter().map(|w| (w.severity, w.code, w.message)),
     );
     undetermined(
         &mut out,
-        r.undetermined.iter().map(|u| {
-            let missing: Vec<&str> = u.missing.iter().map(String::as_str).collect();
-            (u.kind, u.id.as_str(), missing)
-        }),
+        r.undetermined
+            .iter()
+            .map(|u| (u.kind, u.id, u.missing.clone())),
     );
-    let not_eligible: Vec<&str> = r
-        .programs
+    let not_eligible: Vec<&str> = programs
         .iter()
         .filter(|p| p.status == Status::NotEligible)
-        .map(|p| p.id.as_str())
+        .map(|p| p.id)
         .collect();
     if !not_eligible.is_empty() {
         let _ = writeln!(out, "Not eligible: {}", not_eligible.join(", "));
@@ -121,9 +118,9 @@ pub fn report(r: &Report) -> String {
 }
 
 /// Outcomes without reasons, as a case worker reads them.
-pub fn outcomes(o: &Outcomes<'_>) -> String {
+pub fn outcomes(o: &Report<'_>) -> String {
     let mut out = String::new();
-    let client = o.client.unwrap_or("(no id)");
+    let client = o.client.as_deref().unwrap_or("(no id)");
     let _ = writeln!(
         out,
         "Client {client}    (rules {})",
@@ -224,7 +221,7 @@ impl careplan::harness::batch::Form for Human {
         buf.extend_from_slice(report(r).as_bytes());
     }
 
-    fn outcomes(&self, o: &Outcomes<'_>, buf: &mut Vec<u8>) {
+    fn outcomes(&self, o: &Report<'_>, buf: &mut Vec<u8>) {
         buf.extend_from_slice(outcomes(o).as_bytes());
     }
 
