@@ -114,11 +114,6 @@ pub(crate) fn sandbox() -> Engine {
     engine
 }
 
-/// The error a size check raises, worded as rhai words its own.
-fn too_large(what: &str) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorDataTooLarge(what.to_string(), Position::NONE).into()
-}
-
 /// Names a built-in that the sandbox removed, and why.
 fn removed(name: &str) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(
@@ -147,8 +142,16 @@ fn replace_bounded(
             s.matches(find).count()
         };
         let grows = (with.len() - find.len()).saturating_mul(hits);
-        if s.len().saturating_add(grows) > MAX_STRING_BYTES {
-            return Err(too_large("Length of string"));
+        let total = s.len().saturating_add(grows);
+        if total > MAX_STRING_BYTES {
+            return Err(EvalAltResult::ErrorRuntime(
+                format!(
+                    "`replace` would make a string of {total} bytes; the limit is {MAX_STRING_BYTES}"
+                )
+                .into(),
+                Position::NONE,
+            )
+            .into());
         }
     }
     if hits_any(s, find) {
@@ -533,8 +536,13 @@ mod tests {
             "s.replace(\"\", s); s.len()",
             "let t = \"b\"; t.replace(\"\", s); t.len()",
         ] {
+            // Refused before the work: rhai's own `replace` did the work and
+            // failed only afterwards ("Length of string too large").
             let err = run(&format!("{pad}{tail}"), Returns::Integer, vec![]).unwrap_err();
-            assert!(err.contains("Length of string"), "{tail}: {err}");
+            assert!(
+                err.contains("`replace` would make a string of"),
+                "{tail}: {err}"
+            );
         }
         // Within the limit, replace still works.
         assert_eq!(
@@ -546,16 +554,31 @@ mod tests {
             Ok(ScriptValue::Text("xybcxy".into()))
         );
         for code in [
-            "let a = []; a.pad(10000, 0); a.map(|x| a).len()",
+            "let a = []; a.pad(2000, 0); a.map(|x| x + 1).len()",
             "let a = [1, 2]; a.zip([3, 4], |x, y| x + y).len()",
-            "let a = []; a.pad(5000, \"\"); let s = \"\"; s.pad(60000, \"a\"); a.pad(10000, s); a.len()",
-            "let s = \"\"; s.pad(100000000, \"a\"); s.len()",
-            "let a = []; a.pad(100000000, 1); a.len()",
-            "let m = #{}; m.len()",
+        ] {
+            let err = run(code, Returns::Integer, vec![]).unwrap_err();
+            assert!(
+                err.contains("not available in careplan's sandbox"),
+                "{code}: {err}"
+            );
+        }
+        // Not registered at all: blobs, maps, the clock.
+        for code in [
             "blob(100000000).len()",
+            "let m = #{}; m.len()",
             "timestamp(); 1",
         ] {
             assert!(run(code, Returns::Integer, vec![]).is_err(), "{code} ran");
+        }
+        // rhai's own checks, before the work: kept.
+        for code in [
+            "let a = []; a.pad(5000, \"\"); let s = \"\"; s.pad(60000, \"a\"); a.pad(10000, s); a.len()",
+            "let s = \"\"; s.pad(100000000, \"a\"); s.len()",
+            "let a = []; a.pad(100000000, 1); a.len()",
+        ] {
+            let err = run(code, Returns::Integer, vec![]).unwrap_err();
+            assert!(err.contains("too large"), "{code}: {err}");
         }
     }
 
