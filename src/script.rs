@@ -52,6 +52,10 @@ pub const MAX_VARIABLES: usize = 256;
 pub const MAX_CALL_LEVELS: usize = 32;
 /// The deepest expression, at top level and inside script functions.
 pub const MAX_EXPR_DEPTH: (usize, usize) = (64, 32);
+/// The most arguments one call may pass (and elements one bracket may
+/// list). rhai evaluates all of a call's arguments before it checks
+/// anything, so 4,000 arguments of 60 KB each held 267 MB at once.
+pub const MAX_ARGUMENTS: usize = 32;
 /// The safety net: a call still running after this long is stopped. It is
 /// never reached by a script within [`MAX_OPERATIONS`] (those take
 /// milliseconds); reaching it means a bug in the sandbox or a machine so
@@ -300,6 +304,12 @@ pub(crate) fn compile_typed(
     returns: Returns,
     code: &str,
 ) -> Result<Script, (String, Option<(usize, usize)>)> {
+    if let Some(at) = too_many_arguments(code) {
+        return Err((
+            format!("more than {MAX_ARGUMENTS} arguments in one call (the sandbox's limit)"),
+            Some(at),
+        ));
+    }
     let mut scope = Scope::new();
     for (p, _) in &params {
         scope.push_dynamic(p.as_str(), Dynamic::UNIT);
@@ -316,6 +326,73 @@ pub(crate) fn compile_typed(
         }
         Err(e) => Err((e.err_type().to_string(), position(e.position()))),
     }
+}
+
+/// Where a bracket of the script lists more than [`MAX_ARGUMENTS`] items
+/// (1-based line and column of the comma over the limit), if anywhere.
+/// Strings in double quotes, characters and comments are skipped; the text
+/// of a backtick string is counted, which can only refuse more, not less.
+fn too_many_arguments(code: &str) -> Option<(usize, usize)> {
+    let mut commas: Vec<usize> = Vec::new();
+    let (mut line, mut col) = (1, 0);
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        col += 1;
+        match c {
+            '\n' => (line, col) = (line + 1, 0),
+            '(' | '[' | '{' => commas.push(0),
+            ')' | ']' | '}' => {
+                commas.pop();
+            }
+            ',' => {
+                if let Some(n) = commas.last_mut() {
+                    *n += 1;
+                    if *n >= MAX_ARGUMENTS {
+                        return Some((line, col));
+                    }
+                }
+            }
+            '"' | '\'' => {
+                // To the closing quote, past escapes; a newline inside
+                // still counts for the position.
+                while let Some(d) = chars.next() {
+                    col += 1;
+                    match d {
+                        '\\' => {
+                            chars.next();
+                            col += 1;
+                        }
+                        '\n' => (line, col) = (line + 1, 0),
+                        d if d == c => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        (line, col) = (line + 1, 0);
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    col += 1;
+                    if d == '\n' {
+                        (line, col) = (line + 1, 0);
+                    }
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Why a call gave no value.
@@ -625,5 +702,30 @@ mod tests {
             // 5 + 2.5 + 3 (integer division of the integer parameter).
             assert_eq!(r, Ok(ScriptValue::Dec(Decimal::new(105, 1))));
         }
+    }
+
+    #[test]
+    fn a_call_with_thousands_of_arguments_is_refused_at_load() {
+        let engine = sandbox();
+        let args: Vec<String> = (0..4000).map(|i| format!("s + \"{i}\"")).collect();
+        let code = format!("let s = \"\"; s.pad(60000, \"a\"); h({})", args.join(", "));
+        let err = compile(&engine, vec![], Returns::Integer, &code).unwrap_err();
+        assert!(err.0.contains("more than 32 arguments"), "{err:?}");
+        // Commas in strings and comments do not count; 32 arguments do.
+        let args: Vec<String> = (0..32).map(|i| i.to_string()).collect();
+        let code = format!(
+            "// a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z, a, b, c, d, e, f, g\n\
+             fn h({}) {{ 1 }} \"{}\".len() + h({})",
+            (0..32)
+                .map(|i| format!("p{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ",".repeat(100),
+            args.join(", ")
+        );
+        assert!(
+            compile(&engine, vec![], Returns::Integer, &code).is_ok(),
+            "{code}"
+        );
     }
 }
