@@ -16,7 +16,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(parse load eval)
+    targets=(parse load eval script)
 fi
 if [ ! -d corpus/eval ]; then
     python3 seeds.py
@@ -28,6 +28,8 @@ for target in "${targets[@]}"; do
     # that are tested in tests/regressions.rs. JSON is cheap: up to 64 KiB.
     case "$target" in
         eval) dict=json.dict; max_len=65536 ;;
+        # Each byte picks a word of the sandbox's API (fuzz_targets/script.rs).
+        script) dict=/dev/null; max_len=512 ;;
         *) dict=rules.dict; max_len=16384 ;;
     esac
     mkdir -p "corpus/$target" "artifacts/$target"
@@ -37,7 +39,7 @@ for target in "${targets[@]}"; do
     start=$(date +%s)
     if ! cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
         -max_total_time="$seconds" \
-        -dict="$dict" -max_len="$max_len" -timeout=5 -rss_limit_mb=4096 \
+        -dict="$dict" -max_len="$max_len" -timeout=5 -rss_limit_mb=4096 -malloc_limit_mb=256 \
         -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "== $target: FAILED after $(( $(date +%s) - start ))s (log: fuzz/$log)"

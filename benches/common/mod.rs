@@ -347,8 +347,7 @@ pub fn agree(engine: &Engine, d: &Decision, r: &Report, i: usize) {
     );
     let recommended = d.recommended.map(|p| rules.programs[p].meta.id.as_str());
     assert_eq!(
-        recommended,
-        r.recommended_program,
+        recommended, r.recommended_program,
         "profile {i}: recommended program"
     );
     let referrals: Vec<(&str, _)> = rules

@@ -393,7 +393,17 @@ impl Checker {
                         continue;
                     }
                     let engine = self.sandbox.get_or_insert_with(crate::script::sandbox);
-                    match crate::script::compile(engine, names.clone(), returns, code) {
+                    // A `decimal` parameter must reach the script as a rhai
+                    // Decimal even when whole (`v.ceiling()`, `v / 2`).
+                    let typed = names.iter().cloned().zip(f.params.iter().map(|p| {
+                        use crate::script::Param;
+                        match (p.set, p.ty) {
+                            (false, ast::ScalarType::Integer) => Param::Integer,
+                            (false, ast::ScalarType::Decimal) => Param::Decimal,
+                            _ => Param::AsIs,
+                        }
+                    }));
+                    match crate::script::compile_typed(engine, typed.collect(), returns, code) {
                         Ok(s) => script = Some(s),
                         Err((message, pos)) => {
                             let at = pos

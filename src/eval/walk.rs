@@ -239,17 +239,33 @@ impl<'a> Eval<'a> {
             return Ok((None, missing));
         }
         let result =
-            crate::script::call(&self.rules.sandbox, &func.script, values).map_err(|msg| {
+            crate::script::call(&self.rules.sandbox, &func.script, values).map_err(|err| {
                 let at = self.rules.sources.locate(func.meta.file, func.meta.span);
-                EvalError::Function {
-                    function: func.meta.id.clone(),
-                    message: format!(
-                        "function `{}` ({}:{}) failed on `{}`: {msg}",
-                        func.meta.id,
-                        at.file,
-                        at.line,
-                        self.text_of(e)
-                    ),
+                let place = format!(
+                    "function `{}` ({}:{}) on `{}`",
+                    func.meta.id,
+                    at.file,
+                    at.line,
+                    self.text_of(e)
+                );
+                match err {
+                    // The same input fails the same way on every machine:
+                    // the rules' problem, reported as the client's result.
+                    crate::script::CallError::Failed(msg) => EvalError::Function {
+                        function: func.meta.id.clone(),
+                        message: format!(
+                            "function `{}` ({}:{}) failed on `{}`: {msg}",
+                            func.meta.id,
+                            at.file,
+                            at.line,
+                            self.text_of(e)
+                        ),
+                    },
+                    // Only the wall-clock safety net: never the client's
+                    // result.
+                    crate::script::CallError::Internal(msg) => {
+                        EvalError::internal(format!("{place}: {msg}"))
+                    }
                 }
             })?;
         let v = match result {
