@@ -28,7 +28,7 @@
 
 mod common;
 
-use careplan::eval::{Decision, Truth};
+use careplan::{Decision, Truth};
 use careplan::{Engine, LoadOptions};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rhai::{AST, Dynamic, ImmutableString, Scope};
@@ -78,13 +78,12 @@ enum Slot {
 }
 
 fn slots(engine: &Engine) -> [Slot; 10] {
-    let rules = engine.rules();
     OUTCOMES.map(|name| {
-        if let Some(i) = rules.programs.iter().position(|p| p.meta.id == name) {
+        if let Some(i) = engine.programs().position(|p| p.id() == name) {
             Slot::Program(i)
-        } else if let Some(i) = rules.referrals.iter().position(|r| r.meta.id == name) {
+        } else if let Some(i) = engine.referrals().position(|r| r.id() == name) {
             Slot::Referral(i)
-        } else if let Some(i) = rules.warnings.iter().position(|w| w.meta.id == name) {
+        } else if let Some(i) = engine.warnings().position(|w| w.id() == name) {
             Slot::Warning(i)
         } else {
             panic!("peers.rules has no outcome `{name}`")

@@ -28,7 +28,7 @@
 
 mod common;
 
-use careplan::eval::Decision;
+use careplan::Decision;
 
 use careplan::Profile;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -33,7 +33,7 @@
 
 mod common;
 
-use careplan::eval::Truth;
+use careplan::Truth;
 use careplan::harness::population::Generator;
 use careplan::{Engine, LoadOptions, Profile};
 use common::Rng;
@@ -227,7 +227,7 @@ fn rule_set(n: usize, seed: u64) -> Vec<(String, String)> {
 /// size decides the same population.
 fn profiles(n: usize, seed: u64) -> Vec<Value> {
     let schema = load(&[("schema.rules".to_string(), schema())]);
-    Generator::population(schema.rules(), seed, n as u64)
+    Generator::population(&schema, seed, n as u64)
 }
 
 fn load(files: &[(String, String)]) -> Engine {

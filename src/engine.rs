@@ -11,8 +11,8 @@ use crate::compile::{Compiled, compile};
 use crate::eval::{Decision, Eval, EvalError, ItemTrace, State, with_state};
 use crate::ir::RuleSet;
 use crate::profile::{Caseloads, InputError, Lookup, Profile};
-use crate::report::{Kind, Report};
-use crate::view::{FieldView, ItemView};
+use crate::report::Report;
+use crate::view::{FieldView, Item, ItemView};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -33,8 +33,9 @@ impl Engine {
         }
     }
 
-    /// The checked rule set behind the engine.
-    pub fn rules(&self) -> &RuleSet {
+    /// The checked rule set behind the engine: for the crate's own stages
+    /// and tools; embedders read [`Engine::fields`] and the outcome views.
+    pub(crate) fn rules(&self) -> &RuleSet {
         &self.compiled.rules
     }
 
@@ -67,10 +68,10 @@ impl Engine {
     /// assert!(engine.programs().any(|p| p.id() == "assertive_community_treatment"));
     /// ```
     pub fn programs(&self) -> impl ExactSizeIterator<Item = ItemView<'_>> {
-        self.rules().programs.iter().map(|p| ItemView {
-            kind: Kind::Program,
-            meta: &p.meta,
-        })
+        self.rules()
+            .programs
+            .iter()
+            .map(|p| ItemView(Item::Program(p)))
     }
 
     /// The referrals, in rule-set order: the order of
@@ -81,10 +82,10 @@ impl Engine {
     /// assert!(engine.referrals().any(|r| r.id() == "housing_services"));
     /// ```
     pub fn referrals(&self) -> impl ExactSizeIterator<Item = ItemView<'_>> {
-        self.rules().referrals.iter().map(|r| ItemView {
-            kind: Kind::Referral,
-            meta: &r.meta,
-        })
+        self.rules()
+            .referrals
+            .iter()
+            .map(|r| ItemView(Item::Referral(r)))
     }
 
     /// The warnings, in rule-set order: the order of
@@ -95,10 +96,10 @@ impl Engine {
     /// assert!(engine.warnings().count() > 0);
     /// ```
     pub fn warnings(&self) -> impl ExactSizeIterator<Item = ItemView<'_>> {
-        self.rules().warnings.iter().map(|w| ItemView {
-            kind: Kind::Warning,
-            meta: &w.meta,
-        })
+        self.rules()
+            .warnings
+            .iter()
+            .map(|w| ItemView(Item::Warning(w)))
     }
 
     /// The flat plan that decides profiles.

@@ -5,29 +5,33 @@
 // generates.
 extern crate alloc;
 
-pub mod check;
+mod check;
 mod compile;
-pub mod decimal;
-pub mod diagnostic;
+mod decimal;
+mod diagnostic;
 mod engine;
-pub mod eval;
+mod eval;
 pub mod format;
 pub mod harness;
-pub mod ir;
+mod ir;
 mod limits;
 mod load;
-pub mod profile;
-pub mod report;
-pub mod script;
+mod profile;
+mod report;
+mod script;
+// Public only for the formatter's round-trip tests, which compare syntax
+// trees; not part of the API.
+#[doc(hidden)]
 pub mod syntax;
 mod view;
 
-pub use diagnostic::{Diagnostic, Severity as DiagnosticSeverity, SourceMap};
+pub use diagnostic::{Code, Diagnostic, Location, Severity as DiagnosticSeverity};
 pub use engine::Engine;
-pub use eval::{Decision, EvalError, Truth};
+pub use eval::{Clause, ClauseTrace, Decision, EvalError, ItemOutcome, ItemTrace, Trace, Truth};
+pub use format::format_source;
 pub use ir::{Priority, Severity};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
 pub use profile::{Caseloads, InputError, Profile};
-pub use report::{Kind, Report};
+pub use report::{Held, Kind, ProgramItem, Referral, Report, Status, Undetermined, Warning, Why};
 pub use view::{FieldKind, FieldView, ItemView};

@@ -4,7 +4,7 @@
 //! itself stays private, so the rule set's internals can change without
 //! breaking a caller.
 
-use crate::ir::{self, FieldType, Meta};
+use crate::ir::{self, FieldType, Meta, Priority, Severity};
 use crate::report::Kind;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -127,35 +127,86 @@ impl Serialize for FieldView<'_> {
 /// assert!(!first.id().is_empty());
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct ItemView<'e> {
-    pub(crate) kind: Kind,
-    pub(crate) meta: &'e Meta,
+pub struct ItemView<'e>(pub(crate) Item<'e>);
+
+/// What an [`ItemView`] shows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Item<'e> {
+    Program(&'e ir::Program),
+    Referral(&'e ir::Referral),
+    Warning(&'e ir::Warning),
 }
 
 impl<'e> ItemView<'e> {
+    fn meta(&self) -> &'e Meta {
+        match self.0 {
+            Item::Program(p) => &p.meta,
+            Item::Referral(r) => &r.meta,
+            Item::Warning(w) => &w.meta,
+        }
+    }
+
     /// Program, referral or warning.
     pub fn kind(&self) -> Kind {
-        self.kind
+        match self.0 {
+            Item::Program(_) => Kind::Program,
+            Item::Referral(_) => Kind::Referral,
+            Item::Warning(_) => Kind::Warning,
+        }
     }
 
     /// Its id (a warning's code).
     pub fn id(&self) -> &'e str {
-        &self.meta.id
+        &self.meta().id
     }
 
     /// Its title.
     pub fn title(&self) -> Option<&'e str> {
-        self.meta.title.as_deref()
+        self.meta().title.as_deref()
     }
 
     /// Its evidence grade.
     pub fn evidence(&self) -> Option<&'e str> {
-        self.meta.evidence.as_deref()
+        self.meta().evidence.as_deref()
     }
 
     /// Where the rule comes from.
     pub fn source(&self) -> Option<&'e str> {
-        self.meta.source.as_deref()
+        self.meta().source.as_deref()
+    }
+
+    /// A program's caseload limit per case manager.
+    pub fn caseload_limit(&self) -> Option<u64> {
+        match self.0 {
+            Item::Program(p) => p.caseload_limit,
+            _ => None,
+        }
+    }
+
+    /// A program's services; empty for referrals and warnings.
+    pub fn services(&self) -> &'e [String] {
+        match self.0 {
+            Item::Program(p) => &p.services,
+            _ => &[],
+        }
+    }
+
+    /// The priorities a referral can be made at, most urgent first; empty
+    /// for programs and warnings.
+    pub fn priorities(&self) -> impl Iterator<Item = Priority> + 'e {
+        let triggers: &'e [(Priority, ir::Expr)] = match self.0 {
+            Item::Referral(r) => &r.triggers,
+            _ => &[],
+        };
+        triggers.iter().map(|(p, _)| *p)
+    }
+
+    /// A warning's severity.
+    pub fn severity(&self) -> Option<Severity> {
+        match self.0 {
+            Item::Warning(w) => Some(w.severity),
+            _ => None,
+        }
     }
 }
 
@@ -163,7 +214,7 @@ impl Serialize for ItemView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Item", 5)?;
-        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("kind", &self.kind())?;
         st.serialize_field("id", self.id())?;
         for (key, v) in [
             ("title", self.title()),

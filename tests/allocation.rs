@@ -87,7 +87,7 @@ fn deciding_allocates_nothing_after_the_first_profile() {
     .iter()
     .map(|v| engine.profile(v).unwrap())
     .collect();
-    let mut out = careplan::eval::Decision::default();
+    let mut out = careplan::Decision::default();
     // The first round grows the state and `out`.
     for p in &profiles {
         engine.decide_into(p, Some(&context), &mut out).unwrap();

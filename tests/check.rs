@@ -20,7 +20,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use careplan::diagnostic::Code;
+use careplan::Code;
 use careplan::{LoadError, LoadOptions};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -14,8 +14,8 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use careplan::diagnostic::Span;
 use careplan::format::{WIDTH, format_named, format_source, parse_source};
+use careplan::syntax::Span;
 use careplan::syntax::ast::*;
 use std::path::{Path, PathBuf};
 

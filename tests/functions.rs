@@ -104,12 +104,12 @@ fn a_function_decides_a_referral() {
         )
         .unwrap();
     let follow = r.referrals.iter().find(|x| x.id == "follow_up").unwrap();
-    assert_eq!(follow.priority, careplan::ir::Priority::Urgent);
+    assert_eq!(follow.priority, careplan::Priority::Urgent);
     let r = e
         .evaluate_json(&json!({"id": "b", "age": 40, "admissions": 2, "housing": "stable", "diagnoses": [], "income": 0}), None)
         .unwrap();
     let follow = r.referrals.iter().find(|x| x.id == "follow_up").unwrap();
-    assert_eq!(follow.priority, careplan::ir::Priority::Routine);
+    assert_eq!(follow.priority, careplan::Priority::Routine);
 }
 
 #[test]

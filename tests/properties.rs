@@ -26,8 +26,8 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use careplan::report::{Report, Status};
 use careplan::{Engine, LoadError, LoadOptions};
+use careplan::{Report, Status};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value, json};
@@ -520,12 +520,7 @@ fn allowed_failure(message: &str) -> bool {
 /// caller; keep only the programs it has.
 fn fit_context(engine: &Engine, ctx: &Option<Value>) -> Option<Value> {
     let ctx = ctx.as_ref()?;
-    let ids: Vec<&str> = engine
-        .rules()
-        .programs
-        .iter()
-        .map(|p| p.meta.id.as_str())
-        .collect();
+    let ids: Vec<&str> = engine.programs().map(|p| p.id()).collect();
     let mut m = Map::new();
     for (k, v) in ctx["caseloads"].as_object()? {
         if ids.contains(&k.as_str()) {
@@ -743,8 +738,8 @@ proptest! {
         let all = |r: &Report| {
             let mut items: Vec<(String, String)> = Vec::new();
             items.extend(r.programs.iter().flatten().map(|p| ("program".into(), p.id.to_string())));
-            items.extend(engine.rules().referrals.iter().map(|x| ("referral".into(), x.meta.id.clone())));
-            items.extend(engine.rules().warnings.iter().map(|x| ("warning".into(), x.meta.id.clone())));
+            items.extend(engine.referrals().map(|x| ("referral".into(), x.id().to_string())));
+            items.extend(engine.warnings().map(|x| ("warning".into(), x.id().to_string())));
             items
         };
         let (b, a) = (decided(&before), decided(&after));

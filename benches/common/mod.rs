@@ -17,7 +17,7 @@
 
 use careplan::Engine;
 use careplan::Report;
-use careplan::eval::{Decision, Truth};
+use careplan::{Decision, Truth};
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
@@ -333,37 +333,34 @@ pub fn median_ns_per_item(reps: usize, items: usize, mut run: impl FnMut()) -> f
 /// `decide` and the report must say the same about every program, referral
 /// and warning.
 pub fn agree(engine: &Engine, d: &Decision, r: &Report, i: usize) {
-    let rules = engine.rules();
-    let eligible: Vec<&str> = rules
-        .programs
+    let programs: Vec<&str> = engine.programs().map(|p| p.id()).collect();
+    let eligible: Vec<&str> = programs
         .iter()
         .zip(&d.programs)
         .filter(|(_, t)| **t == Truth::True)
-        .map(|(p, _)| p.meta.id.as_str())
+        .map(|(p, _)| *p)
         .collect();
     assert_eq!(
         eligible, r.eligible_programs,
         "profile {i}: eligible programs"
     );
-    let recommended = d.recommended.map(|p| rules.programs[p].meta.id.as_str());
+    let recommended = d.recommended.map(|p| programs[p]);
     assert_eq!(
         recommended, r.recommended_program,
         "profile {i}: recommended program"
     );
-    let referrals: Vec<(&str, _)> = rules
-        .referrals
-        .iter()
+    let referrals: Vec<(&str, _)> = engine
+        .referrals()
         .zip(&d.referrals)
-        .filter_map(|(rule, p)| p.map(|p| (rule.meta.id.as_str(), p)))
+        .filter_map(|(rule, p)| p.map(|p| (rule.id(), p)))
         .collect();
     let reported: Vec<(&str, _)> = r.referrals.iter().map(|x| (x.id, x.priority)).collect();
     assert_eq!(referrals, reported, "profile {i}: referrals");
-    let warnings: Vec<&str> = rules
-        .warnings
-        .iter()
+    let warnings: Vec<&str> = engine
+        .warnings()
         .zip(&d.warnings)
         .filter(|(_, t)| **t == Truth::True)
-        .map(|(w, _)| w.meta.id.as_str())
+        .map(|(w, _)| w.id())
         .collect();
     let reported: Vec<&str> = r.warnings.iter().map(|w| w.code).collect();
     assert_eq!(warnings, reported, "profile {i}: warnings");

@@ -1,8 +1,7 @@
 //! What the fuzz targets share: the reference engine, built once, and the
 //! fixed profiles and contexts a rule set that loads is evaluated against.
 
-use careplan::ir::{FieldType, RuleSet};
-use careplan::{Engine, LoadOptions};
+use careplan::{Engine, FieldKind, LoadOptions};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
@@ -28,34 +27,35 @@ pub fn load_one(text: &str) -> Option<Engine> {
 /// Profiles for any schema: empty, every field at a "low" value, every
 /// field at a "high" value, and the reference example client (whose fields
 /// an arbitrary schema mostly ignores).
-pub fn profiles_for(rules: &RuleSet) -> Vec<Value> {
+pub fn profiles_for(engine: &Engine) -> Vec<Value> {
     let mut out = vec![json!({})];
     for high in [false, true] {
         let mut m = Map::new();
-        for f in &rules.fields {
-            let v = match &f.ty {
-                FieldType::Integer => {
-                    let d = if high { f.max } else { f.min };
+        for f in engine.fields() {
+            let values = f.values();
+            let v = match f.kind() {
+                FieldKind::Integer => {
+                    let d = if high { f.max() } else { f.min() };
                     d.map_or(json!(if high { 7 } else { 0 }), |d| number(&d.to_string()))
                 }
-                FieldType::Decimal => {
-                    let d = if high { f.max } else { f.min };
+                FieldKind::Decimal => {
+                    let d = if high { f.max() } else { f.min() };
                     d.map_or(number(if high { "1835.40" } else { "0.5" }), |d| {
                         number(&d.to_string())
                     })
                 }
-                FieldType::Boolean => json!(high),
-                FieldType::Text => json!(if high { "serious_mental_illness" } else { "x" }),
-                FieldType::Enum(values) => {
+                FieldKind::Boolean => json!(high),
+                FieldKind::Text => json!(if high { "serious_mental_illness" } else { "x" }),
+                FieldKind::OneOf => {
                     let v = if high { values.last() } else { values.first() };
                     v.map_or(Value::Null, |v| json!(v))
                 }
-                FieldType::SetOfText => json!(if high {
+                FieldKind::SetOfText => json!(if high {
                     vec!["serious_mental_illness", "food", "x"]
                 } else {
                     vec![]
                 }),
-                FieldType::SetOfEnum(values) => {
+                FieldKind::SetOf => {
                     if high {
                         json!(values)
                     } else {
@@ -63,7 +63,7 @@ pub fn profiles_for(rules: &RuleSet) -> Vec<Value> {
                     }
                 }
             };
-            m.insert(f.name.clone(), v);
+            m.insert(f.name().to_string(), v);
         }
         out.push(Value::Object(m));
     }
@@ -80,15 +80,15 @@ pub fn profiles_for(rules: &RuleSet) -> Vec<Value> {
 
 /// Contexts for any rule set: none, every program full, every program
 /// with room, and every program listed with no case managers.
-pub fn contexts_for(rules: &RuleSet) -> Vec<Option<Value>> {
+pub fn contexts_for(engine: &Engine) -> Vec<Option<Value>> {
     let mut full = Map::new();
     let mut room = Map::new();
     let mut empty = Map::new();
-    for p in &rules.programs {
-        let limit = p.caseload_limit.unwrap_or(10);
-        full.insert(p.meta.id.clone(), json!({"cm-a": limit, "cm-b": limit + 1}));
-        room.insert(p.meta.id.clone(), json!({"cm-a": 0}));
-        empty.insert(p.meta.id.clone(), json!({}));
+    for p in engine.programs() {
+        let limit = p.caseload_limit().unwrap_or(10);
+        full.insert(p.id().to_string(), json!({"cm-a": limit, "cm-b": limit + 1}));
+        room.insert(p.id().to_string(), json!({"cm-a": 0}));
+        empty.insert(p.id().to_string(), json!({}));
     }
     vec![
         None,

@@ -14,3 +14,16 @@ pub mod measure;
 #[cfg(feature = "population")]
 pub mod population;
 pub mod suite;
+
+/// The candidate closest to a name the user mistyped, if one is close
+/// enough to be what they meant: for "did you mean …?" hints.
+///
+/// ```
+/// let ids = ["housing_services", "food_assistance"];
+/// assert_eq!(
+///     careplan::harness::did_you_mean("housing_service", ids.into_iter()),
+///     Some("housing_services")
+/// );
+/// assert_eq!(careplan::harness::did_you_mean("xyz", ids.into_iter()), None);
+/// ```
+pub use crate::diagnostic::did_you_mean;

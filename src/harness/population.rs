@@ -10,6 +10,7 @@
 //! `careplan bench`, the tests and the benches draw their schema-driven
 //! profiles from here.
 
+use crate::Engine;
 use crate::ir::{ExprKind, Field, FieldType, Lit, RuleSet};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
@@ -125,8 +126,9 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// A generator for `rules`' schema, seeded.
-    pub fn new(rules: &RuleSet, seed: u64) -> Generator {
+    /// A generator for the engine's schema, seeded.
+    pub fn new(engine: &Engine, seed: u64) -> Generator {
+        let rules = engine.rules();
         let thresholds = thresholds(rules);
         let fields = rules
             .fields
@@ -220,8 +222,8 @@ impl Generator {
 
 impl Generator {
     /// The first `n` profiles of the population for `seed`.
-    pub fn population(rules: &RuleSet, seed: u64, n: u64) -> Vec<Value> {
-        let mut g = Generator::new(rules, seed);
+    pub fn population(engine: &Engine, seed: u64, n: u64) -> Vec<Value> {
+        let mut g = Generator::new(engine, seed);
         (0..n).map(|i| g.profile(i)).collect()
     }
 }
@@ -365,8 +367,8 @@ mod tests {
     #[test]
     fn profiles_are_read_by_the_schema_they_come_from() {
         let engine = crate::reference().unwrap();
-        let mut g = Generator::new(engine.rules(), 3);
-        let mut again = Generator::new(engine.rules(), 3);
+        let mut g = Generator::new(&engine, 3);
+        let mut again = Generator::new(&engine, 3);
         for i in 0..200 {
             let v = g.profile(i);
             assert_eq!(v, again.profile(i));

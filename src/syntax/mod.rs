@@ -19,6 +19,8 @@ mod lower;
 mod prescan;
 
 use crate::Limits;
+/// Byte spans into a rule file, as syntax nodes carry them.
+pub use crate::diagnostic::Span;
 use crate::diagnostic::{FileId, Report};
 use ast::File;
 use pest::Parser as _;

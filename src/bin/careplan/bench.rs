@@ -14,13 +14,13 @@
 //! with where it happened, and renders the result as JSON or tables.
 
 use crate::{Fail, input, load_or_fail, read_context};
-use careplan::eval::Decision;
+use careplan::Decision;
+use careplan::Priority;
 use careplan::harness::compare::{
     Change, Compare, DemandChange, DemandSide, Skip, Tally, case_managers,
 };
 use careplan::harness::measure::{Event, Measure};
 use careplan::harness::population::Generator;
-use careplan::ir::Priority;
 use careplan::{Caseloads, Engine};
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,7 +85,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
             }
             None => {
                 let n = opts.profiles.unwrap_or(DEFAULT_PROFILES);
-                let mut generator = Generator::new(engine.rules(), opts.seed);
+                let mut generator = Generator::new(&engine, opts.seed);
                 let entries = (0..n).map(move |i| Entry {
                     at: At::Profile(i + 1),
                     value: Ok(generator.profile(i)),
@@ -259,27 +259,25 @@ impl<'a> Bench<'a> {
         compare: Option<Comparison<'_>>,
         compare_dir: Option<&str>,
     ) -> Output {
-        let rules = self.engine.rules();
+        let engine = self.engine;
         let t = &self.measure.tally;
-        let programs = rules
-            .programs
-            .iter()
+        let programs = engine
+            .programs()
             .zip(&t.programs)
             .map(|(p, [e, r, u])| ProgramOut {
-                id: p.meta.id.clone(),
+                id: p.id().to_string(),
                 eligible: share(t, *e),
                 recommended: share(t, *r),
                 undetermined: share(t, *u),
-                caseload_limit: p.caseload_limit,
+                caseload_limit: p.caseload_limit(),
             })
             .collect();
-        let referrals = rules
-            .referrals
-            .iter()
+        let referrals = engine
+            .referrals()
             .zip(&t.referrals)
             .map(|(r, [fired, urgent, routine, u])| {
                 let mut by_priority = IndexMap::new();
-                for (p, _) in &r.triggers {
+                for p in r.priorities() {
                     let count = match p {
                         Priority::Urgent => *urgent,
                         Priority::Routine => *routine,
@@ -287,32 +285,30 @@ impl<'a> Bench<'a> {
                     by_priority.insert(p.word(), share(t, count));
                 }
                 ReferralOut {
-                    id: r.meta.id.clone(),
+                    id: r.id().to_string(),
                     fired: share(t, *fired),
                     by_priority,
                     undetermined: share(t, *u),
                 }
             })
             .collect();
-        let warnings = rules
-            .warnings
-            .iter()
+        let warnings = engine
+            .warnings()
             .zip(&t.warnings)
             .map(|(w, [raised, u])| WarningOut {
-                id: w.meta.id.clone(),
-                severity: w.severity.word(),
+                id: w.id().to_string(),
+                severity: w.severity().map_or("", careplan::Severity::word),
                 raised: share(t, *raised),
                 undetermined: share(t, *u),
             })
             .collect();
-        let caseload_demand = rules
-            .programs
-            .iter()
+        let caseload_demand = engine
+            .programs()
             .zip(&t.programs)
             .filter_map(|(p, [_, r, _])| {
-                let limit = p.caseload_limit?;
+                let limit = p.caseload_limit()?;
                 Some(DemandOut {
-                    program: p.meta.id.clone(),
+                    program: p.id().to_string(),
                     caseload_limit: limit,
                     recommended: *r,
                     case_managers: case_managers(limit, *r)?,

@@ -4,10 +4,10 @@
 
 use crate::{Fail, render};
 use careplan::Engine;
-use careplan::eval::{ItemTrace, Trace, Truth};
 use careplan::harness::cases::CaseFile;
 use careplan::harness::coverage::Summary;
 use careplan::harness::suite::Suite;
+use careplan::{ItemTrace, Trace, Truth};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -186,9 +186,9 @@ fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
 /// One item's explanation as an indented tree.
 pub fn explain_item(it: &ItemTrace) -> String {
     let kind = match it.kind {
-        careplan::report::Kind::Program => "program",
-        careplan::report::Kind::Referral => "referral",
-        careplan::report::Kind::Warning => "warning",
+        careplan::Kind::Program => "program",
+        careplan::Kind::Referral => "referral",
+        careplan::Kind::Warning => "warning",
     };
     let mut out = String::new();
     let title = it
@@ -211,10 +211,9 @@ pub fn select<'a>(items: &'a [ItemTrace], id: Option<&str>) -> Result<Vec<&'a It
         Some(id) => {
             let chosen: Vec<&ItemTrace> = items.iter().filter(|t| t.id == id).collect();
             if chosen.is_empty() {
-                let hint =
-                    careplan::diagnostic::did_you_mean(id, items.iter().map(|t| t.id.as_str()))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+                let hint = careplan::harness::did_you_mean(id, items.iter().map(|t| t.id.as_str()))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
                 Err(format!(
                     "no program, referral or warning has the id `{id}`{hint}"
                 ))

@@ -326,13 +326,12 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
     let result = load(rules);
     match (result, format) {
         (Ok(engine), OutputFormat::Human) => {
-            let r = engine.rules();
             say!(
                 "ok: {} fields, {} programs, {} referrals, {} warnings ({})",
-                r.fields.len(),
-                r.programs.len(),
-                r.referrals.len(),
-                r.warnings.len(),
+                engine.fields().len(),
+                engine.programs().len(),
+                engine.referrals().len(),
+                engine.warnings().len(),
                 engine.version()
             )?;
             Ok(0)

@@ -2,7 +2,7 @@
 //! case worker can read at a glance.
 
 use careplan::Diagnostic;
-use careplan::report::{Kind, ProgramItem, Report, Status};
+use careplan::{Kind, ProgramItem, Report, Status};
 use std::fmt::Write as _;
 
 /// A diagnostic with its source line and an underline.
@@ -162,10 +162,10 @@ pub fn outcomes(o: &Report<'_>) -> String {
     out
 }
 
-fn priority(p: careplan::ir::Priority) -> &'static str {
+fn priority(p: careplan::Priority) -> &'static str {
     match p {
-        careplan::ir::Priority::Urgent => "URGENT ",
-        careplan::ir::Priority::Routine => "routine",
+        careplan::Priority::Urgent => "URGENT ",
+        careplan::Priority::Routine => "routine",
     }
 }
 
@@ -181,7 +181,7 @@ fn eligible<'a>(out: &mut String, ids: impl Iterator<Item = &'a str>) {
 
 fn warnings<'a>(
     out: &mut String,
-    items: impl ExactSizeIterator<Item = (careplan::ir::Severity, &'a str, &'a str)>,
+    items: impl ExactSizeIterator<Item = (careplan::Severity, &'a str, &'a str)>,
 ) {
     if items.len() == 0 {
         let _ = writeln!(out, "Warnings: none");
