@@ -1,257 +1,17 @@
-//! The canonical layout of rule files, for `careplan fmt`.
-//!
-//! Formatting is syntax only: a file that parses is formatted even if the
-//! checker would reject it, so authors can tidy a file while they fix it.
-//! A file that does not parse is returned as diagnostics, never changed.
-//!
-//! # The layout
-//!
-//! There is one layout. How the input was spaced matters in three places
-//! only: where the author left blank lines, which lines comments were on,
-//! and where long strings were split into parts.
-//!
-//! * **Width.** Lines aim to fit in [`WIDTH`] (88) characters, counted in
-//!   characters, indentation included, comments excluded. 88 is the widest
-//!   that keeps every condition of the reference rules laid out as written.
-//! * **Indentation.** Two spaces inside `schema { … }` and blocks; four for
-//!   a line that continues the one above it.
-//! * **Items.** `schema {` and `kind id "Title" {` open on one line; each
-//!   field or clause takes its own line; `}` closes on its own line, also
-//!   for an empty block. A blank line always separates top-level items;
-//!   if the author left none, it goes right after the `}`.
-//! * **Fields.** `name: type [range] [required] ["doc"]`, one per line, not
-//!   aligned (alignment would rewrite every line when one name grows).
-//!   Enumeration lists are never broken: `one of {a, b}`, `set of {a, b}`.
-//! * **Conditions** (`… when` and `value:`) stay on one line when it fits.
-//!   Otherwise, when the condition is an `and` or an `or`, each further
-//!   operand goes on a continuation line that starts with the operator:
-//!   ```text
-//!   eligible when age >= 18
-//!     and "serious_mental_illness" in diagnoses
-//!   ```
-//!   Only that top level breaks: an operand that is too long on its own
-//!   stays on one line (name a part of it with a `define` block).
-//! * **Services** fill lines: as many ids as fit, continuation lines after.
-//! * **Strings** are never re-flowed: the author's adjacent parts (`"…"
-//!   "…"`) are kept, since where prose breaks is the author's choice and a
-//!   long id or citation may not fit any width. The first part stays on the
-//!   line of its key, field or title; each further part takes its own
-//!   continuation line. A string moves to a continuation line of its own only
-//!   when it would start past the width (a field whose type fills the line).
-//!   Inside expressions, adjacent parts are joined into one string: there
-//!   they cannot be put on lines of their own anyway. Strings are re-escaped:
-//!   `\"`, `\\`, `\n`, `\t`; any other character is written as itself.
-//! * **Expressions** are printed with single spaces around operators,
-//!   `f(a, b)`, `{a, b}`, no trailing commas, parentheses exactly where the
-//!   author put them. Operators take their ASCII spelling (`<=` for `≤`, `>=`
-//!   for `≥`, `!=` for `≠`, `*` for `×`, `-` for `−`); `of` stays `of`.
-//!   Numbers and percentages are written exactly as in the source,
-//!   underscores included.
-//! * **Caseloads** always read `caseload: at most N per case manager` (or
-//!   `fewer than N`); `per case manager` is optional to the parser.
-//! * **Blank lines.** One or more blank lines between clauses, fields or
-//!   comments become one; blank lines right after `{`, right before `}`, at
-//!   the start of the file and inside a continued clause are dropped.
-//! * **Line ends** are `\n`, and the file ends with one; outside strings,
-//!   tabs and byte-order marks are spacing like any other. A file with
-//!   neither items nor comments formats to the empty file.
-//!
-//! # Comments
-//!
-//! The grammar skips comments, so they are recovered from the text: every
-//! `#` outside a string starts one. Each comment keeps its text (trailing
-//! spaces removed) and its order; what may change is its line:
-//!
-//! * A comment on a line of its own stays on a line of its own, indented like
-//!   the line that follows it (a comment before `}` is indented like the
-//!   block's clauses).
-//! * A comment after code on the same line stays after that code, two spaces
-//!   after it, as long as the code still ends that line.
-//! * A comment inside code that the layout puts on one line (say inside a
-//!   condition that now fits on one line) moves to its own line just before
-//!   that line: a line holds at most one comment, at its end.
-//! * A condition that has comments between its operands is always broken at
-//!   its top level, so those comments stay beside the operands they explain.
+//! The printer: lays a syntax tree out line by line in the canonical layout
+//! and places the comments between and after the lines.
 
-use crate::Limits;
-use crate::diagnostic::{Code, Diagnostic, FileId, Report, Sink, SourceMap, Span};
-use crate::syntax::{self, ast::*};
-
-/// The width, in characters, that formatted lines aim to fit in.
-pub const WIDTH: usize = 88;
-
-/// The file name diagnostics show for [`format_source`] and [`parse_source`].
-const INPUT_NAME: &str = "<input>";
-
-const BLOCK_INDENT: usize = 2;
-const CONTINUATION_INDENT: usize = 4;
-
-/// Formats one rule file into the canonical layout described in this
-/// module's documentation. A syntax error gives the parser's diagnostics,
-/// located in a file named `<input>`.
-pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
-    format_named(INPUT_NAME, text)
-}
-
-/// Like [`format_source`], with the file name diagnostics should show.
-pub fn format_named(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
-    // pest parses nested brackets by recursion: a file the loader accepts
-    // can need more stack than the caller's thread has.
-    crate::limits::with_stack(|| format_here(name, text))
-        .unwrap_or_else(|| Err(no_thread(name, text)))
-}
-
-/// Parses one rule file into its syntax tree, as the loader does, without
-/// checking it. Diagnostics are located in a file named `<input>`.
-pub fn parse_source(text: &str) -> Result<File, Vec<Diagnostic>> {
-    crate::limits::with_stack(|| {
-        let (sources, id) = source_map(INPUT_NAME, text);
-        parse_in(&sources, id, text)
-    })
-    .unwrap_or_else(|| Err(no_thread(INPUT_NAME, text)))
-}
-
-fn format_here(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
-    let (sources, id) = source_map(name, text);
-    let file = parse_in(&sources, id, text)?;
-    let printer = Printer::new(text);
-    let out = printer.file(&file);
-    // Authors run the formatter over files they care about: if a bug ever
-    // made it print something that does not read back, or lose a comment,
-    // refusing is better than handing back a damaged file.
-    let reparse_limits = Limits {
-        // Indentation can make the output longer than an input that was
-        // just under the size limit.
-        max_file_bytes: usize::MAX,
-        ..Limits::default()
-    };
-    let reparsed = syntax::parse(id, &out, &reparse_limits).is_ok();
-    let same_comments = scan_comments(&out)
-        .iter()
-        .map(|c| c.body)
-        .eq(printer.comments.iter().map(|c| c.body));
-    if reparsed && same_comments {
-        Ok(out)
-    } else {
-        Err(one_error(
-            &sources,
-            id,
-            Code::FormatInternal,
-            "the formatter could not lay out this file without changing it; the file is left as it is",
-            "this is a bug in careplan: please report it with the file",
-        ))
-    }
-}
-
-fn no_thread(name: &str, text: &str) -> Vec<Diagnostic> {
-    let (sources, id) = source_map(name, text);
-    one_error(
-        &sources,
-        id,
-        Code::NoThread,
-        "cannot start a thread to parse the file on",
-        "the system is short of memory or threads; try again",
-    )
-}
-
-fn one_error(
-    sources: &SourceMap,
-    id: FileId,
-    code: Code,
-    message: &str,
-    help: &str,
-) -> Vec<Diagnostic> {
-    let mut sink = Sink::new(sources);
-    sink.push(Report::error(code, id, Span::new(0, 0), message).help(help));
-    sink.diagnostics
-}
-
-fn source_map(name: &str, text: &str) -> (SourceMap, FileId) {
-    let mut sources = SourceMap::new();
-    let id = sources.add(name, text);
-    (sources, id)
-}
-
-fn parse_in(sources: &SourceMap, id: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
-    syntax::parse(id, text, &Limits::default()).map_err(|reports| {
-        let mut sink = Sink::new(sources);
-        for r in reports {
-            sink.push(r);
-        }
-        sink.diagnostics
-    })
-}
-
-/// A comment found in the source: `start` is its `#`, `end` the end of its
-/// text without trailing spaces.
-#[derive(Debug, Clone, Copy)]
-struct Comment<'a> {
-    start: usize,
-    end: usize,
-    body: &'a str,
-}
-
-/// Finds every comment, skipping strings as the grammar reads them. Bytes
-/// suffice: `#`, `"`, `\` and line ends are ASCII and never occur inside a
-/// multi-byte character.
-fn scan_comments(text: &str) -> Vec<Comment<'_>> {
-    let bytes = text.as_bytes();
-    let mut comments = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'#' => {
-                let line_end = text
-                    .get(i..)
-                    .and_then(|rest| rest.find('\n'))
-                    .map_or(text.len(), |n| i + n);
-                // Only the grammar's spaces: `trim_back` must find the
-                // comment's end by skipping exactly these.
-                let body = text
-                    .get(i..line_end)
-                    .unwrap_or("#")
-                    .trim_end_matches(is_space);
-                comments.push(Comment {
-                    start: i,
-                    end: i + body.len(),
-                    body,
-                });
-                i = line_end;
-            }
-            // A script's `"""` string may hold `#` (rhai's `#{…}` maps).
-            b'"' if text.get(i..).is_some_and(|r| r.starts_with("\"\"\"")) => {
-                i = text
-                    .get(i + 3..)
-                    .and_then(|r| r.find("\"\"\""))
-                    .map_or(bytes.len(), |n| i + 3 + n + 3);
-            }
-            b'"' => i = string_end(bytes, i).unwrap_or(bytes.len()),
-            _ => i += 1,
-        }
-    }
-    comments
-}
-
-/// The offset just past the string that opens at `start`.
-fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut i = start + 1;
-    loop {
-        match bytes.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            b'\n' => return None,
-            _ => i += 1,
-        }
-    }
-}
+use super::comments::{Comment, scan_comments, string_end};
+use super::expr::*;
+use super::*;
 
 /// What the grammar's `WHITESPACE` accepts.
-fn is_space(c: char) -> bool {
+pub(super) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{FEFF}')
 }
 
 /// A string literal reading back as `value`.
-fn escape(value: &str) -> String {
+pub(super) fn escape(value: &str) -> String {
     let mut s = String::with_capacity(value.len() + 2);
     s.push('"');
     for c in value.chars() {
@@ -267,13 +27,13 @@ fn escape(value: &str) -> String {
     s
 }
 
-fn width(indent: usize, code: &str) -> usize {
+pub(super) fn width(indent: usize, code: &str) -> usize {
     indent + code.chars().count()
 }
 
 /// What a line is, which decides blank lines and comment indentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     /// The first line of a top-level item.
     Item,
     /// The first line of a field or a clause.
@@ -308,7 +68,7 @@ impl Role {
 /// One output line of code, with the source offset of its first token, by
 /// which comments are placed.
 #[derive(Debug)]
-struct Line {
+pub(super) struct Line {
     start: usize,
     indent: usize,
     code: String,
@@ -317,20 +77,20 @@ struct Line {
     opens: bool,
 }
 
-struct Printer<'a> {
+pub(super) struct Printer<'a> {
     text: &'a str,
-    comments: Vec<Comment<'a>>,
+    pub(super) comments: Vec<Comment<'a>>,
 }
 
 impl<'a> Printer<'a> {
-    fn new(text: &'a str) -> Printer<'a> {
+    pub(super) fn new(text: &'a str) -> Printer<'a> {
         Printer {
             text,
             comments: scan_comments(text),
         }
     }
 
-    fn file(&self, file: &File) -> String {
+    pub(super) fn file(&self, file: &File) -> String {
         let mut lines = Vec::new();
         for item in &file.items {
             match item {
@@ -772,7 +532,7 @@ impl<'a> Printer<'a> {
 }
 
 /// The output being assembled, one string per line, `""` for a blank line.
-struct Output<'p, 'a> {
+pub(super) struct Output<'p, 'a> {
     printer: &'p Printer<'a>,
     lines: Vec<String>,
     /// Where the last element printed ends in the source.
@@ -795,139 +555,5 @@ impl Output<'_, '_> {
         self.force_blank = false;
         self.after_open = false;
         self.lines.push(format!("{:indent$}{code}", ""));
-    }
-}
-
-fn type_expr(ty: &TypeExpr) -> String {
-    match ty {
-        TypeExpr::Scalar(s, _) => scalar(*s).to_string(),
-        TypeExpr::OneOf(values, _) => format!("one of {{{}}}", names(values)),
-        TypeExpr::SetOfText(_) => "set of text".to_string(),
-        TypeExpr::SetOfEnum(values, _) => format!("set of {{{}}}", names(values)),
-    }
-}
-
-fn scalar(s: ScalarType) -> &'static str {
-    match s {
-        ScalarType::Integer => "integer",
-        ScalarType::Decimal => "decimal",
-        ScalarType::Boolean => "boolean",
-        ScalarType::Text => "text",
-    }
-}
-
-fn names(values: &[Ident]) -> String {
-    let names: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
-    names.join(", ")
-}
-
-/// An expression on one line.
-fn flat(e: &Expr) -> String {
-    let mut s = String::new();
-    write_expr(e, &mut s);
-    s
-}
-
-fn write_list(items: &[Expr], sep: &str, out: &mut String) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        write_expr(item, out);
-    }
-}
-
-/// The tree is exactly what the parser built, operators left-nested and
-/// parentheses explicit, so printing each node in place reads back as the
-/// same tree: no parentheses need to be added.
-fn write_expr(e: &Expr, out: &mut String) {
-    match &e.kind {
-        ExprKind::Number(n) => out.push_str(&n.text),
-        ExprKind::Percent(n) => {
-            out.push_str(&n.text);
-            out.push('%');
-        }
-        ExprKind::Text(value) => out.push_str(&escape(value)),
-        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        ExprKind::None => out.push_str("none"),
-        ExprKind::Name(name) => out.push_str(name),
-        ExprKind::Call { name, args } => {
-            out.push_str(&name.name);
-            out.push('(');
-            write_list(args, ", ", out);
-            out.push(')');
-        }
-        ExprKind::Set(items) => {
-            out.push('{');
-            write_list(items, ", ", out);
-            out.push('}');
-        }
-        ExprKind::Paren(inner) => {
-            out.push('(');
-            write_expr(inner, out);
-            out.push(')');
-        }
-        ExprKind::Neg(inner) => {
-            out.push('-');
-            write_expr(inner, out);
-        }
-        ExprKind::Not(inner) => {
-            out.push_str("not ");
-            write_expr(inner, out);
-        }
-        ExprKind::And(parts) => write_list(parts, " and ", out),
-        ExprKind::Or(parts) => write_list(parts, " or ", out),
-        ExprKind::Arith { op, lhs, rhs } => {
-            write_expr(lhs, out);
-            out.push(' ');
-            out.push_str(op.symbol());
-            out.push(' ');
-            write_expr(rhs, out);
-        }
-        ExprKind::Compare { first, rest } => {
-            write_expr(first, out);
-            for (op, operand) in rest {
-                out.push(' ');
-                out.push_str(op.symbol());
-                out.push(' ');
-                write_expr(operand, out);
-            }
-        }
-        ExprKind::Is { lhs, negated, rhs } => {
-            write_expr(lhs, out);
-            out.push_str(if *negated { " is not " } else { " is " });
-            write_expr(rhs, out);
-        }
-        ExprKind::IsKnown {
-            operand,
-            known,
-            negated,
-        } => {
-            write_expr(operand, out);
-            out.push_str(if *negated { " is not " } else { " is " });
-            out.push_str(if *known { "known" } else { "unknown" });
-        }
-        ExprKind::In {
-            element,
-            negated,
-            set,
-        } => {
-            write_expr(element, out);
-            out.push_str(if *negated { " not in " } else { " in " });
-            write_expr(set, out);
-        }
-        ExprKind::Has {
-            set,
-            quantifier,
-            values,
-        } => {
-            write_expr(set, out);
-            out.push_str(match quantifier {
-                Quantifier::Any => " has any of ",
-                Quantifier::All => " has all of ",
-                Quantifier::None => " has none of ",
-            });
-            write_expr(values, out);
-        }
     }
 }

@@ -1,0 +1,139 @@
+//! Expressions and types as text: single spaces around operators, ASCII
+//! spellings, parentheses exactly where the author put them.
+
+use super::printer::escape;
+use crate::syntax::ast::*;
+
+pub(super) fn type_expr(ty: &TypeExpr) -> String {
+    match ty {
+        TypeExpr::Scalar(s, _) => scalar(*s).to_string(),
+        TypeExpr::OneOf(values, _) => format!("one of {{{}}}", names(values)),
+        TypeExpr::SetOfText(_) => "set of text".to_string(),
+        TypeExpr::SetOfEnum(values, _) => format!("set of {{{}}}", names(values)),
+    }
+}
+
+pub(super) fn scalar(s: ScalarType) -> &'static str {
+    match s {
+        ScalarType::Integer => "integer",
+        ScalarType::Decimal => "decimal",
+        ScalarType::Boolean => "boolean",
+        ScalarType::Text => "text",
+    }
+}
+
+pub(super) fn names(values: &[Ident]) -> String {
+    let names: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
+    names.join(", ")
+}
+
+/// An expression on one line.
+pub(super) fn flat(e: &Expr) -> String {
+    let mut s = String::new();
+    write_expr(e, &mut s);
+    s
+}
+
+pub(super) fn write_list(items: &[Expr], sep: &str, out: &mut String) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        write_expr(item, out);
+    }
+}
+
+/// The tree is exactly what the parser built, operators left-nested and
+/// parentheses explicit, so printing each node in place reads back as the
+/// same tree: no parentheses need to be added.
+pub(super) fn write_expr(e: &Expr, out: &mut String) {
+    match &e.kind {
+        ExprKind::Number(n) => out.push_str(&n.text),
+        ExprKind::Percent(n) => {
+            out.push_str(&n.text);
+            out.push('%');
+        }
+        ExprKind::Text(value) => out.push_str(&escape(value)),
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::None => out.push_str("none"),
+        ExprKind::Name(name) => out.push_str(name),
+        ExprKind::Call { name, args } => {
+            out.push_str(&name.name);
+            out.push('(');
+            write_list(args, ", ", out);
+            out.push(')');
+        }
+        ExprKind::Set(items) => {
+            out.push('{');
+            write_list(items, ", ", out);
+            out.push('}');
+        }
+        ExprKind::Paren(inner) => {
+            out.push('(');
+            write_expr(inner, out);
+            out.push(')');
+        }
+        ExprKind::Neg(inner) => {
+            out.push('-');
+            write_expr(inner, out);
+        }
+        ExprKind::Not(inner) => {
+            out.push_str("not ");
+            write_expr(inner, out);
+        }
+        ExprKind::And(parts) => write_list(parts, " and ", out),
+        ExprKind::Or(parts) => write_list(parts, " or ", out),
+        ExprKind::Arith { op, lhs, rhs } => {
+            write_expr(lhs, out);
+            out.push(' ');
+            out.push_str(op.symbol());
+            out.push(' ');
+            write_expr(rhs, out);
+        }
+        ExprKind::Compare { first, rest } => {
+            write_expr(first, out);
+            for (op, operand) in rest {
+                out.push(' ');
+                out.push_str(op.symbol());
+                out.push(' ');
+                write_expr(operand, out);
+            }
+        }
+        ExprKind::Is { lhs, negated, rhs } => {
+            write_expr(lhs, out);
+            out.push_str(if *negated { " is not " } else { " is " });
+            write_expr(rhs, out);
+        }
+        ExprKind::IsKnown {
+            operand,
+            known,
+            negated,
+        } => {
+            write_expr(operand, out);
+            out.push_str(if *negated { " is not " } else { " is " });
+            out.push_str(if *known { "known" } else { "unknown" });
+        }
+        ExprKind::In {
+            element,
+            negated,
+            set,
+        } => {
+            write_expr(element, out);
+            out.push_str(if *negated { " not in " } else { " in " });
+            write_expr(set, out);
+        }
+        ExprKind::Has {
+            set,
+            quantifier,
+            values,
+        } => {
+            write_expr(set, out);
+            out.push_str(match quantifier {
+                Quantifier::Any => " has any of ",
+                Quantifier::All => " has all of ",
+                Quantifier::None => " has none of ",
+            });
+            write_expr(values, out);
+        }
+    }
+}
