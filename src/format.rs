@@ -203,7 +203,7 @@ fn scan_comments(text: &str) -> Vec<Comment<'_>> {
             b'#' => {
                 let line_end = text
                     .get(i..)
-                    .and_then(|rest| rest.find('\n'))
+                    .and_then(|rest| rest.find(['\n', '\r']))
                     .map_or(text.len(), |n| i + n);
                 // Only the grammar's spaces: `trim_back` must find the
                 // comment's end by skipping exactly these.
@@ -239,7 +239,7 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
         match bytes.get(i)? {
             b'\\' => i += 2,
             b'"' => return Some(i + 1),
-            b'\n' => return None,
+            b'\n' | b'\r' => return None,
             _ => i += 1,
         }
     }
@@ -379,7 +379,7 @@ impl<'a> Printer<'a> {
                 pos = self
                     .text
                     .get(pos..)
-                    .and_then(|rest| rest.find('\n'))
+                    .and_then(|rest| rest.find(['\n', '\r']))
                     .map_or(self.text.len(), |n| pos + n);
             } else {
                 break;
@@ -394,8 +394,10 @@ impl<'a> Printer<'a> {
             return false;
         };
         let mut line_so_far_blank = false;
-        for c in gap.chars() {
-            if c == '\n' {
+        let mut chars = gap.chars().peekable();
+        while let Some(c) = chars.next() {
+            // `\n`, or a lone `\r` (`\r\n` ends its line at the `\n`).
+            if c == '\n' || c == '\r' && chars.peek() != Some(&'\n') {
                 if line_so_far_blank {
                     return true;
                 }
@@ -410,7 +412,7 @@ impl<'a> Printer<'a> {
     /// Whether code precedes the comment on its source line.
     fn follows_code(&self, c: &Comment<'_>) -> bool {
         let before = self.text.get(..c.start).unwrap_or("");
-        let line = before.rsplit('\n').next().unwrap_or("");
+        let line = before.rsplit(['\n', '\r']).next().unwrap_or("");
         !line.chars().all(is_space)
     }
 

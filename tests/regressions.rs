@@ -686,3 +686,83 @@ fn the_error_limit_is_the_callers_to_set() {
     ));
     assert_eq!(codes(&d), ["unknown-name", "unknown-name", "unknown-name"]);
 }
+
+// ------------------------------------------------- hostile inputs, round 2
+
+/// Every profile (with its context) of the reference cases.
+fn reference_profiles() -> Vec<(Value, Option<Value>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let file: Value = serde_json::to_value(yaml).unwrap();
+        for case in file["cases"].as_array().unwrap() {
+            let context = case.get("context").filter(|c| !c.is_null()).cloned();
+            out.push((case["profile"].clone(), context));
+        }
+    }
+    assert!(out.len() > 50, "too few reference profiles: {}", out.len());
+    out
+}
+
+/// Issue 13, item 4: a file saved with old-Mac line ends (a lone `\r`)
+/// loaded as an empty rule set, its first comment running to the end of
+/// the file. A lone `\r` ends a line, for the parser, for diagnostics and
+/// for the formatter.
+#[test]
+fn cr_only_line_endings() {
+    let cr: Vec<(&str, String)> = careplan::REFERENCE_RULES
+        .iter()
+        .map(|(n, t)| (*n, t.replace('\n', "\r")))
+        .collect();
+    let lf = careplan::reference().unwrap();
+    let cr = careplan::load_sources(&cr, &LoadOptions::default()).unwrap();
+    let counts = |e: &Engine| (e.programs().len(), e.referrals().len(), e.warnings().len());
+    assert_eq!(counts(&cr), counts(&lf));
+    assert!(counts(&lf).0 > 0);
+    for (profile, context) in reference_profiles() {
+        let decide = |e: &Engine| {
+            let p = e.profile(&profile)?;
+            let c = context.as_ref().map(|c| e.caseloads(c)).transpose()?;
+            e.decide(&p, c.as_ref())
+        };
+        assert_eq!(decide(&cr), decide(&lf), "{profile}");
+    }
+    // An error is reported on its line, and the line is shown without the
+    // rest of the file.
+    let text = "# a comment\rschema { age: integer }\r\rprogram p { intensity: 1 eligible when age > }\rreferral r {}\r";
+    let d = diagnostics(load(text));
+    assert_eq!((d[0].location.line, d[0].location.column), (4, 46), "{d:?}");
+    assert_eq!(
+        d[0].snippet,
+        "program p { intensity: 1 eligible when age > }"
+    );
+    // CRLF and lone-CR mixed: each counts once.
+    let text =
+        "# a\r\n# b\rschema { age: integer }\r\nprogram p { intensity: 1 eligible when age > }\n";
+    let d = diagnostics(load(text));
+    assert_eq!(d[0].location.line, 4, "{d:?}");
+    // A comment in a script ends at its line too.
+    let text = "schema { age: integer }\rfunction f(a: integer) -> integer { script: \"\"\"// one\ra + 1\"\"\" }\rprogram p { intensity: 1 eligible when f(age) > 1 }\r";
+    let e = load(text).unwrap();
+    let p = e.profile(&json!({"age": 5})).unwrap();
+    assert_eq!(
+        e.decide(&p, None).unwrap().programs,
+        [careplan::Truth::True]
+    );
+    // The formatter reads the lines as the parser does.
+    for (name, text) in careplan::REFERENCE_RULES {
+        assert_eq!(
+            careplan::format::format_source(&text.replace('\n', "\r")).unwrap(),
+            careplan::format::format_source(text).unwrap(),
+            "{name}"
+        );
+    }
+}
