@@ -766,3 +766,57 @@ fn cr_only_line_endings() {
         );
     }
 }
+
+/// Issue 13, item 5: a `.rules` link to nothing, or a directory named
+/// `*.rules`, was skipped, and the rest loaded as if it were the whole
+/// rule set. Each is an I/O error naming it.
+#[cfg(unix)]
+#[test]
+fn dangling_links() {
+    let base = std::env::temp_dir().join(format!("careplan-dangling-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let copy = |dir: &Path| {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, text) in careplan::REFERENCE_RULES {
+            let file = Path::new(name).file_name().unwrap();
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+    };
+    let expect_io =
+        |dir: &Path, bad: &Path, says: &str| match careplan::load_dir(dir, &LoadOptions::default())
+        {
+            Err(LoadError::Io { path, message }) => {
+                assert_eq!(path, bad.display().to_string());
+                assert!(message.contains(says), "{message}");
+            }
+            Err(e) => panic!("expected an I/O error, got {e}"),
+            Ok(e) => panic!("loaded {} programs", e.programs().len()),
+        };
+    // The directory as it is loads.
+    let dir = base.join("ok");
+    copy(&dir);
+    assert!(careplan::load_dir(&dir, &LoadOptions::default()).is_ok());
+    // A link to a file that is gone.
+    let dir = base.join("dangling");
+    copy(&dir);
+    let link = dir.join("urgent.rules");
+    std::os::unix::fs::symlink(base.join("gone.rules"), &link).unwrap();
+    expect_io(&dir, &link, "symbolic link to nothing");
+    // A directory.
+    let dir = base.join("directory");
+    copy(&dir);
+    let sub = dir.join("more.rules");
+    std::fs::create_dir(&sub).unwrap();
+    expect_io(&dir, &sub, "directory");
+    // A link to a file elsewhere still loads.
+    let dir = base.join("linked");
+    copy(&dir);
+    std::fs::rename(dir.join("warnings.rules"), base.join("warnings.rules")).unwrap();
+    std::os::unix::fs::symlink(base.join("warnings.rules"), dir.join("warnings.rules")).unwrap();
+    let e = careplan::load_dir(&dir, &LoadOptions::default()).unwrap();
+    assert_eq!(
+        e.warnings().len(),
+        careplan::reference().unwrap().warnings().len()
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
