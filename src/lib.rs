@@ -28,6 +28,6 @@ pub use engine::Engine;
 pub use eval::{Decision, EvalError, Truth};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
-pub use profile::{Caseloads, InputError, Profile};
+pub use profile::{Caseloads, InputError, Profile, read_json};
 pub use report::{Kind, Report};
 pub use view::{FieldKind, FieldView, ItemView};

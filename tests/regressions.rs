@@ -820,3 +820,69 @@ fn dangling_links() {
     );
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// Issue 13, item 6: a key given twice kept its last value, silently. Both
+/// readers refuse it, naming it; `read_json` does for any JSON text
+/// (contexts too), at any depth.
+#[test]
+fn duplicate_keys() {
+    let engine = careplan::reference().unwrap();
+    let text = r#"{"id":"a","age":30,"age":80}"#;
+    let e = engine.profile_from_slice(text.as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.message.as_str()),
+        ("age", "appears twice")
+    );
+    assert_eq!(careplan::read_json(text).unwrap_err(), e);
+    // A key the schema does not have, given twice, is a duplicate too.
+    let text = r#"{"id":"a","note":1,"note":2}"#;
+    assert_eq!(
+        engine
+            .profile_from_slice(text.as_bytes())
+            .unwrap_err()
+            .field,
+        "note"
+    );
+    assert_eq!(careplan::read_json(text).unwrap_err().field, "note");
+    // Inside a value the schema does not read.
+    let text = r#"{"id":"a","extra":{"list":[{"k":1,"k":2}]}}"#;
+    assert_eq!(
+        engine
+            .profile_from_slice(text.as_bytes())
+            .unwrap_err()
+            .field,
+        "extra.list[0].k"
+    );
+    // A context, named by its path.
+    let text = r#"{"caseloads":{"intensive_case_management":{"cm-ana":3,"cm-ana":30}}}"#;
+    let e = careplan::read_json(text).unwrap_err();
+    assert_eq!(e.field, "caseloads.intensive_case_management.cm-ana");
+    assert_eq!(
+        e.to_string(),
+        "field `caseloads.intensive_case_management.cm-ana`: appears twice"
+    );
+    // The same key in different objects is no duplicate.
+    let text = r#"{"caseloads":{"intensive_case_management":{"cm":3},"standard_case_management":{"cm":3}}}"#;
+    let v = careplan::read_json(text).unwrap();
+    assert!(engine.caseloads(&v).is_ok());
+}
+
+/// Issue 13, item 11: a profile starting with a UTF-8 byte order mark was
+/// "expected value at line 1 column 1". Both readers skip it; a mark
+/// anywhere else is still invalid JSON.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let engine = careplan::reference().unwrap();
+    let plain = r#"{"id":"a","age":30}"#;
+    let with_bom = format!("\u{FEFF}{plain}");
+    let want = engine.profile_from_slice(plain.as_bytes()).unwrap();
+    assert_eq!(
+        engine.profile_from_slice(with_bom.as_bytes()).unwrap(),
+        want
+    );
+    let v = careplan::read_json(&with_bom).unwrap();
+    assert_eq!(engine.profile(&v).unwrap(), want);
+    let inside = r#"{"id":"a",\u{FEFF}"age":30}"#.replace("\\u{FEFF}", "\u{FEFF}");
+    assert!(engine.profile_from_slice(inside.as_bytes()).is_err());
+    assert!(careplan::read_json(&inside).is_err());
+}
