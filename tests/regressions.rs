@@ -886,3 +886,60 @@ fn a_byte_order_mark_is_skipped() {
     assert!(engine.profile_from_slice(inside.as_bytes()).is_err());
     assert!(careplan::read_json(&inside).is_err());
 }
+
+/// Issue 13, item 9: a define that divided by zero for a profile rejected
+/// it even when no condition read it, or read it only behind an `or`
+/// already decided, though the same expression written inline was
+/// accepted. A define's failure now matters only where its value is
+/// needed, in the plan and the tree walker alike.
+#[test]
+fn a_division_by_zero_in_a_define_nobody_reads() {
+    let profile = json!({"a": true, "n": 0});
+    let accepted = |rules: &str| {
+        let engine = load(rules).unwrap();
+        let p = engine.profile(&profile).unwrap();
+        let decided = engine.decide(&p, None).unwrap();
+        assert_eq!(engine.decide_walking(&p, None).unwrap(), decided, "{rules}");
+        let report = engine.evaluate(&p, None).unwrap();
+        assert!(engine.explain(&p, None).is_ok(), "{rules}");
+        report.eligible_programs
+    };
+    // Read by nothing.
+    let unread = "schema { a: boolean n: integer }\n\
+                  define d { value: 10 / n }\n\
+                  program p { intensity: 1 eligible when a }\n";
+    assert_eq!(accepted(unread), ["p"]);
+    // Read behind an `or` already decided, as inline.
+    let behind_or = "schema { a: boolean n: integer }\n\
+                     define d { value: 10 / n }\n\
+                     define big { value: d > 1 }\n\
+                     program p { intensity: 1 eligible when a or d > 1 }\n\
+                     program q { intensity: 2 eligible when a or big }\n";
+    let inline = "schema { a: boolean n: integer }\n\
+                  program p { intensity: 1 eligible when a or 10 / n > 1 }\n\
+                  program q { intensity: 2 eligible when a or 10 / n > 1 }\n";
+    assert_eq!(accepted(behind_or), accepted(inline));
+    assert_eq!(accepted(behind_or), ["p", "q"]);
+    // Needed: rejected, naming the field, by both.
+    let needed = "schema { a: boolean n: integer }\n\
+                  define d { value: 10 / n }\n\
+                  define e { value: d + 1 }\n\
+                  program p { intensity: 1 eligible when a and e > 1 }\n";
+    let engine = load(needed).unwrap();
+    let p = engine.profile(&profile).unwrap();
+    for e in [
+        engine.decide(&p, None).unwrap_err(),
+        engine.decide_walking(&p, None).unwrap_err(),
+        engine.evaluate(&p, None).unwrap_err(),
+    ] {
+        assert_eq!(e.field(), Some("n"));
+        assert!(e.message().contains("`10 / n` divides by zero"), "{e}");
+    }
+    // The same engine on a profile that can be computed, after one that
+    // could not (state is kept between evaluations on a thread).
+    let ok = engine.profile(&json!({"a": true, "n": 2})).unwrap();
+    assert_eq!(
+        engine.decide(&ok, None).unwrap().programs,
+        [careplan::Truth::True]
+    );
+}
