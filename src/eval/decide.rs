@@ -92,10 +92,10 @@ impl<'a> Eval<'a> {
                     // A define whose calculation fails does not fail the
                     // evaluation: it is kept as failed, and fails only a
                     // condition that reads it.
-                    let failed = match self.stop.take() {
-                        None => None,
-                        Some(stop) => Some(self.define_error(i as usize, stop)),
-                    };
+                    let failed = self
+                        .stop
+                        .take()
+                        .map(|stop| self.define_error(i as usize, stop));
                     let v = if failed.is_some() { None } else { v };
                     if let Some(slot) = self.s.defines.get_mut(i as usize) {
                         slot.0 = v;
