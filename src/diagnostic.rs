@@ -40,7 +40,8 @@ pub struct SourceFile {
     pub name: String,
     /// The whole text.
     pub text: String,
-    /// Byte offset of the start of each line.
+    /// Byte offset of the start of each line. A line ends at `\n`, `\r\n`
+    /// or a lone `\r`, as the grammar reads them.
     line_starts: Vec<usize>,
 }
 
@@ -49,7 +50,12 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let bytes = text.as_bytes();
+        line_starts.extend(
+            text.match_indices(['\n', '\r']).filter_map(|(i, c)| {
+                (c == "\n" || bytes.get(i + 1) != Some(&b'\n')).then_some(i + 1)
+            }),
+        );
         SourceFile {
             name: name.into(),
             text,
@@ -133,7 +139,7 @@ impl SourceMap {
             Some(f) => {
                 let (line, column) = f.line_col(span.start);
                 // The underline ends with the span or at the end of its line.
-                let on_line = f.slice(span).split('\n').next().unwrap_or("");
+                let on_line = f.slice(span).split(['\n', '\r']).next().unwrap_or("");
                 let end_column = column + on_line.chars().count().max(1);
                 Location {
                     file: f.name.clone(),

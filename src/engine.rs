@@ -108,7 +108,9 @@ impl Engine {
         &self.compiled.plan
     }
 
-    /// Reads a profile (a JSON object) against the schema.
+    /// Reads a profile (a JSON object) against the schema. A `Value` has
+    /// lost any key given twice: parse text with [`crate::read_json`], which
+    /// refuses them.
     pub fn profile(&self, value: &Value) -> Result<Profile, InputError> {
         Profile::read(self.rules(), &self.lookup, value)
     }

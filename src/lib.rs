@@ -32,6 +32,6 @@ pub use format::format_source;
 pub use ir::{Priority, Severity};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
-pub use profile::{Caseloads, InputError, Profile};
+pub use profile::{Caseloads, InputError, Profile, read_json};
 pub use report::{Held, Kind, ProgramItem, Referral, Report, Status, Undetermined, Warning, Why};
 pub use view::{FieldKind, FieldView, ItemView};

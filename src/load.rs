@@ -163,7 +163,9 @@ fn load_sources_here<N: AsRef<str>, T: AsRef<str>>(
     }
 }
 
-/// Loads every `.rules` file of a directory (not its subdirectories).
+/// Loads every `.rules` file of a directory (not its subdirectories). An
+/// entry named `*.rules` that is not a readable file (a dangling link, a
+/// directory) is a [`LoadError::Io`] naming it, never skipped.
 pub fn load_dir(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Engine, LoadError> {
     let dir = dir.as_ref();
     let io = |e: std::io::Error| LoadError::Io {
@@ -173,8 +175,31 @@ pub fn load_dir(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Engine, 
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
-        if path.extension().is_some_and(|e| e == "rules") && path.is_file() {
-            let bytes = std::fs::metadata(&path).map_err(io)?.len();
+        if path.extension().is_some_and(|e| e == "rules") {
+            // A `.rules` entry that cannot be read as a file is an error,
+            // not skipped: a rule set must never load with fewer files than
+            // its directory holds.
+            let at = |message: String| LoadError::Io {
+                path: path.display().to_string(),
+                message,
+            };
+            let meta = std::fs::metadata(&path).map_err(|e| {
+                let dangling =
+                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+                at(if dangling {
+                    format!("a symbolic link to nothing ({e})")
+                } else {
+                    e.to_string()
+                })
+            })?;
+            if !meta.is_file() {
+                return Err(at(if meta.is_dir() {
+                    "a directory named like a rule file".into()
+                } else {
+                    "not a regular file".into()
+                }));
+            }
+            let bytes = meta.len();
             if bytes > options.limits.max_file_bytes as u64 {
                 return Err(LoadError::Limit {
                     path: Some(path.display().to_string()),

@@ -99,13 +99,14 @@ fn comment_ranges(text: &str) -> Vec<(usize, usize)> {
                         '\\' => {
                             chars.next();
                         }
-                        '"' | '\n' => break,
+                        '"' | '\n' | '\r' => break,
                         _ => {}
                     }
                 }
             }
             '#' => {
-                while chars.next_if(|(_, s)| *s != '\n').is_some() {}
+                // A line ends at `\n` or `\r` (`\r\n`, or a lone `\r`).
+                while chars.next_if(|(_, s)| *s != '\n' && *s != '\r').is_some() {}
                 let end = chars.peek().map_or(text.len(), |(j, _)| *j);
                 found.push((i, end));
             }
@@ -436,7 +437,7 @@ fn gaps(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         if in_comment {
-            if c != '\n' {
+            if c != '\n' && c != '\r' {
                 continue;
             }
             in_comment = false;

@@ -604,6 +604,13 @@ proptest! {
                 engine.profile(p),
                 "readers differ for {}", p
             );
+            // A key given twice: both readers refuse it, naming it.
+            let text = p.to_string();
+            let dup = format!("{{\"id\":\"x\",{}", &text[1..]);
+            let from_value = careplan::read_json(&dup).and_then(|v| engine.profile(&v));
+            prop_assert_eq!(engine.profile_from_slice(dup.as_bytes()), from_value.clone());
+            prop_assert_eq!(from_value.err().map(|e| e.field), Some("id".to_string()));
+            prop_assert_eq!(careplan::read_json(&text).ok(), Some(p.clone()));
             // The compiled program and the tree walker agree, errors too.
             if let Ok(parsed) = engine.profile(p) {
                 let caseloads = ctx.as_ref().map(|c| engine.caseloads(c).unwrap());

@@ -689,3 +689,264 @@ fn the_error_limit_is_the_callers_to_set() {
     ));
     assert_eq!(codes(&d), ["unknown-name", "unknown-name", "unknown-name"]);
 }
+
+// ------------------------------------------------- hostile inputs, round 2
+
+/// Every profile (with its context) of the reference cases.
+fn reference_profiles() -> Vec<(Value, Option<Value>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let file: Value = serde_json::to_value(yaml).unwrap();
+        for case in file["cases"].as_array().unwrap() {
+            let context = case.get("context").filter(|c| !c.is_null()).cloned();
+            out.push((case["profile"].clone(), context));
+        }
+    }
+    assert!(out.len() > 50, "too few reference profiles: {}", out.len());
+    out
+}
+
+/// Issue 13, item 4: a file saved with old-Mac line ends (a lone `\r`)
+/// loaded as an empty rule set, its first comment running to the end of
+/// the file. A lone `\r` ends a line, for the parser, for diagnostics and
+/// for the formatter.
+#[test]
+fn cr_only_line_endings() {
+    let cr: Vec<(&str, String)> = careplan::REFERENCE_RULES
+        .iter()
+        .map(|(n, t)| (*n, t.replace('\n', "\r")))
+        .collect();
+    let lf = careplan::reference().unwrap();
+    let cr = careplan::load_sources(&cr, &LoadOptions::default()).unwrap();
+    let counts = |e: &Engine| (e.programs().len(), e.referrals().len(), e.warnings().len());
+    assert_eq!(counts(&cr), counts(&lf));
+    assert!(counts(&lf).0 > 0);
+    for (profile, context) in reference_profiles() {
+        let decide = |e: &Engine| {
+            let p = e.profile(&profile)?;
+            let c = context.as_ref().map(|c| e.caseloads(c)).transpose()?;
+            e.decide(&p, c.as_ref())
+        };
+        assert_eq!(decide(&cr), decide(&lf), "{profile}");
+    }
+    // An error is reported on its line, and the line is shown without the
+    // rest of the file.
+    let text = "# a comment\rschema { age: integer }\r\rprogram p { intensity: 1 eligible when age > }\rreferral r {}\r";
+    let d = diagnostics(load(text));
+    assert_eq!((d[0].location.line, d[0].location.column), (4, 46), "{d:?}");
+    assert_eq!(
+        d[0].snippet,
+        "program p { intensity: 1 eligible when age > }"
+    );
+    // CRLF and lone-CR mixed: each counts once.
+    let text =
+        "# a\r\n# b\rschema { age: integer }\r\nprogram p { intensity: 1 eligible when age > }\n";
+    let d = diagnostics(load(text));
+    assert_eq!(d[0].location.line, 4, "{d:?}");
+    // A comment in a script ends at its line too.
+    let text = "schema { age: integer }\rfunction f(a: integer) -> integer { script: \"\"\"// one\ra + 1\"\"\" }\rprogram p { intensity: 1 eligible when f(age) > 1 }\r";
+    let e = load(text).unwrap();
+    let p = e.profile(&json!({"age": 5})).unwrap();
+    assert_eq!(
+        e.decide(&p, None).unwrap().programs,
+        [careplan::Truth::True]
+    );
+    // The formatter reads the lines as the parser does.
+    for (name, text) in careplan::REFERENCE_RULES {
+        assert_eq!(
+            careplan::format::format_source(&text.replace('\n', "\r")).unwrap(),
+            careplan::format::format_source(text).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+/// Issue 13, item 5: a `.rules` link to nothing, or a directory named
+/// `*.rules`, was skipped, and the rest loaded as if it were the whole
+/// rule set. Each is an I/O error naming it.
+#[cfg(unix)]
+#[test]
+fn dangling_links() {
+    let base = std::env::temp_dir().join(format!("careplan-dangling-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let copy = |dir: &Path| {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, text) in careplan::REFERENCE_RULES {
+            let file = Path::new(name).file_name().unwrap();
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+    };
+    let expect_io =
+        |dir: &Path, bad: &Path, says: &str| match careplan::load_dir(dir, &LoadOptions::default())
+        {
+            Err(LoadError::Io { path, message }) => {
+                assert_eq!(path, bad.display().to_string());
+                assert!(message.contains(says), "{message}");
+            }
+            Err(e) => panic!("expected an I/O error, got {e}"),
+            Ok(e) => panic!("loaded {} programs", e.programs().len()),
+        };
+    // The directory as it is loads.
+    let dir = base.join("ok");
+    copy(&dir);
+    assert!(careplan::load_dir(&dir, &LoadOptions::default()).is_ok());
+    // A link to a file that is gone.
+    let dir = base.join("dangling");
+    copy(&dir);
+    let link = dir.join("urgent.rules");
+    std::os::unix::fs::symlink(base.join("gone.rules"), &link).unwrap();
+    expect_io(&dir, &link, "symbolic link to nothing");
+    // A directory.
+    let dir = base.join("directory");
+    copy(&dir);
+    let sub = dir.join("more.rules");
+    std::fs::create_dir(&sub).unwrap();
+    expect_io(&dir, &sub, "directory");
+    // A link to a file elsewhere still loads.
+    let dir = base.join("linked");
+    copy(&dir);
+    std::fs::rename(dir.join("warnings.rules"), base.join("warnings.rules")).unwrap();
+    std::os::unix::fs::symlink(base.join("warnings.rules"), dir.join("warnings.rules")).unwrap();
+    let e = careplan::load_dir(&dir, &LoadOptions::default()).unwrap();
+    assert_eq!(
+        e.warnings().len(),
+        careplan::reference().unwrap().warnings().len()
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// Issue 13, item 6: a key given twice kept its last value, silently. Both
+/// readers refuse it, naming it; `read_json` does for any JSON text
+/// (contexts too), at any depth.
+#[test]
+fn duplicate_keys() {
+    let engine = careplan::reference().unwrap();
+    let text = r#"{"id":"a","age":30,"age":80}"#;
+    let e = engine.profile_from_slice(text.as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.message.as_str()),
+        ("age", "appears twice")
+    );
+    assert_eq!(careplan::read_json(text).unwrap_err(), e);
+    // A key the schema does not have, given twice, is a duplicate too.
+    let text = r#"{"id":"a","note":1,"note":2}"#;
+    assert_eq!(
+        engine
+            .profile_from_slice(text.as_bytes())
+            .unwrap_err()
+            .field,
+        "note"
+    );
+    assert_eq!(careplan::read_json(text).unwrap_err().field, "note");
+    // Inside a value the schema does not read.
+    let text = r#"{"id":"a","extra":{"list":[{"k":1,"k":2}]}}"#;
+    assert_eq!(
+        engine
+            .profile_from_slice(text.as_bytes())
+            .unwrap_err()
+            .field,
+        "extra.list[0].k"
+    );
+    // A context, named by its path.
+    let text = r#"{"caseloads":{"intensive_case_management":{"cm-ana":3,"cm-ana":30}}}"#;
+    let e = careplan::read_json(text).unwrap_err();
+    assert_eq!(e.field, "caseloads.intensive_case_management.cm-ana");
+    assert_eq!(
+        e.to_string(),
+        "field `caseloads.intensive_case_management.cm-ana`: appears twice"
+    );
+    // The same key in different objects is no duplicate.
+    let text = r#"{"caseloads":{"intensive_case_management":{"cm":3},"standard_case_management":{"cm":3}}}"#;
+    let v = careplan::read_json(text).unwrap();
+    assert!(engine.caseloads(&v).is_ok());
+}
+
+/// Issue 13, item 11: a profile starting with a UTF-8 byte order mark was
+/// "expected value at line 1 column 1". Both readers skip it; a mark
+/// anywhere else is still invalid JSON.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let engine = careplan::reference().unwrap();
+    let plain = r#"{"id":"a","age":30}"#;
+    let with_bom = format!("\u{FEFF}{plain}");
+    let want = engine.profile_from_slice(plain.as_bytes()).unwrap();
+    assert_eq!(
+        engine.profile_from_slice(with_bom.as_bytes()).unwrap(),
+        want
+    );
+    let v = careplan::read_json(&with_bom).unwrap();
+    assert_eq!(engine.profile(&v).unwrap(), want);
+    let inside = r#"{"id":"a",\u{FEFF}"age":30}"#.replace("\\u{FEFF}", "\u{FEFF}");
+    assert!(engine.profile_from_slice(inside.as_bytes()).is_err());
+    assert!(careplan::read_json(&inside).is_err());
+}
+
+/// Issue 13, item 9: a define that divided by zero for a profile rejected
+/// it even when no condition read it, or read it only behind an `or`
+/// already decided, though the same expression written inline was
+/// accepted. A define's failure now matters only where its value is
+/// needed, in the plan and the tree walker alike.
+#[test]
+fn a_division_by_zero_in_a_define_nobody_reads() {
+    let profile = json!({"a": true, "n": 0});
+    let accepted = |rules: &str| {
+        let engine = load(rules).unwrap();
+        let p = engine.profile(&profile).unwrap();
+        let decided = engine.decide(&p, None).unwrap();
+        assert_eq!(engine.decide_walking(&p, None).unwrap(), decided, "{rules}");
+        let report = engine.evaluate(&p, None).unwrap();
+        assert!(engine.explain(&p, None).is_ok(), "{rules}");
+        report
+            .eligible_programs
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    };
+    // Read by nothing.
+    let unread = "schema { a: boolean n: integer }\n\
+                  define d { value: 10 / n }\n\
+                  program p { intensity: 1 eligible when a }\n";
+    assert_eq!(accepted(unread), ["p"]);
+    // Read behind an `or` already decided, as inline.
+    let behind_or = "schema { a: boolean n: integer }\n\
+                     define d { value: 10 / n }\n\
+                     define big { value: d > 1 }\n\
+                     program p { intensity: 1 eligible when a or d > 1 }\n\
+                     program q { intensity: 2 eligible when a or big }\n";
+    let inline = "schema { a: boolean n: integer }\n\
+                  program p { intensity: 1 eligible when a or 10 / n > 1 }\n\
+                  program q { intensity: 2 eligible when a or 10 / n > 1 }\n";
+    assert_eq!(accepted(behind_or), accepted(inline));
+    assert_eq!(accepted(behind_or), ["p", "q"]);
+    // Needed: rejected, naming the field, by both.
+    let needed = "schema { a: boolean n: integer }\n\
+                  define d { value: 10 / n }\n\
+                  define e { value: d + 1 }\n\
+                  program p { intensity: 1 eligible when a and e > 1 }\n";
+    let engine = load(needed).unwrap();
+    let p = engine.profile(&profile).unwrap();
+    for e in [
+        engine.decide(&p, None).unwrap_err(),
+        engine.decide_walking(&p, None).unwrap_err(),
+        engine.evaluate(&p, None).unwrap_err(),
+    ] {
+        assert_eq!(e.field(), Some("n"));
+        assert!(e.message().contains("`10 / n` divides by zero"), "{e}");
+    }
+    // The same engine on a profile that can be computed, after one that
+    // could not (state is kept between evaluations on a thread).
+    let ok = engine.profile(&json!({"a": true, "n": 2})).unwrap();
+    assert_eq!(
+        engine.decide(&ok, None).unwrap().programs,
+        [careplan::Truth::True]
+    );
+}

@@ -163,6 +163,7 @@ impl Checker {
         self.functions = vec![None; self.function_ids.len()];
         self.defines = vec![None; self.define_ids.len()];
         self.define_types = vec![None; self.define_ids.len()];
+        self.const_values = vec![None; self.define_ids.len()];
         self.programs = vec![None; self.program_ids.len()];
         self.referrals = vec![None; self.referral_ids.len()];
         self.warnings = vec![None; self.warning_ids.len()];

@@ -237,12 +237,57 @@ impl Checker {
                 }
             }
         }
+        // Arithmetic on constants through parameters (`big * 2`) stays in
+        // the tree, so that explanations name the parameter, but it is
+        // computed here, so that it cannot fail for every profile instead.
+        if let (Some(a), Some(b)) = (
+            Self::constant(&self.const_values, &l),
+            Self::constant(&self.const_values, &r),
+        ) {
+            if op == ir::Arith::Div && b.is_zero() {
+                self.err(
+                    Report::error(Code::DivisionByZero, file, rhs.span, "division by zero")
+                        .label("this is zero")
+                        .help("a calculation on parameters must not divide by zero"),
+                );
+                return None;
+            }
+            if decimal::arith(op, a, b).is_none() {
+                self.err(
+                    Report::error(
+                        Code::Overflow,
+                        file,
+                        span,
+                        "this calculation overflows an exact decimal",
+                    )
+                    .help(
+                        "numbers have at most 28 significant digits; check the parameters it reads",
+                    ),
+                );
+                return None;
+            }
+        }
         Some(Self::mk(
             file,
             span,
             Ty::Num,
             ExprKind::Arith(op, Box::new(l), Box::new(r)),
         ))
+    }
+
+    /// The value of a numeric expression made of constants only: literals,
+    /// constant definitions, arithmetic on them. `None` when it reads the
+    /// profile, or is not a number.
+    pub(super) fn constant(consts: &[Option<Decimal>], e: &Expr) -> Option<Decimal> {
+        match &e.kind {
+            ExprKind::Lit(Lit::Num(d)) => Some(*d),
+            ExprKind::Define(i) => consts.get(*i).copied().flatten(),
+            ExprKind::Neg(x) => Self::constant(consts, x).map(|d| -d),
+            ExprKind::Arith(op, a, b) => {
+                decimal::arith(*op, Self::constant(consts, a)?, Self::constant(consts, b)?)
+            }
+            _ => None,
+        }
     }
 
     /// `a < b <= c`: a chain of comparisons, each pair in turn, joined by `and`.

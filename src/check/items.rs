@@ -200,6 +200,10 @@ impl Checker {
         if let Some(t) = self.define_types.get_mut(ix) {
             *t = Some(value.ty);
         }
+        let constant = Self::constant(&self.const_values, &value);
+        if let Some(c) = self.const_values.get_mut(ix) {
+            *c = constant;
+        }
         let mut deps = Vec::new();
         collect_deps(&value, &mut deps);
         self.deps.insert(Node::Define(ix), deps);
@@ -291,19 +295,40 @@ impl Checker {
                 Clause::Caseload { bound, limit, .. } => {
                     if let Some(n) = self.number(file, limit) {
                         let lim = decimal::to_i64(n).and_then(|n| u64::try_from(n).ok());
-                        match (lim, bound) {
-                            (Some(n), LimitBound::AtMost) => caseload_limit = Some(n),
-                            (Some(n), LimitBound::FewerThan) if n >= 1 => {
-                                caseload_limit = Some(n - 1)
-                            }
-                            _ => self.err(
+                        let allowed = lim.map(|n| match bound {
+                            LimitBound::AtMost => n,
+                            LimitBound::FewerThan => n.saturating_sub(1),
+                        });
+                        let help = "write `caseload: at most 10` or `caseload: fewer than 20`";
+                        match allowed {
+                            Some(0) => self.err(
                                 Report::error(
                                     Code::BadCaseload,
                                     file,
                                     limit.span,
-                                    "a caseload limit allows at least one client",
+                                    "this caseload limit allows no client",
                                 )
-                                .help("write `caseload: at most 10` or `caseload: fewer than 20`"),
+                                .label("a case manager could take no one")
+                                .help(help),
+                            ),
+                            Some(n) => caseload_limit = Some(n),
+                            None if n.fract().is_zero() && n.is_sign_positive() => self.err(
+                                Report::error(
+                                    Code::BadCaseload,
+                                    file,
+                                    limit.span,
+                                    format!("caseload limit `{}` is too large", limit.text),
+                                )
+                                .help(format!("a caseload limit is at most {}; {help}", i64::MAX)),
+                            ),
+                            None => self.err(
+                                Report::error(
+                                    Code::BadCaseload,
+                                    file,
+                                    limit.span,
+                                    "a caseload limit is a whole number of clients",
+                                )
+                                .help(help),
                             ),
                         }
                     }

@@ -130,6 +130,14 @@ struct Checker {
     referrals: Vec<Option<ir::Referral>>,
     warnings: Vec<Option<ir::Warning>>,
     define_types: Vec<Option<Ty>>,
+    /// The value of each definition that is a numeric constant (a
+    /// parameter, or a definition computed from constants only), so that
+    /// arithmetic on constants is checked at load through any number of
+    /// parameters.
+    const_values: Vec<Option<Decimal>>,
+    /// What each definition left unchecked by a cycle names, for the path
+    /// of the cycle.
+    define_name_deps: HashMap<usize, Vec<usize>>,
     /// Whether each definition is a `parameter` (a constant).
     define_is_parameter: Vec<bool>,
     rule_order: Vec<Node>,
@@ -175,6 +183,31 @@ impl Checker {
     }
 
     fn number(&mut self, file: FileId, n: &ast::NumberLit) -> Option<Decimal> {
+        if n.text.contains(['e', 'E']) {
+            // Rule files write numbers out; say what this one is, or that
+            // it is out of range.
+            let cleaned: String = n.text.chars().filter(|c| *c != '_').collect();
+            let report = match decimal::parse_number(cleaned.trim_start_matches('-')) {
+                Some(d) => Report::error(
+                    Code::BadNumber,
+                    file,
+                    n.span,
+                    format!("`{}` is written with an exponent", n.text),
+                )
+                .help(format!("write the number out: `{}`", decimal::show(d))),
+                None => Report::error(
+                    Code::BadNumber,
+                    file,
+                    n.span,
+                    format!("`{}` is out of range", n.text),
+                )
+                .help(
+                    "numbers have at most 28 significant digits, written out without an exponent",
+                ),
+            };
+            self.err(report);
+            return None;
+        }
         let d = decimal::parse_literal(&n.text);
         if d.is_none() {
             self.err(

@@ -80,6 +80,10 @@ impl Checker {
                 return;
             }
             if !done.get(k).copied().unwrap_or(true) {
+                if let Some(ix) = self.index(b) {
+                    let deps = self.define_deps(b);
+                    self.define_name_deps.insert(ix, deps);
+                }
                 self.define(*file, b);
             }
         }
@@ -176,6 +180,10 @@ impl Checker {
         if !reported {
             for (i, t) in self.define_types.clone().iter().enumerate() {
                 if t.is_none() && self.errors.is_empty() {
+                    if let Some(cycle) = self.define_cycle_from(i) {
+                        self.report_cycle(&cycle);
+                        continue;
+                    }
                     if let Some((name, (file, span))) =
                         self.define_ids.get_index(i).map(|(n, v)| (n.clone(), *v))
                     {
@@ -188,6 +196,34 @@ impl Checker {
                     }
                 }
             }
+        }
+    }
+
+    /// The cycle of definitions reached from definition `i` through the
+    /// names that kept them from being typed, in reading order.
+    fn define_cycle_from(&self, i: usize) -> Option<Vec<Node>> {
+        let untyped = |d: usize| self.define_types.get(d).is_some_and(Option::is_none);
+        let mut path: Vec<usize> = vec![i];
+        let mut on_path: HashMap<usize, usize> = HashMap::from([(i, 0)]);
+        let mut at = i;
+        loop {
+            let next = self
+                .define_name_deps
+                .get(&at)?
+                .iter()
+                .copied()
+                .find(|&d| untyped(d) && self.define_name_deps.contains_key(&d))?;
+            if let Some(&start) = on_path.get(&next) {
+                return Some(
+                    path.get(start..)?
+                        .iter()
+                        .map(|&d| Node::Define(d))
+                        .collect(),
+                );
+            }
+            on_path.insert(next, path.len());
+            path.push(next);
+            at = next;
         }
     }
 

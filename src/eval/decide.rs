@@ -66,6 +66,9 @@ impl<'a> Eval<'a> {
                         if let Some(slot) = self.s.defines.get_mut(i as usize) {
                             slot.0 = Some(Val::Num(c));
                         }
+                        if let Some(f) = self.s.failed.get_mut(i as usize) {
+                            *f = None;
+                        }
                     }
                 }
                 Step::Define(i, root) => {
@@ -78,13 +81,27 @@ impl<'a> Eval<'a> {
                         DefineRoot::Walker => match self.rules.defines.get(i as usize) {
                             Some(d) => match self.val(&d.value) {
                                 Ok((v, _)) => v.map(std::borrow::Cow::into_owned),
-                                Err(e) => return Err(Stop::Error(Box::new(e))),
+                                Err(e) => {
+                                    self.fail(Stop::Error(Box::new(e)));
+                                    None
+                                }
                             },
                             None => None,
                         },
                     };
+                    // A define whose calculation fails does not fail the
+                    // evaluation: it is kept as failed, and fails only a
+                    // condition that reads it.
+                    let failed = self
+                        .stop
+                        .take()
+                        .map(|stop| self.define_error(i as usize, stop));
+                    let v = if failed.is_some() { None } else { v };
                     if let Some(slot) = self.s.defines.get_mut(i as usize) {
                         slot.0 = v;
+                    }
+                    if let Some(f) = self.s.failed.get_mut(i as usize) {
+                        *f = failed;
                     }
                 }
                 Step::Program(i, id) => {
@@ -128,6 +145,30 @@ impl<'a> Eval<'a> {
         }
         self.s.constants_of = p.id;
         Ok(())
+    }
+
+    /// The error of a define whose step stopped: the walker's wording of
+    /// the calculation that failed.
+    #[cold]
+    fn define_error(&mut self, i: usize, stop: Stop) -> Box<EvalError> {
+        match stop {
+            Stop::Error(e) => e,
+            Stop::Redo => match self.rules.defines.get(i).map(|d| self.val(&d.value)) {
+                Some(Err(e)) => Box::new(e),
+                _ => Box::new(EvalError::internal(
+                    "the plan and the tree walker disagree on a definition",
+                )),
+            },
+        }
+    }
+
+    /// Reading a define with no value: if its calculation failed, the
+    /// reader fails, and the tree walker words it.
+    #[inline]
+    fn read_failed(&mut self, i: u32) {
+        if self.s.failed.get(i as usize).is_some_and(Option::is_some) {
+            self.fail(Stop::Redo);
+        }
     }
 
     /// Notes the first failure; the value computed meanwhile is unknown and
@@ -218,7 +259,10 @@ impl<'a> Eval<'a> {
             Op::Const(b) => tri(*b),
             Op::BoolDefine(i) => match self.s.defines.get(*i as usize) {
                 Some((Some(Val::Bool(b)), _)) => tri(*b),
-                _ => Truth::Unknown,
+                _ => {
+                    self.read_failed(*i);
+                    Truth::Unknown
+                }
             },
             Op::NumCmp { op, a, b } => {
                 // Both sides, as the tree walker computes them: a failing
@@ -271,8 +315,12 @@ impl<'a> Eval<'a> {
                     }
                 }
                 let t = self.truth(p, *of);
-                if let Some(b) = self.s.memo_truth.get_mut(*slot as usize) {
-                    *b = encode(t);
+                // Not what a failed calculation left: it must fail again
+                // where it is read next.
+                if self.stop.is_none() {
+                    if let Some(b) = self.s.memo_truth.get_mut(*slot as usize) {
+                        *b = encode(t);
+                    }
                 }
                 t
             }
@@ -310,7 +358,10 @@ impl<'a> Eval<'a> {
             },
             Op::NumDefine(i) => match self.s.defines.get(*i as usize) {
                 Some((Some(Val::Num(x)), _)) => Some(*x),
-                _ => None,
+                _ => {
+                    self.read_failed(*i);
+                    None
+                }
             },
             Op::Arith { op, a, b } => {
                 let x = self.number(p, *a);
@@ -328,8 +379,10 @@ impl<'a> Eval<'a> {
                     return *v;
                 }
                 let v = self.number(p, *of);
-                if let Some(m) = self.s.memo_num.get_mut(*slot as usize) {
-                    *m = Some(v);
+                if self.stop.is_none() {
+                    if let Some(m) = self.s.memo_num.get_mut(*slot as usize) {
+                        *m = Some(v);
+                    }
                 }
                 v
             }

@@ -15,6 +15,10 @@ use crate::profile::{Bits, Val};
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) defines: Vec<(Option<Val>, Bits)>,
+    /// Each define whose calculation failed for this profile, with the
+    /// error: it fails only a condition that reads it, as the same
+    /// expression written inline would.
+    pub(crate) failed: Vec<Option<Box<EvalError>>>,
     pub(crate) programs: Vec<(Truth, Bits)>,
     pub(crate) referrals: Vec<(Option<Priority>, Truth, Bits)>,
     pub(crate) warnings: Vec<(Truth, Bits)>,
@@ -51,6 +55,7 @@ impl State {
                 rules.defines.len(),
                 (None, Bits::default()),
             );
+            fill(&mut self.failed, rules.defines.len(), None);
             self.constants_of = 0;
             fill(
                 &mut self.programs,

@@ -32,10 +32,17 @@ impl<'a> Eval<'a> {
         match node {
             Node::Define(i) => {
                 if let Some(d) = self.rules.defines.get(i) {
-                    let (v, m) = self.val(&d.value)?;
-                    let v = v.map(Cow::into_owned);
-                    if let Some(slot) = self.s.defines.get_mut(i) {
-                        *slot = (v, m);
+                    // A failure is kept, not raised: it matters only where
+                    // the define's value is read (`val`).
+                    let (slot, failed) = match self.val(&d.value) {
+                        Ok((v, m)) => ((v.map(Cow::into_owned), m), None),
+                        Err(e) => ((None, Bits::default()), Some(Box::new(e))),
+                    };
+                    if let Some(s) = self.s.defines.get_mut(i) {
+                        *s = slot;
+                    }
+                    if let Some(f) = self.s.failed.get_mut(i) {
+                        *f = failed;
                     }
                 }
             }
@@ -149,6 +156,12 @@ impl<'a> Eval<'a> {
                     Ok((None, m))
                 }
             },
+            ExprKind::Define(i) if self.s.failed.get(*i).is_some_and(Option::is_some) => {
+                match self.s.failed.get(*i) {
+                    Some(Some(e)) => Err((**e).clone()),
+                    _ => Err(EvalError::internal("a failed definition lost its error")),
+                }
+            }
             ExprKind::Define(i) => match self.s.defines.get(*i) {
                 Some((Some(v), _)) => Ok((Some(Cow::Borrowed(v)), Bits::default())),
                 Some((None, m)) => Ok((None, m.clone())),

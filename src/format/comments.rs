@@ -24,7 +24,7 @@ pub(super) fn scan_comments(text: &str) -> Vec<Comment<'_>> {
             b'#' => {
                 let line_end = text
                     .get(i..)
-                    .and_then(|rest| rest.find('\n'))
+                    .and_then(|rest| rest.find(['\n', '\r']))
                     .map_or(text.len(), |n| i + n);
                 // Only the grammar's spaces: `trim_back` must find the
                 // comment's end by skipping exactly these.
@@ -60,7 +60,7 @@ pub(super) fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
         match bytes.get(i)? {
             b'\\' => i += 2,
             b'"' => return Some(i + 1),
-            b'\n' => return None,
+            b'\n' | b'\r' => return None,
             _ => i += 1,
         }
     }

@@ -139,7 +139,7 @@ impl<'a> Printer<'a> {
                 pos = self
                     .text
                     .get(pos..)
-                    .and_then(|rest| rest.find('\n'))
+                    .and_then(|rest| rest.find(['\n', '\r']))
                     .map_or(self.text.len(), |n| pos + n);
             } else {
                 break;
@@ -154,8 +154,10 @@ impl<'a> Printer<'a> {
             return false;
         };
         let mut line_so_far_blank = false;
-        for c in gap.chars() {
-            if c == '\n' {
+        let mut chars = gap.chars().peekable();
+        while let Some(c) = chars.next() {
+            // `\n`, or a lone `\r` (`\r\n` ends its line at the `\n`).
+            if c == '\n' || c == '\r' && chars.peek() != Some(&'\n') {
                 if line_so_far_blank {
                     return true;
                 }
@@ -170,7 +172,7 @@ impl<'a> Printer<'a> {
     /// Whether code precedes the comment on its source line.
     fn follows_code(&self, c: &Comment<'_>) -> bool {
         let before = self.text.get(..c.start).unwrap_or("");
-        let line = before.rsplit('\n').next().unwrap_or("");
+        let line = before.rsplit(['\n', '\r']).next().unwrap_or("");
         !line.chars().all(is_space)
     }
 

@@ -20,14 +20,21 @@ pub(crate) fn read_slice(
     lookup: &Lookup,
     bytes: &[u8],
 ) -> Result<Profile, InputError> {
+    // A leading byte order mark is skipped, as `read_json` skips it.
+    let bytes = bytes
+        .strip_prefix(super::json::BOM.as_bytes())
+        .unwrap_or(bytes);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let seed = ProfileSeed { rules, lookup };
     match serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|r| de.end().map(|()| r))
     {
         Ok(profile) => profile,
-        Err(_) => match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => Profile::read(rules, lookup, &v),
-            Err(e) => Err(InputError::new("", format!("invalid JSON: {e}"))),
+        Err(_) => match std::str::from_utf8(bytes) {
+            Ok(text) => super::read_json(text).and_then(|v| Profile::read(rules, lookup, &v)),
+            Err(_) => match serde_json::from_slice::<Value>(bytes) {
+                Ok(v) => Profile::read(rules, lookup, &v),
+                Err(e) => Err(InputError::new("", format!("invalid JSON: {e}"))),
+            },
         },
     }
 }
@@ -122,26 +129,97 @@ impl<'de> serde::de::DeserializeSeed<'de> for ProfileSeed<'_> {
     }
 }
 
-/// A key, resolved to its slot without allocating (escaped keys aside).
+/// A key, resolved to its slot without allocating: a field's slot, or a
+/// key the schema does not name, borrowed from the input (an escaped one
+/// stops the fast pass).
 struct KeySeed<'r>(&'r Lookup);
 
+enum Key<'de> {
+    Field(usize),
+    Other(&'de str),
+}
+
 impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
+    type Value = Key<'de>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl serde::de::Visitor<'_> for KeySeed<'_> {
-    type Value = Option<usize>;
+impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
+    type Value = Key<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a field name")
     }
 
+    fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(self.0.field(key).map_or(Key::Other(key), Key::Field))
+    }
+
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.field(key))
+        self.0.field(key).map(Key::Field).ok_or_else(not_plain)
+    }
+}
+
+/// A value the schema does not name, skipped unkept, but read far enough
+/// to stop the fast pass at a key given twice in any object inside it.
+struct Skip;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<&'de str>()? {
+            if !seen.insert(key) {
+                return Err(not_plain());
+            }
+            map.next_value_seed(Skip)?;
+        }
+        Ok(())
     }
 }
 
@@ -155,9 +233,27 @@ impl<'de> serde::de::Visitor<'de> for ProfileSeed<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let rules = self.rules;
         let mut slots: Vec<Option<Val>> = empty_slots(rules.fields.len());
-        while let Some(slot) = map.next_key_seed(KeySeed(self.lookup))? {
-            let Some((slot, field)) = slot.and_then(|s| Some((s, rules.fields.get(s)?))) else {
-                map.next_value::<serde::de::IgnoredAny>()?;
+        // Keys seen, to stop at one given twice: the `Value` reader words
+        // it. Other keys are kept only when there are some.
+        let mut seen = Bits::default();
+        let mut others = std::collections::HashSet::new();
+        while let Some(key) = map.next_key_seed(KeySeed(self.lookup))? {
+            let slot = match key {
+                Key::Field(slot) => slot,
+                Key::Other(key) => {
+                    if !others.insert(key) {
+                        return Err(not_plain());
+                    }
+                    map.next_value_seed(Skip)?;
+                    continue;
+                }
+            };
+            if seen.contains(slot) {
+                return Err(not_plain());
+            }
+            seen.insert(slot);
+            let Some(field) = rules.fields.get(slot) else {
+                map.next_value_seed(Skip)?;
                 continue;
             };
             let v = map.next_value_seed(SlotSeed {
@@ -165,7 +261,6 @@ impl<'de> serde::de::Visitor<'de> for ProfileSeed<'_> {
                 slot,
                 lookup: self.lookup,
             })?;
-            // A key given twice keeps its last value, as in a `Value`.
             if let Some(s) = slots.get_mut(slot) {
                 *s = v;
             }

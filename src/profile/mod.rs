@@ -20,10 +20,12 @@ use std::fmt;
 
 mod bytes;
 mod caseloads;
+mod json;
 
 use bytes::finish;
 pub(crate) use bytes::read_slice;
 pub use caseloads::Caseloads;
+pub use json::read_json;
 
 /// Bad profile or context data, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

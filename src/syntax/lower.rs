@@ -107,7 +107,7 @@ fn only_trivia(gap: &str) -> bool {
         match c {
             ' ' | '\t' | '\r' | '\n' | '\u{FEFF}' => {}
             '#' => {
-                if !chars.by_ref().any(|c| c == '\n') {
+                if !chars.by_ref().any(|c| c == '\n' || c == '\r') {
                     return true;
                 }
             }
@@ -324,10 +324,10 @@ impl Lower {
         if body.as_rule() == Rule::raw_string {
             let start = body.as_span().start() + 3;
             let raw = body.as_str();
-            let code = raw
-                .get(3..raw.len().saturating_sub(3))
-                .unwrap_or("")
-                .to_string();
+            // rhai ends lines at `\n` only: a lone `\r` (an old Mac file)
+            // becomes one, byte for byte, so that a `//` comment stops at
+            // the end of its line and offsets are unchanged.
+            let code = lone_cr_to_lf(raw.get(3..raw.len().saturating_sub(3)).unwrap_or(""));
             Some(Clause::Script {
                 code,
                 code_start: start,
@@ -472,4 +472,19 @@ impl Lower {
             span,
         })
     }
+}
+
+/// `text` with each `\r` not followed by `\n` replaced by `\n`: the same
+/// length, the same offsets, the same line ends.
+fn lone_cr_to_lf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

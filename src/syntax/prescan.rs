@@ -30,7 +30,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
         match c {
             '#' => {
                 for (_, c) in chars.by_ref() {
-                    if c == '\n' {
+                    if c == '\n' || c == '\r' {
                         break;
                     }
                 }
@@ -87,7 +87,7 @@ pub(super) fn prescan(file: FileId, text: &str, limits: &Limits) -> Result<(), V
                             closed = true;
                             break;
                         }
-                        '\n' => break,
+                        '\n' | '\r' => break,
                         _ => {}
                     }
                 }
