@@ -13,7 +13,7 @@
 //! this module chooses the population, keeps examples of what went wrong
 //! with where it happened, and renders the result as JSON or tables.
 
-use crate::{Fail, input, load_or_fail, read_context};
+use crate::{Fail, load_or_fail, read_context};
 use careplan::Decision;
 use careplan::Priority;
 use careplan::harness::compare::{
@@ -65,20 +65,25 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
         None => None,
     };
 
-    let text;
+    let bytes;
     let (population, total, mut source): (PopulationKind, u64, Box<dyn Iterator<Item = Entry>>) =
         match opts.input {
             Some(path) => {
-                text = input::read_text(path).map_err(|e| Fail::usage(format!("error: {e}")))?;
+                // Bytes, not text: a line that is not UTF-8 is one bad line,
+                // skipped and counted like any other.
+                bytes = std::fs::read(path)
+                    .map_err(|e| Fail::usage(format!("error: cannot read `{path}`: {e}")))?;
                 let lines = || {
-                    text.lines()
+                    bytes
+                        .split(|b| *b == b'\n')
                         .enumerate()
-                        .filter(|(_, l)| !l.trim().is_empty())
+                        .map(|(n, l)| (n, l.strip_suffix(b"\r").unwrap_or(l)))
+                        .filter(|(_, l)| std::str::from_utf8(l).map_or(true, |l| !l.trim().is_empty()))
                 };
                 let total = lines().count() as u64;
                 let entries = lines().map(|(n, l)| Entry {
                     at: At::Line(n as u64 + 1),
-                    value: input::parse_json(l).map_err(|e| format!("invalid JSON: {e}")),
+                    value: line_value(l),
                 });
                 (
                     PopulationKind::Input(path.to_string()),
@@ -131,6 +136,18 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
     };
     crate::emit(&text)?;
     Ok(0)
+}
+
+/// One line of an `--input` file as a profile's JSON value, or why it is
+/// not one.
+fn line_value(line: &[u8]) -> Result<Value, String> {
+    let text = std::str::from_utf8(line).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
+    careplan::read_json(text).map_err(|e| e.to_string())
 }
 
 /// A progress bar on standard error, hidden when that is not a terminal or

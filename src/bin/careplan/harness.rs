@@ -2,24 +2,58 @@
 //! cases run in the library (`careplan::harness::suite`); this module reads
 //! the files and renders the results.
 
-use crate::{Fail, render};
+use crate::{Fail, input, render};
 use careplan::Engine;
 use careplan::harness::cases::CaseFile;
 use careplan::harness::coverage::Summary;
 use careplan::harness::suite::Suite;
 use careplan::{ItemTrace, Trace, Truth};
+use serde::Deserialize as _;
 use std::fmt::Write as _;
 use std::path::Path;
 
-fn read_case_file(path: &Path) -> Result<CaseFile, String> {
+/// A case file's cases, or why it holds none (a failure of the run,
+/// exit 1); `Err` when it cannot be read at all (exit 2).
+///
+/// The file is read as the profiles are (`crate::input`): a key given twice
+/// is refused, and a profile's or context's numbers keep their digits. A
+/// file that is not a case file is read again by serde for its message,
+/// which says where in the file the problem is.
+fn read_case_file(path: &Path) -> Result<Result<CaseFile, String>, Fail> {
     let shown = path.display();
-    let text = crate::input::read_text(&path.to_string_lossy())?;
-    let parsed = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str::<CaseFile>(&text).map_err(|e| e.to_string())
-    } else {
-        serde_yaml_ng::from_str::<CaseFile>(&text).map_err(|e| e.to_string())
+    let name = path.to_string_lossy();
+    let text = match input::read_text(&name) {
+        Ok(t) => t,
+        Err(e @ input::Unread::Io(_)) => return Err(e.fail()),
+        Err(e) => return Ok(Err(e.to_string())),
     };
-    parsed.map_err(|e| format!("{shown}: {e}"))
+    let json = path.extension().is_some_and(|e| e == "json");
+    let located = || {
+        let typed = if json {
+            serde_json::from_str::<CaseFile>(&text).map_err(|e| e.to_string())
+        } else {
+            serde_yaml_ng::from_str::<CaseFile>(&text).map_err(|e| e.to_string())
+        };
+        typed.err()
+    };
+    let exact = if json {
+        input::read_json(&text, &name)
+    } else {
+        input::read_yaml(&text, &name)
+    };
+    let value = match exact {
+        Ok(v) => v,
+        Err(input::Bad::Field { field, message }) => {
+            return Ok(Err(format!("{shown}: field `{field}`: {message}")));
+        }
+        Err(input::Bad::Syntax(m)) => {
+            return Ok(Err(format!("{shown}: {}", located().unwrap_or(m))));
+        }
+    };
+    Ok(CaseFile::deserialize(value).map_err(|e| {
+        let e = located().unwrap_or_else(|| e.to_string());
+        format!("{shown}: {e}")
+    }))
 }
 
 /// Options of `careplan test`.
@@ -34,7 +68,7 @@ pub struct TestOptions<'a> {
 /// Reads the case files, runs them through the library's suite, renders
 /// the result; returns the exit code.
 pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, Fail> {
-    let files = crate::input::files_under(opts.paths, &["yaml", "yml", "json"])
+    let files = input::files_under(opts.paths, &["yaml", "yml", "json"])
         .map_err(|e| Fail::usage(format!("error: {e}")))?;
     if files.is_empty() {
         return Err(Fail::usage(
@@ -44,7 +78,7 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, Fail> {
     let mut suite = Suite::new(engine);
     for path in &files {
         let file_name = path.display().to_string();
-        match read_case_file(path) {
+        match read_case_file(path)? {
             Ok(file) => suite.file(&file_name, &file, opts.filter),
             Err(e) => suite.unreadable(&file_name, e),
         }

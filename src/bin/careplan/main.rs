@@ -372,7 +372,7 @@ fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
         if paths.len() > 1 {
             return Err(Fail::usage("error: `-` formats standard input alone"));
         }
-        let text = input::read_text("-").map_err(|e| Fail::input(format!("error: {e}")))?;
+        let text = input::read_text("-").map_err(input::Unread::fail)?;
         let out = careplan::format::format_named("<stdin>", &text)
             .map_err(|d| Fail::input(render_all(d)))?;
         if check {
@@ -389,12 +389,14 @@ fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
         ));
     }
     let mut errors = String::new();
+    let mut unreadable = false;
     let mut changed = 0usize;
     for path in files {
         let shown = path.display().to_string();
         let text = match input::read_text(&shown) {
             Ok(t) => t,
             Err(e) => {
+                unreadable |= matches!(e, input::Unread::Io(_));
                 errors.push_str(&format!("error: {e}\n"));
                 continue;
             }
@@ -414,10 +416,23 @@ fn fmt(paths: &[String], check: bool) -> Result<u8, Fail> {
             }
         }
     }
+    if unreadable {
+        return Err(Fail::usage(errors));
+    }
     if !errors.is_empty() {
         return Err(Fail::input(errors));
     }
     Ok(if check && changed > 0 { 1 } else { 0 })
+}
+
+/// Reads one document (`what`: a profile or a context) from a file, or
+/// standard input for `-`. A file that cannot be read is a usage error
+/// (exit 2); one that is not text, not valid, repeats a key or has a number
+/// that cannot be kept exactly is bad input (exit 1).
+fn read_document(path: &str, format: Format, what: &str) -> Result<serde_json::Value, Fail> {
+    let text = input::read_text(path).map_err(input::Unread::fail)?;
+    input::parse(&text, format, path)
+        .map_err(|e| Fail::input(format!("error: {}", e.shown(what, path))))
 }
 
 /// Reads a context file into caseloads.
@@ -426,9 +441,7 @@ fn read_context(
     context: Option<&str>,
 ) -> Result<Option<careplan::Caseloads>, Fail> {
     let Some(path) = context else { return Ok(None) };
-    let text = input::read_text(path).map_err(|e| Fail::usage(format!("error: {e}")))?;
-    let v = input::parse(&text, Format::of(path), path)
-        .map_err(|e| Fail::input(format!("error: {e}")))?;
+    let v = read_document(path, Format::of(path), "context")?;
     engine
         .caseloads(&v)
         .map(Some)
@@ -444,15 +457,13 @@ fn explain(
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
     let caseloads = read_context(&engine, context)?;
-    let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
     let fmt = Format::of(profile);
     if fmt == Format::JsonLines {
         return Err(Fail::usage(
             "error: explain takes one profile, not a .jsonl batch",
         ));
     }
-    let value =
-        input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
+    let value = read_document(profile, fmt, "profile")?;
     let items = engine
         .profile(&value)
         .map_err(careplan::EvalError::from)
@@ -486,8 +497,11 @@ fn eval(
     let mut out = std::io::BufWriter::new(stdout.lock());
     if fmt == Format::JsonLines {
         // Streamed: a batch may be larger than memory.
-        let file = std::fs::File::open(profile)
-            .map_err(|e| Fail::usage(format!("error: cannot read `{profile}`: {e}")))?;
+        let cannot = |e: &dyn std::fmt::Display| Fail::usage(format!("error: cannot read `{profile}`: {e}"));
+        let file = std::fs::File::open(profile).map_err(|e| cannot(&e))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(cannot(&"it is a directory"));
+        }
         let form: &dyn batch::Form = match format {
             OutputFormat::Json => &batch::Json,
             OutputFormat::Human => &render::Human,
@@ -515,9 +529,7 @@ fn eval(
         }
         return Ok(0);
     }
-    let text = input::read_text(profile).map_err(|e| Fail::input(format!("error: {e}")))?;
-    let value =
-        input::parse(&text, fmt, profile).map_err(|e| Fail::input(format!("error: {e}")))?;
+    let value = read_document(profile, fmt, "profile")?;
     let failed =
         |e: careplan::EvalError| Fail::input(format!("error: in profile `{profile}`: {e}"));
     let read = engine
