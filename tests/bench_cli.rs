@@ -368,6 +368,33 @@ fn input_bad_lines_are_counted_not_fatal() {
     assert!(out.contains("line 2: invalid JSON"), "{out}");
 }
 
+/// Issue 13, item 10: a line that is not UTF-8 is one bad line, skipped
+/// and counted with its line number, not the end of the run; so is a line
+/// that gives a key twice (issue 13, item 6).
+#[test]
+fn issue13_10_a_line_that_is_not_utf8_is_skipped_and_counted() {
+    let dir = scratch("input-bytes");
+    let path = dir.join("clients.jsonl");
+    let mut bytes = b"{\"id\": \"c-1\", \"age\": 40}\n".to_vec();
+    bytes.extend_from_slice(b"{\"id\": \"c-\xff\xfe\"}\r\n");
+    bytes.extend_from_slice(b"{\"id\": \"c-3\", \"age\": 30, \"age\": 80}\n");
+    bytes.extend_from_slice(b"{\"id\": \"c-4\", \"age\": 70}\r\n");
+    std::fs::write(&path, bytes).unwrap();
+    let (_, v) = bench_json(&["--input", path.to_str().unwrap()]);
+    let p = &v["population"];
+    assert_eq!(p["profiles"], 4);
+    assert_eq!(p["rejected"], 2);
+    assert_eq!(p["evaluated"], 2);
+    let errors = p["errors"].as_array().unwrap();
+    assert_eq!(errors[0]["line"], 2);
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("not UTF-8"),
+        "{p}"
+    );
+    assert_eq!(errors[1]["line"], 3);
+    assert_eq!(errors[1]["error"], "field `age`: appears twice", "{p}");
+}
+
 #[test]
 fn input_without_any_good_profile_is_an_error() {
     let dir = scratch("all-bad");

@@ -746,3 +746,171 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
         assert_eq!(err, "", "{args:?}");
     }
 }
+
+/// Issue 13, item 6: a key given twice, in any format the CLI reads, is an
+/// input error naming the key (serde would keep the last value silently).
+#[test]
+fn issue13_6_duplicate_keys_are_refused_naming_the_key() {
+    let dir = scratch("dup-keys");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let json = write("p.json", r#"{"id":"a","age":30,"age":80}"#);
+    let yaml = write("p.yaml", "id: a\nage: 30\nage: 80\n");
+    for p in [&json, &yaml] {
+        for cmd in ["eval", "explain"] {
+            let o = careplan(&[cmd, p]);
+            assert_eq!(o.status.code(), Some(1), "{cmd} {p}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains("field `age`: appears twice"),
+                "{cmd} {p}: {}",
+                stderr(&o)
+            );
+        }
+    }
+    let o = careplan_stdin(&["eval", "-"], br#"{"id":"a","age":30,"age":80}"#);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("field `age`"), "{}", stderr(&o));
+    let ctx_json = write(
+        "c.json",
+        r#"{"caseloads":{"intensive_case_management":{"cm-a":3,"cm-a":4}}}"#,
+    );
+    let ctx_yaml = write(
+        "c.yaml",
+        "caseloads:\n  intensive_case_management:\n    cm-a: 3\n    cm-a: 4\n",
+    );
+    for c in [&ctx_json, &ctx_yaml] {
+        let o = careplan(&["eval", "examples/client.json", "--context", c]);
+        assert_eq!(o.status.code(), Some(1), "{c}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("field `caseloads.intensive_case_management.cm-a`: appears twice"),
+            "{c}: {}",
+            stderr(&o)
+        );
+    }
+    let case_yaml = write(
+        "t.yaml",
+        "cases:\n  - name: dup\n    profile: {id: a, age: 30, age: 80}\n    includes: {}\n",
+    );
+    let case_json = write(
+        "t.json",
+        r#"{"cases":[{"name":"dup","profile":{"id":"a","age":30,"age":80},"includes":{}}]}"#,
+    );
+    for t in [&case_yaml, &case_json] {
+        let o = careplan(&["test", t]);
+        assert_eq!(o.status.code(), Some(1), "{t}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("field `cases[0].profile.age`: appears twice"),
+            "{t}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+/// Issue 13, item 7: YAML and TOML numbers keep their digits, as JSON's
+/// do; `.nan` and `.inf` are refused naming the field.
+#[test]
+fn issue13_7_yaml_and_toml_numbers_keep_their_digits() {
+    let dir = scratch("exact-numbers");
+    // As f64 this income is 1835.4, exactly at the limit; as written it is
+    // above it, so the client is not referred to Medicaid.
+    let income = "1835.4000000000000000000000001";
+    let yaml = dir.join("p.yaml");
+    std::fs::write(
+        &yaml,
+        format!("id: c\nmonthly_income: {income}\nhousehold_size: 1\ninsurance: none\n"),
+    )
+    .unwrap();
+    let toml = dir.join("p.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "id = \"c\"\nmonthly_income = {income}\nhousehold_size = 1\ninsurance = \"none\"\n"
+        ),
+    )
+    .unwrap();
+    for p in [&yaml, &toml] {
+        let o = careplan(&["eval", p.to_str().unwrap(), "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v = json(&o);
+        assert!(
+            !each(&v["referrals"], "id").contains(&"medicaid_enrollment"),
+            "{p:?}: {v}"
+        );
+    }
+    // A case file expecting the wrong answer fails.
+    let cases = dir.join("t.yaml");
+    std::fs::write(
+        &cases,
+        format!(
+            "cases:\n  - name: above the limit\n    profile: {{id: c, monthly_income: {income}, household_size: 1, insurance: none}}\n    includes:\n      referrals: {{medicaid_enrollment: routine}}\n"
+        ),
+    )
+    .unwrap();
+    let o = careplan(&["test", cases.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 passed, 1 failed"), "{}", stdout(&o));
+    // Other spellings of numbers still read as the same numbers.
+    let yaml = dir.join("q.yaml");
+    std::fs::write(&yaml, "id: c\nage: 0x41\nmonthly_income: +.5e3\n").unwrap();
+    let toml = dir.join("q.toml");
+    std::fs::write(&toml, "id = \"c\"\nage = 0x41\nmonthly_income = +5_00.0\n").unwrap();
+    for p in [&yaml, &toml] {
+        let o = careplan(&["eval", p.to_str().unwrap(), "--format", "json"]);
+        assert!(o.status.success(), "{p:?}: {}", stderr(&o));
+        let v = json(&o);
+        assert!(
+            each(&v["referrals"], "id").contains(&"senior_services"),
+            "{p:?}: {v}"
+        );
+    }
+    // Not numbers a profile can hold: refused, naming the field.
+    for (name, text) in [
+        ("nan.yaml", "id: c\nmonthly_income: .nan\n"),
+        ("inf.yaml", "id: c\nmonthly_income: -.inf\n"),
+        ("nan.toml", "id = \"c\"\nmonthly_income = nan\n"),
+        ("inf.toml", "id = \"c\"\nmonthly_income = +inf\n"),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = careplan(&["eval", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("field `monthly_income`")
+                && stderr(&o).contains("not a finite number"),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// Issue 13, item 10: a profile or context that cannot be read is a usage
+/// error, exit 2, as documented; a file that is read but is not text is bad
+/// input, exit 1.
+#[test]
+fn issue13_10_unreadable_files_exit_2() {
+    let dir = scratch("unreadable");
+    let missing = dir.join("missing");
+    for ext in ["json", "yaml", "toml", "jsonl"] {
+        let gone = missing.with_extension(ext);
+        let folder = dir.join(format!("folder.{ext}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for p in [&gone, &folder] {
+            let p = p.to_str().unwrap();
+            let o = careplan(&["eval", p]);
+            assert_eq!(o.status.code(), Some(2), "eval {p}: {}", stderr(&o));
+            assert!(stderr(&o).contains("cannot read"), "{p}: {}", stderr(&o));
+            if ext != "jsonl" {
+                let o = careplan(&["explain", p]);
+                assert_eq!(o.status.code(), Some(2), "explain {p}: {}", stderr(&o));
+                let o = careplan(&["eval", "examples/client.json", "--context", p]);
+                assert_eq!(o.status.code(), Some(2), "context {p}: {}", stderr(&o));
+            }
+        }
+    }
+    let o = careplan_stdin(&["eval", "-"], b"\xff");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+}

@@ -78,7 +78,9 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
                         .split(|b| *b == b'\n')
                         .enumerate()
                         .map(|(n, l)| (n, l.strip_suffix(b"\r").unwrap_or(l)))
-                        .filter(|(_, l)| std::str::from_utf8(l).map_or(true, |l| !l.trim().is_empty()))
+                        .filter(|(_, l)| {
+                            std::str::from_utf8(l).map_or(true, |l| !l.trim().is_empty())
+                        })
                 };
                 let total = lines().count() as u64;
                 let entries = lines().map(|(n, l)| Entry {

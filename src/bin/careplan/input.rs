@@ -143,7 +143,10 @@ pub fn parse(text: &str, format: Format, name: &str) -> Result<Value, Bad> {
 pub fn read_json(text: &str, name: &str) -> Result<Value, Bad> {
     careplan::read_json(text).map_err(|e| {
         if e.field.is_empty() {
-            let m = e.message.strip_prefix("invalid JSON: ").unwrap_or(&e.message);
+            let m = e
+                .message
+                .strip_prefix("invalid JSON: ")
+                .unwrap_or(&e.message);
             Bad::Syntax(format!("`{name}` is not valid JSON: {m}"))
         } else {
             Bad::field(e.field, e.message)
@@ -508,7 +511,10 @@ fn toml_value(v: toml::de::DeValue<'_>, path: &str) -> Result<Value, Bad> {
         DeValue::Integer(i) => {
             let written = i.to_string();
             let json = if i.radix() == 10 {
-                i.as_str().strip_prefix('+').unwrap_or(i.as_str()).to_string()
+                i.as_str()
+                    .strip_prefix('+')
+                    .unwrap_or(i.as_str())
+                    .to_string()
             } else {
                 u128::from_str_radix(i.as_str(), i.radix())
                     .map(|n| n.to_string())

@@ -497,7 +497,8 @@ fn eval(
     let mut out = std::io::BufWriter::new(stdout.lock());
     if fmt == Format::JsonLines {
         // Streamed: a batch may be larger than memory.
-        let cannot = |e: &dyn std::fmt::Display| Fail::usage(format!("error: cannot read `{profile}`: {e}"));
+        let cannot =
+            |e: &dyn std::fmt::Display| Fail::usage(format!("error: cannot read `{profile}`: {e}"));
         let file = std::fs::File::open(profile).map_err(|e| cannot(&e))?;
         if file.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(cannot(&"it is a directory"));
