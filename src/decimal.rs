@@ -5,7 +5,6 @@
 //! number as a `rust_decimal::Decimal` (96-bit mantissa, 28 significant
 //! digits) and treats overflow as an error, never as a rounded result.
 
-use crate::ir::Arith;
 use rust_decimal::Decimal;
 
 /// Parses a number as written in a rule file: digits, optional `_`
@@ -40,18 +39,6 @@ pub(crate) fn to_i64(d: Decimal) -> Option<i64> {
         i64::try_from(d.trunc()).ok()
     } else {
         None
-    }
-}
-
-/// Exact arithmetic; `None` on overflow or division by zero. Division that
-/// does not terminate is rounded at the 28th significant digit, the only
-/// place careplan rounds.
-pub(crate) fn arith(op: Arith, a: Decimal, b: Decimal) -> Option<Decimal> {
-    match op {
-        Arith::Add => a.checked_add(b),
-        Arith::Sub => a.checked_sub(b),
-        Arith::Mul => a.checked_mul(b),
-        Arith::Div => a.checked_div(b),
     }
 }
 
@@ -99,6 +86,7 @@ pub(crate) fn show(d: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::Arith;
 
     #[test]
     fn cmp_agrees_with_decimal_ordering() {
@@ -152,13 +140,11 @@ mod tests {
     fn the_medicaid_limit_is_exact() {
         // 138% of the one-person guideline: binary floating point gives
         // 22024.800000000003 for 1835.4 × 12 and puts the client over.
-        let limit = arith(
-            Arith::Mul,
+        let limit = Arith::Mul.apply(
             Decimal::from_str("1.38").unwrap_or_default(),
             Decimal::from(15960),
         );
-        let income = arith(
-            Arith::Mul,
+        let income = Arith::Mul.apply(
             Decimal::from_str("1835.4").unwrap_or_default(),
             Decimal::from(12),
         );
@@ -167,7 +153,7 @@ mod tests {
 
     #[test]
     fn overflow_is_none() {
-        assert_eq!(arith(Arith::Mul, Decimal::MAX, Decimal::TWO), None);
-        assert_eq!(arith(Arith::Div, Decimal::ONE, Decimal::ZERO), None);
+        assert_eq!(Arith::Mul.apply(Decimal::MAX, Decimal::TWO), None);
+        assert_eq!(Arith::Div.apply(Decimal::ONE, Decimal::ZERO), None);
     }
 }

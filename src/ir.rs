@@ -356,6 +356,20 @@ pub enum Arith {
     Div,
 }
 
+impl Arith {
+    /// Exact arithmetic; `None` on overflow or division by zero. Division
+    /// that does not terminate is rounded at the 28th significant digit,
+    /// the only place careplan rounds.
+    pub fn apply(self, a: Decimal, b: Decimal) -> Option<Decimal> {
+        match self {
+            Arith::Add => a.checked_add(b),
+            Arith::Sub => a.checked_sub(b),
+            Arith::Mul => a.checked_mul(b),
+            Arith::Div => a.checked_div(b),
+        }
+    }
+}
+
 /// Comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cmp {

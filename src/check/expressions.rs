@@ -4,7 +4,6 @@
 //! bare word resolves to an enumeration value.
 
 use super::{Binding, Checker};
-use crate::decimal;
 use crate::diagnostic::{Code, FileId, Report, Span, did_you_mean};
 use crate::ir::{self, Elem, Expr, ExprKind, Lit, Ty};
 use crate::syntax::ast;
@@ -222,7 +221,7 @@ impl Checker {
         }
         // Fold constants, so that `138% of 15960` costs nothing.
         if let (ExprKind::Lit(Lit::Num(a)), ExprKind::Lit(Lit::Num(b))) = (&l.kind, &r.kind) {
-            match decimal::arith(op, *a, *b) {
+            match op.apply(*a, *b) {
                 Some(v) => {
                     return Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(v))));
                 }
@@ -252,7 +251,7 @@ impl Checker {
                 );
                 return None;
             }
-            if decimal::arith(op, a, b).is_none() {
+            if op.apply(a, b).is_none() {
                 self.err(
                     Report::error(
                         Code::Overflow,
@@ -284,7 +283,7 @@ impl Checker {
             ExprKind::Define(i) => consts.get(*i).copied().flatten(),
             ExprKind::Neg(x) => Self::constant(consts, x).map(|d| -d),
             ExprKind::Arith(op, a, b) => {
-                decimal::arith(*op, Self::constant(consts, a)?, Self::constant(consts, b)?)
+                op.apply(Self::constant(consts, a)?, Self::constant(consts, b)?)
             }
             _ => None,
         }

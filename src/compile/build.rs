@@ -23,7 +23,6 @@
 //! walker redoes the evaluation to word the error.
 
 use super::plan::{DefineRoot, Id, Op, Plan, Step};
-use crate::decimal;
 use crate::ir::{Cmp, Expr, ExprKind, Lit, Node, RuleSet, Ty};
 use crate::profile::Bits;
 use indexmap::IndexSet;
@@ -355,7 +354,7 @@ impl Builder {
                 // division by zero) is left to fail when evaluated, as the
                 // tree walker would.
                 match (self.op(x), self.op(y)) {
-                    (Some(Op::Num(p)), Some(Op::Num(q))) => match decimal::arith(*op, *p, *q) {
+                    (Some(Op::Num(p)), Some(Op::Num(q))) => match op.apply(*p, *q) {
                         Some(r) => Op::Num(r),
                         None => Op::Arith {
                             op: *op,

@@ -8,7 +8,6 @@
 
 use super::{Eval, EvalError, Truth, atoms};
 use crate::compile::{DefineRoot, EMPTY, Id, Op, Plan, Step};
-use crate::decimal;
 use crate::profile::{Bits, Val};
 use rust_decimal::Decimal;
 use std::ops::Not;
@@ -366,7 +365,7 @@ impl<'a> Eval<'a> {
             Op::Arith { op, a, b } => {
                 let x = self.number(p, *a);
                 let y = self.number(p, *b);
-                let r = decimal::arith(*op, x?, y?);
+                let r = op.apply(x?, y?);
                 if r.is_none() {
                     self.fail(Stop::Redo);
                 }

@@ -189,7 +189,7 @@ impl<'a> Eval<'a> {
                 let (va, ma) = self.val(a)?;
                 let (vb, mb) = self.val(b)?;
                 match (va.as_deref(), vb.as_deref()) {
-                    (Some(Val::Num(x)), Some(Val::Num(y))) => match decimal::arith(*op, *x, *y) {
+                    (Some(Val::Num(x)), Some(Val::Num(y))) => match op.apply(*x, *y) {
                         Some(r) => known(Val::Num(r)),
                         None => Err(self.arith_error(e, *op)),
                     },
