@@ -161,6 +161,16 @@ impl SourceMap {
 }
 
 /// Where a diagnostic points.
+///
+/// ```
+/// let files = [("a.rules", "schema {\n  age: integer\n}\n\
+/// referral r {\n  routine when agee > 1\n}\n")];
+/// let careplan::LoadError::Rules(diagnostics) =
+///     careplan::load_sources(&files, &Default::default()).unwrap_err()
+/// else { unreachable!() };
+/// let at = &diagnostics[0].location;
+/// assert_eq!((at.file.as_str(), at.line, at.column, at.end_column), ("a.rules", 5, 16, 20));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// The file's name.
@@ -176,6 +186,16 @@ pub struct Location {
 }
 
 /// How serious a diagnostic is.
+///
+/// ```
+/// let files = [("a.rules", "schema {\n  age: integer\n}\n\
+/// referral r {\n  routine when agee > 1\n}\n")];
+/// let careplan::LoadError::Rules(diagnostics) =
+///     careplan::load_sources(&files, &Default::default()).unwrap_err()
+/// else { unreachable!() };
+/// assert_eq!(diagnostics[0].severity, careplan::DiagnosticSeverity::Error);
+/// assert_eq!(serde_json::to_string(&careplan::DiagnosticSeverity::Warning).unwrap(), "\"warning\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -192,6 +212,13 @@ macro_rules! codes {
         /// What kind of problem a diagnostic reports. Each has a stable
         /// kebab-case name that diagnostics, JSON output and scripts match
         /// on.
+        ///
+        /// ```
+        /// use careplan::Code;
+        /// assert_eq!(Code::Syntax.as_str(), "syntax");
+        /// assert!(Code::ALL.iter().any(|c| c.as_str() == "unknown-name"));
+        /// assert_eq!(serde_json::to_string(&Code::Syntax).unwrap(), "\"syntax\"");
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Code {
             $($(#[$doc])* $name,)*
@@ -199,9 +226,19 @@ macro_rules! codes {
 
         impl Code {
             /// Every code, in declaration order.
+            ///
+            /// ```
+            /// let names: Vec<&str> = careplan::Code::ALL.iter().map(|c| c.as_str()).collect();
+            /// assert_eq!(names[0], "syntax");
+            /// assert!(names.contains(&"unknown-name"));
+            /// ```
             pub const ALL: &'static [Code] = &[$(Code::$name,)*];
 
             /// The stable name, e.g. `unknown-name`.
+            ///
+            /// ```
+            /// assert_eq!(careplan::Code::Syntax.as_str(), "syntax");
+            /// ```
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Code::$name => $text,)*
@@ -354,6 +391,19 @@ impl Serialize for Code {
 }
 
 /// One problem in a rule set.
+///
+/// ```
+/// let files = [("a.rules", "schema {\n  age: integer\n}\n\
+/// referral r {\n  routine when agee > 1\n}\n")];
+/// let careplan::LoadError::Rules(diagnostics) =
+///     careplan::load_sources(&files, &Default::default()).unwrap_err()
+/// else { unreachable!() };
+/// let d = &diagnostics[0];
+/// assert_eq!(d.code, careplan::Code::UnknownName.as_str());
+/// assert_eq!(d.snippet, "  routine when agee > 1");
+/// assert!(d.help.as_deref().unwrap().contains("age"));
+/// assert!(d.to_string().starts_with("a.rules:5:16: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// Error or warning.

@@ -17,6 +17,17 @@ use serde_json::Value;
 use std::borrow::Cow;
 
 /// A compiled rule set, ready to evaluate profiles.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine
+///     .evaluate_json(&serde_json::json!({"id": "c-1", "housing": "homeless"}), None)
+///     .unwrap();
+/// assert_eq!(report.client.as_deref(), Some("c-1"));
+/// assert!(report.referrals.iter().any(|r| r.id == "housing_services"));
+/// fn shared<T: Send + Sync>(_: &T) {}
+/// shared(&engine);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
     compiled: Compiled,
@@ -111,17 +122,48 @@ impl Engine {
     /// Reads a profile (a JSON object) against the schema. A `Value` has
     /// lost any key given twice: parse text with [`crate::read_json`], which
     /// refuses them.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let profile = engine.profile(&serde_json::json!({"id": "c-1", "age": 34})).unwrap();
+    /// assert_eq!(profile.client.as_deref(), Some("c-1"));
+    /// let err = engine.profile(&serde_json::json!({"id": "c-1", "age": 200})).unwrap_err();
+    /// assert_eq!(err.field, "age");
+    /// ```
     pub fn profile(&self, value: &Value) -> Result<Profile, InputError> {
         Profile::read(self.rules(), &self.lookup, value)
     }
 
     /// Reads a profile straight from JSON text: the fast path for batches.
     /// Accepts and rejects exactly what [`Engine::profile`] does.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let fast = engine.profile_from_slice(br#"{"id": "c-1", "age": 34}"#).unwrap();
+    /// let slow = engine.profile(&serde_json::json!({"id": "c-1", "age": 34})).unwrap();
+    /// assert_eq!(fast, slow);
+    /// let err = engine.profile_from_slice(br#"{"id": "c-1", "age": "old"}"#).unwrap_err();
+    /// assert_eq!(err.field, "age");
+    /// ```
     pub fn profile_from_slice(&self, json: &[u8]) -> Result<Profile, InputError> {
         crate::profile::read_slice(self.rules(), &self.lookup, json)
     }
 
     /// Reads a caseload context: `{"caseloads": {"program": {"cm": n}}}`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = careplan::reference().unwrap();
+    /// let full = engine
+    ///     .caseloads(&json!({"caseloads": {"assertive_community_treatment": {"cm-ana": 10}}}))
+    ///     .unwrap();
+    /// let profile = engine.profile(&json!({"id": "c-1", "age": 30, "housing": "homeless",
+    ///     "diagnoses": ["serious_mental_illness"], "hospital_admissions_12m": 3})).unwrap();
+    /// let report = engine.evaluate(&profile, Some(&full)).unwrap();
+    /// assert_eq!(report.recommended_program, Some("assertive_community_treatment"));
+    /// assert_eq!(report.alternative_program, Some("intensive_case_management"));
+    /// assert!(engine.caseloads(&json!({"caseloads": {"no_such_program": {}}})).is_err());
+    /// ```
     pub fn caseloads(&self, value: &Value) -> Result<Caseloads, InputError> {
         Caseloads::read(self.rules(), value)
     }
@@ -130,6 +172,17 @@ impl Engine {
     /// Fails when the profile's data makes a calculation impossible (a
     /// division by zero, an overflow, naming the field), when a rhai
     /// function fails, or on an internal error: [`EvalError`] tells which.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let profile = engine.profile(&serde_json::json!({
+    ///     "id": "c-1", "age": 30, "needs": ["food", "housing"]
+    /// })).unwrap();
+    /// let report = engine.evaluate(&profile, None).unwrap();
+    /// assert_eq!(report.recommended_program, Some("standard_case_management"));
+    /// assert!(report.referrals.iter().any(|r| r.id == "food_assistance"));
+    /// assert!(report.programs.is_some());
+    /// ```
     pub fn evaluate<'e>(
         &'e self,
         profile: &'e Profile,
@@ -160,6 +213,15 @@ impl Engine {
     /// and what is undetermined (with its missing fields), borrowed from
     /// the engine and the profile. The report for batches; use
     /// [`Engine::evaluate`] for the reasons.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let profile = engine.profile(&serde_json::json!({"id": "c-1", "phq9": 22})).unwrap();
+    /// let lean = engine.outcomes(&profile, None).unwrap();
+    /// let referral = lean.referrals.iter().find(|r| r.id == "behavioral_health").unwrap();
+    /// assert_eq!(referral.priority, careplan::Priority::Urgent);
+    /// assert!(referral.why.is_none() && lean.programs.is_none());
+    /// ```
     pub fn outcomes<'e>(
         &'e self,
         profile: &'e Profile,
@@ -175,6 +237,17 @@ impl Engine {
 
     /// Decides a profile read already: every outcome, without building the
     /// report's explanations. The path for throughput.
+    ///
+    /// ```
+    /// use careplan::Truth;
+    /// let engine = careplan::reference().unwrap();
+    /// let profile = engine.profile(&serde_json::json!({"id": "c-1", "needs": ["food", "legal"]})).unwrap();
+    /// let decision = engine.decide(&profile, None).unwrap();
+    /// let standard = engine.programs().position(|p| p.id() == "standard_case_management");
+    /// assert_eq!(decision.recommended, standard);
+    /// assert_eq!(decision.programs.len(), engine.programs().len());
+    /// assert!(decision.programs.contains(&Truth::Unknown)); // no age, no diagnoses
+    /// ```
     pub fn decide(
         &self,
         profile: &Profile,
@@ -189,6 +262,16 @@ impl Engine {
     /// its vectors have grown to the rule set, deciding allocates nothing
     /// (rhai functions and text or set definitions aside). On an error,
     /// `out` is left as it was.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let mut out = careplan::Decision::default();
+    /// for phq9 in [5, 15, 25] {
+    ///     let profile = engine.profile(&serde_json::json!({"id": "c", "phq9": phq9})).unwrap();
+    ///     engine.decide_into(&profile, None, &mut out).unwrap();
+    ///     assert_eq!(out, engine.decide(&profile, None).unwrap());
+    /// }
+    /// ```
     pub fn decide_into(
         &self,
         profile: &Profile,
@@ -222,6 +305,17 @@ impl Engine {
 
     /// Explains every program, referral and warning for a profile: each
     /// condition with its value (true, false, unknown) and what it read.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let profile = engine.profile(&serde_json::json!({"id": "c-1", "housing": "homeless"})).unwrap();
+    /// let traces = engine.explain(&profile, None).unwrap();
+    /// let total = engine.programs().len() + engine.referrals().len() + engine.warnings().len();
+    /// assert_eq!(traces.len(), total);
+    /// let housing = traces.iter().find(|t| t.id == "housing_services").unwrap();
+    /// use careplan::{ItemOutcome, Priority};
+    /// assert_eq!(housing.outcome, ItemOutcome::Referred(Priority::Urgent));
+    /// ```
     pub fn explain(
         &self,
         profile: &Profile,
@@ -236,6 +330,18 @@ impl Engine {
     }
 
     /// Reads and evaluates a profile given as JSON, with an optional context.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = careplan::reference().unwrap();
+    /// let context = json!({"caseloads": {"standard_case_management": {"cm-bo": 41}}});
+    /// let report = engine
+    ///     .evaluate_json(&json!({"id": "c-1", "needs": ["food", "legal"]}), Some(&context))
+    ///     .unwrap();
+    /// assert!(report.warnings.iter().any(|w| w.code == "caseload_exceeded"));
+    /// let err = engine.evaluate_json(&json!({"id": "c-1", "age": -1}), None).unwrap_err();
+    /// assert_eq!(err.field(), Some("age"));
+    /// ```
     pub fn evaluate_json(
         &self,
         profile: &Value,

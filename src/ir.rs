@@ -235,7 +235,13 @@ pub struct Program {
     pub services: Vec<String>,
 }
 
-/// How urgent a referral is.
+/// How urgent a referral is. `Urgent` orders above `Routine`.
+///
+/// ```
+/// use careplan::Priority;
+/// assert!(Priority::Urgent > Priority::Routine);
+/// assert_eq!(serde_json::to_string(&Priority::Urgent).unwrap(), "\"urgent\"");
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
@@ -249,6 +255,10 @@ pub enum Priority {
 
 impl Priority {
     /// The word used in rules and reports.
+    ///
+    /// ```
+    /// assert_eq!(careplan::Priority::Routine.word(), "routine");
+    /// ```
     pub fn word(self) -> &'static str {
         match self {
             Priority::Routine => "routine",
@@ -266,7 +276,13 @@ pub struct Referral {
     pub triggers: Vec<(Priority, Expr)>,
 }
 
-/// How serious a warning is.
+/// How serious a warning is, from `Info` up to `Critical`.
+///
+/// ```
+/// use careplan::Severity;
+/// assert!(Severity::Critical > Severity::Warning && Severity::Warning > Severity::Info);
+/// assert_eq!(serde_json::to_string(&Severity::Info).unwrap(), "\"info\"");
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
@@ -282,6 +298,10 @@ pub enum Severity {
 
 impl Severity {
     /// The word used in rules and reports.
+    ///
+    /// ```
+    /// assert_eq!(careplan::Severity::Critical.word(), "critical");
+    /// ```
     pub fn word(self) -> &'static str {
         match self {
             Severity::Info => "info",

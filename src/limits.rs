@@ -7,6 +7,14 @@
 
 /// Bounds on what a rule set may hold, so that hostile rule files give an
 /// error rather than exhaust the stack or memory.
+///
+/// ```
+/// use careplan::{Limits, LoadError, LoadOptions};
+/// let options = LoadOptions { limits: Limits { max_file_bytes: 10, ..Limits::default() } };
+/// let err = careplan::load_sources(&[("a.rules", "schema {\n  age: integer\n}\n")], &options);
+/// assert!(matches!(err, Err(LoadError::Rules(d)) if d[0].code == "file-too-large"));
+/// assert_eq!(Limits::default().max_depth, 64);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// The largest rule file, in bytes.

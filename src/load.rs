@@ -11,6 +11,13 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Options for loading a rule set.
+///
+/// ```
+/// let mut options = careplan::LoadOptions::default();
+/// options.limits.max_files = 2;
+/// let err = careplan::load_sources(careplan::REFERENCE_RULES, &options).unwrap_err();
+/// assert!(matches!(err, careplan::LoadError::Limit { .. }));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Size and depth limits.
@@ -18,6 +25,15 @@ pub struct LoadOptions {
 }
 
 /// Why a rule set did not load.
+///
+/// ```
+/// use careplan::{LoadError, LoadOptions};
+/// let err = careplan::load_dir("no/such/dir", &LoadOptions::default()).unwrap_err();
+/// assert!(matches!(err, LoadError::Io { .. }));
+/// let err = careplan::load_sources(&[("a.rules", "schema {")], &LoadOptions::default()).unwrap_err();
+/// assert!(matches!(&err, LoadError::Rules(d) if d[0].code == "syntax"));
+/// assert!(err.to_string().starts_with("a.rules:"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadError {
     /// A file or directory could not be read.
@@ -75,6 +91,16 @@ impl std::error::Error for LoadError {}
 
 /// Loads, checks and compiles rule files given as `(name, text)` pairs.
 /// The rule-set order is the order of the names, sorted.
+///
+/// ```
+/// let files = [
+///     ("b.rules", "referral second {\n  routine when age > 1\n}\n"),
+///     ("a.rules", "schema {\n  age: integer\n}\nreferral first {\n  routine when age > 2\n}\n"),
+/// ];
+/// let engine = careplan::load_sources(&files, &careplan::LoadOptions::default()).unwrap();
+/// let ids: Vec<&str> = engine.referrals().map(|r| r.id()).collect();
+/// assert_eq!(ids, ["first", "second"]);
+/// ```
 pub fn load_sources<N: AsRef<str> + Sync, T: AsRef<str> + Sync>(
     files: &[(N, T)],
     options: &LoadOptions,
@@ -166,6 +192,12 @@ fn load_sources_here<N: AsRef<str>, T: AsRef<str>>(
 /// Loads every `.rules` file of a directory (not its subdirectories). An
 /// entry named `*.rules` that is not a readable file (a dangling link, a
 /// directory) is a [`LoadError::Io`] naming it, never skipped.
+///
+/// ```
+/// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+/// let engine = careplan::load_dir(dir, &careplan::LoadOptions::default()).unwrap();
+/// assert_eq!(engine.version(), careplan::reference().unwrap().version());
+/// ```
 pub fn load_dir(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Engine, LoadError> {
     let dir = dir.as_ref();
     let io = |e: std::io::Error| LoadError::Io {
@@ -233,6 +265,13 @@ pub fn load_dir(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Engine, 
 }
 
 /// The reference policy's rule files, as shipped in `rules/`.
+///
+/// ```
+/// let names: Vec<&str> = careplan::REFERENCE_RULES.iter().map(|(n, _)| *n).collect();
+/// assert!(names.contains(&"rules/programs.rules"));
+/// let (_, client) = careplan::REFERENCE_RULES[0];
+/// assert!(client.contains("schema {"));
+/// ```
 pub const REFERENCE_RULES: &[(&str, &str)] = &[
     ("rules/client.rules", include_str!("../rules/client.rules")),
     (
@@ -253,7 +292,15 @@ pub const REFERENCE_RULES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The reference policy, compiled.
+/// The reference policy, compiled: [`REFERENCE_RULES`] loaded with the
+/// default options.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// assert_eq!(engine.programs().len(), 3);
+/// let again = careplan::load_sources(careplan::REFERENCE_RULES, &Default::default()).unwrap();
+/// assert_eq!(engine.version(), again.version());
+/// ```
 pub fn reference() -> Result<Engine, LoadError> {
     load_sources(REFERENCE_RULES, &LoadOptions::default())
 }

@@ -63,6 +63,14 @@ pub struct Report<'e> {
 }
 
 /// A referral made.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "phq9": 12}), None).unwrap();
+/// let referral = report.referrals.iter().find(|r| r.id == "behavioral_health").unwrap();
+/// assert_eq!(referral.priority, careplan::Priority::Routine);
+/// assert_eq!(referral.why.as_ref().unwrap().title, Some("Behavioral health"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Referral<'e> {
     /// The referral's id.
@@ -75,6 +83,14 @@ pub struct Referral<'e> {
 }
 
 /// A warning raised.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "violence_risk": true}), None).unwrap();
+/// let warning = report.warnings.iter().find(|w| w.code == "home_visit_safety").unwrap();
+/// assert_eq!(warning.severity, careplan::Severity::Warning);
+/// assert!(!warning.message.is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Warning<'e> {
     /// The warning's code.
@@ -90,6 +106,16 @@ pub struct Warning<'e> {
 
 /// Why a referral was made or a warning raised: the conditions that held,
 /// and the rule's title, evidence and source.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "phq9": 24}), None).unwrap();
+/// let referral = report.referrals.iter().find(|r| r.id == "behavioral_health").unwrap();
+/// let why = referral.why.as_ref().unwrap();
+/// assert_eq!(why.evidence, Some("high"));
+/// assert_eq!(why.because[0].values["phq9"], 24);
+/// assert!(why.source.is_some());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Why<'e> {
     /// The conditions that held, in words.
@@ -109,6 +135,12 @@ pub struct Why<'e> {
 
 impl Referral<'_> {
     /// The reason in words, in the full report.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "housing": "unstable"}), None).unwrap();
+    /// assert_eq!(report.referrals[0].reason(), Some(r#"housing is unstable (housing = "unstable")"#));
+    /// ```
     pub fn reason(&self) -> Option<&str> {
         self.why.as_ref().map(|w| w.reason.as_str())
     }
@@ -116,12 +148,25 @@ impl Referral<'_> {
 
 impl Warning<'_> {
     /// The reason in words, in the full report.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "violence_risk": true}), None).unwrap();
+    /// assert_eq!(report.warnings[0].reason(), Some("violence_risk (violence_risk = true)"));
+    /// ```
     pub fn reason(&self) -> Option<&str> {
         self.why.as_ref().map(|w| w.reason.as_str())
     }
 }
 
 /// What kind of item: a program, a referral or a warning.
+///
+/// ```
+/// use careplan::Kind;
+/// let engine = careplan::reference().unwrap();
+/// assert!(engine.referrals().all(|r| r.kind() == Kind::Referral));
+/// assert_eq!(serde_json::to_string(&Kind::Warning).unwrap(), "\"warning\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -134,6 +179,14 @@ pub enum Kind {
 }
 
 /// An item that depends on unknown data.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1"}), None).unwrap();
+/// let housing = report.undetermined.iter().find(|u| u.id == "housing_services").unwrap();
+/// assert_eq!(housing.kind, careplan::Kind::Referral);
+/// assert_eq!(housing.missing, ["housing"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Undetermined<'e> {
     /// Program, referral or warning.
@@ -145,6 +198,15 @@ pub struct Undetermined<'e> {
 }
 
 /// A program's eligibility.
+///
+/// ```
+/// use careplan::Status;
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "age": 15, "needs": []}), None).unwrap();
+/// let programs = report.programs.unwrap();
+/// assert!(programs.iter().all(|p| p.status == Status::NotEligible));
+/// assert_eq!(serde_json::to_string(&Status::NotEligible).unwrap(), "\"not_eligible\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -157,6 +219,16 @@ pub enum Status {
 }
 
 /// A program with its status and the reason for it.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "needs": ["food", "legal"]}), None).unwrap();
+/// let programs = report.programs.unwrap();
+/// let standard = programs.iter().find(|p| p.id == "standard_case_management").unwrap();
+/// assert_eq!(standard.status, careplan::Status::Eligible);
+/// assert_eq!(standard.caseload_limit, Some(40));
+/// assert_eq!(standard.reason, r#"count(needs) >= 2 (needs = ["food","legal"])"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProgramItem<'e> {
     /// The program's id.
@@ -177,6 +249,14 @@ pub struct ProgramItem<'e> {
 }
 
 /// One condition that decided an item, with the values it read.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "housing": "homeless"}), None).unwrap();
+/// let held = &report.referrals[0].why.as_ref().unwrap().because[0];
+/// assert_eq!(held.condition, "housing is homeless");
+/// assert_eq!(held.values["housing"], "homeless");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Held {
     /// The condition as the rule author wrote it, prefixed `not` when it
@@ -189,6 +269,15 @@ pub struct Held {
 
 impl Report<'_> {
     /// The report as one line of JSON.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "age": 30}), None).unwrap();
+    /// let json = report.to_json();
+    /// assert!(json.starts_with(r#"{"client":"c-1","#) && !json.contains('\n'));
+    /// let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+    /// assert_eq!(back["ruleset_version"], engine.version());
+    /// ```
     pub fn to_json(&self) -> String {
         // Serialising plain data into a string cannot fail; fall back to an
         // empty object rather than panic.

@@ -10,6 +10,14 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// The type of a profile field, as the schema declares it.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let kinds: Vec<_> = engine.fields().map(|f| (f.name(), f.kind())).collect();
+/// assert_eq!(kinds[1], ("age", careplan::FieldKind::Integer));
+/// assert_eq!(kinds[2], ("housing", careplan::FieldKind::OneOf));
+/// assert_eq!(serde_json::to_string(&careplan::FieldKind::SetOfText).unwrap(), "\"set_of_text\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
@@ -42,11 +50,22 @@ pub struct FieldView<'e>(pub(crate) &'e ir::Field);
 
 impl<'e> FieldView<'e> {
     /// Its name in the profile.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert_eq!(engine.fields().next().unwrap().name(), "id");
+    /// ```
     pub fn name(&self) -> &'e str {
         &self.0.name
     }
 
     /// Its type.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let needs = engine.fields().find(|f| f.name() == "needs").unwrap();
+    /// assert_eq!(needs.kind(), careplan::FieldKind::SetOf);
+    /// ```
     pub fn kind(&self) -> FieldKind {
         match self.0.ty {
             FieldType::Integer => FieldKind::Integer,
@@ -61,32 +80,71 @@ impl<'e> FieldView<'e> {
 
     /// The allowed values of a `one of` or `set of {…}` field; empty for
     /// every other type.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let housing = engine.fields().find(|f| f.name() == "housing").unwrap();
+    /// assert_eq!(housing.values(), ["stable", "unstable", "homeless"]);
+    /// ```
     pub fn values(&self) -> &'e [String] {
         self.0.ty.values().unwrap_or_default()
     }
 
     /// The type in words, as error messages give it: `an integer`,
     /// `one of stable, unstable, homeless`.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let housing = engine.fields().find(|f| f.name() == "housing").unwrap();
+    /// assert_eq!(housing.describe(), "one of stable, unstable, homeless");
+    /// ```
     pub fn describe(&self) -> String {
         self.0.ty.describe()
     }
 
     /// The inclusive lower bound of a number field.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let phq9 = engine.fields().find(|f| f.name() == "phq9").unwrap();
+    /// assert_eq!(phq9.min().map(|d| d.to_string()), Some("0".into()));
+    /// ```
     pub fn min(&self) -> Option<Decimal> {
         self.0.min
     }
 
     /// The inclusive upper bound of a number field.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let phq9 = engine.fields().find(|f| f.name() == "phq9").unwrap();
+    /// assert_eq!(phq9.max().map(|d| d.to_string()), Some("27".into()));
+    /// let household_size = engine.fields().find(|f| f.name() == "household_size").unwrap();
+    /// assert_eq!(household_size.max(), None);
+    /// ```
     pub fn max(&self) -> Option<Decimal> {
         self.0.max
     }
 
     /// A profile without this field is rejected.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let id = engine.fields().find(|f| f.name() == "id").unwrap();
+    /// let age = engine.fields().find(|f| f.name() == "age").unwrap();
+    /// assert!(id.required() && !age.required());
+    /// ```
     pub fn required(&self) -> bool {
         self.0.required
     }
 
     /// The description the schema gives it.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let age = engine.fields().find(|f| f.name() == "age").unwrap();
+    /// assert_eq!(age.description(), Some("years"));
+    /// ```
     pub fn description(&self) -> Option<&'e str> {
         self.0.doc.as_deref()
     }
@@ -147,6 +205,11 @@ impl<'e> ItemView<'e> {
     }
 
     /// Program, referral or warning.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.warnings().all(|w| w.kind() == careplan::Kind::Warning));
+    /// ```
     pub fn kind(&self) -> Kind {
         match self.0 {
             Item::Program(_) => Kind::Program,
@@ -156,26 +219,56 @@ impl<'e> ItemView<'e> {
     }
 
     /// Its id (a warning's code).
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// assert!(engine.warnings().any(|w| w.id() == "home_visit_safety"));
+    /// ```
     pub fn id(&self) -> &'e str {
         &self.meta().id
     }
 
     /// Its title.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let item = engine.referrals().find(|i| i.id() == "food_assistance").unwrap();
+    /// assert_eq!(item.title(), Some("Food assistance"));
+    /// ```
     pub fn title(&self) -> Option<&'e str> {
         self.meta().title.as_deref()
     }
 
     /// Its evidence grade.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let item = engine.programs().find(|i| i.id() == "standard_case_management").unwrap();
+    /// assert_eq!(item.evidence(), Some("expert_opinion"));
+    /// ```
     pub fn evidence(&self) -> Option<&'e str> {
         self.meta().evidence.as_deref()
     }
 
     /// Where the rule comes from.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let item = engine.referrals().find(|i| i.id() == "behavioral_health").unwrap();
+    /// assert!(item.source().unwrap().starts_with("PHQ-9"));
+    /// ```
     pub fn source(&self) -> Option<&'e str> {
         self.meta().source.as_deref()
     }
 
     /// A program's caseload limit per case manager.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let limits: Vec<_> = engine.programs().map(|p| p.caseload_limit()).collect();
+    /// assert_eq!(limits, [Some(10), Some(19), Some(40)]); // "fewer than 20" is at most 19
+    /// assert!(engine.referrals().all(|r| r.caseload_limit().is_none()));
+    /// ```
     pub fn caseload_limit(&self) -> Option<u64> {
         match self.0 {
             Item::Program(p) => p.caseload_limit,
@@ -184,6 +277,12 @@ impl<'e> ItemView<'e> {
     }
 
     /// A program's services; empty for referrals and warnings.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let item = engine.programs().find(|i| i.id() == "standard_case_management").unwrap();
+    /// assert_eq!(item.services()[0], "needs_assessment");
+    /// ```
     pub fn services(&self) -> &'e [String] {
         match self.0 {
             Item::Program(p) => &p.services,
@@ -193,6 +292,13 @@ impl<'e> ItemView<'e> {
 
     /// The priorities a referral can be made at, most urgent first; empty
     /// for programs and warnings.
+    ///
+    /// ```
+    /// use careplan::Priority;
+    /// let engine = careplan::reference().unwrap();
+    /// let item = engine.referrals().find(|i| i.id() == "housing_services").unwrap();
+    /// assert!(item.priorities().eq([Priority::Urgent, Priority::Routine]));
+    /// ```
     pub fn priorities(&self) -> impl Iterator<Item = Priority> + 'e {
         let triggers: &'e [(Priority, ir::Expr)] = match self.0 {
             Item::Referral(r) => &r.triggers,
@@ -202,6 +308,13 @@ impl<'e> ItemView<'e> {
     }
 
     /// A warning's severity.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let item = engine.warnings().find(|i| i.id() == "caseload_exceeded").unwrap();
+    /// assert_eq!(item.severity(), Some(careplan::Severity::Critical));
+    /// assert!(engine.programs().all(|p| p.severity().is_none()));
+    /// ```
     pub fn severity(&self) -> Option<Severity> {
         match self.0 {
             Item::Warning(w) => Some(w.severity),

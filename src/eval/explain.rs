@@ -15,6 +15,19 @@ use std::fmt;
 use std::ops::Not;
 
 /// One condition of an explanation, with its parts.
+///
+/// ```
+/// use careplan::Truth;
+/// let engine = careplan::reference().unwrap();
+/// let profile = engine.profile(&serde_json::json!({"id": "c-1", "age": 30})).unwrap();
+/// let traces = engine.explain(&profile, None).unwrap();
+/// let act = traces.iter().find(|t| t.id == "assertive_community_treatment").unwrap();
+/// let trace = &act.conditions[0].trace;
+/// assert_eq!(trace.value, Truth::Unknown);
+/// assert_eq!(trace.children[0].condition, "age >= 18");
+/// assert_eq!(trace.children[0].value, Truth::True);
+/// assert!(trace.missing.contains(&"diagnoses".to_string()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trace {
     /// The condition as written.
@@ -39,6 +52,17 @@ pub struct Trace {
 }
 
 /// A clause of an item (`eligible when`, `urgent when`, …) and its trace.
+///
+/// ```
+/// use careplan::{Clause, Priority, Truth};
+/// let engine = careplan::reference().unwrap();
+/// let profile = engine.profile(&serde_json::json!({"id": "c-1", "housing": "unstable"})).unwrap();
+/// let traces = engine.explain(&profile, None).unwrap();
+/// let housing = traces.iter().find(|t| t.id == "housing_services").unwrap();
+/// let heads: Vec<Clause> = housing.conditions.iter().map(|c| c.clause).collect();
+/// assert_eq!(heads, [Clause::Trigger(Priority::Urgent), Clause::Trigger(Priority::Routine)]);
+/// assert_eq!(housing.conditions[1].trace.value, Truth::True);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClauseTrace {
     /// The clause's head.
@@ -48,6 +72,17 @@ pub struct ClauseTrace {
 }
 
 /// The explanation of one program, referral or warning.
+///
+/// ```
+/// use careplan::{ItemOutcome, Kind};
+/// let engine = careplan::reference().unwrap();
+/// let profile = engine.profile(&serde_json::json!({"id": "c-1", "needs": ["food", "legal"]})).unwrap();
+/// let traces = engine.explain(&profile, None).unwrap();
+/// let standard = traces.iter().find(|t| t.id == "standard_case_management").unwrap();
+/// assert_eq!(standard.kind, Kind::Program);
+/// assert_eq!(standard.outcome, ItemOutcome::Eligible { recommended: true });
+/// assert_eq!(standard.conditions[0].trace.condition, "count(needs) >= 2");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemTrace {
     /// What kind of item.
@@ -65,6 +100,13 @@ pub struct ItemTrace {
 
 /// Which clause of an item a condition is: serialised as the rule file
 /// spells the clause's head (`eligible when`, `urgent when`, `when`).
+///
+/// ```
+/// use careplan::{Clause, Priority};
+/// assert_eq!(Clause::Eligible.to_string(), "eligible when");
+/// assert_eq!(Clause::Trigger(Priority::Urgent).to_string(), "urgent when");
+/// assert_eq!(serde_json::to_string(&Clause::When).unwrap(), "\"when\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Clause {
     /// A program's `eligible when`.
@@ -94,6 +136,14 @@ impl Serialize for Clause {
 /// What came of an item, as an explanation shows it: serialised as words
 /// (`eligible, recommended`, `referred, urgent`, `raised, critical`,
 /// `undetermined`, …).
+///
+/// ```
+/// use careplan::{ItemOutcome, Priority, Severity};
+/// assert_eq!(ItemOutcome::Eligible { recommended: true }.to_string(), "eligible, recommended");
+/// assert_eq!(ItemOutcome::Referred(Priority::Routine).to_string(), "referred, routine");
+/// assert_eq!(ItemOutcome::Raised(Severity::Critical).to_string(), "raised, critical");
+/// assert_eq!(serde_json::to_string(&ItemOutcome::NotRaised).unwrap(), "\"not raised\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ItemOutcome {
     /// A program the client is eligible for; `recommended` when it is the

@@ -114,6 +114,13 @@ pub enum EvalError {
 impl EvalError {
     /// The profile field the error is about, for input errors that name
     /// one.
+    ///
+    /// ```
+    /// use careplan::{EvalError, InputError};
+    /// let e = EvalError::Input(InputError { field: "b".into(), message: "is zero".into() });
+    /// assert_eq!(e.field(), Some("b"));
+    /// assert_eq!(EvalError::Internal { message: "lost".into() }.field(), None);
+    /// ```
     pub fn field(&self) -> Option<&str> {
         match self {
             EvalError::Input(e) if !e.field.is_empty() => Some(&e.field),
@@ -122,6 +129,13 @@ impl EvalError {
     }
 
     /// What went wrong, without the field.
+    ///
+    /// ```
+    /// use careplan::{EvalError, InputError};
+    /// let e = EvalError::Input(InputError { field: "b".into(), message: "is zero".into() });
+    /// assert_eq!(e.message(), "is zero");
+    /// assert_eq!(e.to_string(), "field `b`: is zero");
+    /// ```
     pub fn message(&self) -> &str {
         match self {
             EvalError::Input(e) => &e.message,
@@ -131,6 +145,13 @@ impl EvalError {
 
     /// `input`, `function` or `internal`: the kind, as the CLI's JSON error
     /// objects and the metrics name it.
+    ///
+    /// ```
+    /// use careplan::EvalError;
+    /// let e = EvalError::Function { function: "f".into(), message: "threw".into() };
+    /// assert_eq!(e.kind(), "function");
+    /// assert_eq!(EvalError::Internal { message: "lost".into() }.kind(), "internal");
+    /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             EvalError::Input(_) => "input",
@@ -170,6 +191,17 @@ type R<T> = Result<T, EvalError>;
 /// eligibility, each referral's priority, each warning, by index in rule-set
 /// order ([`Engine::programs`](crate::Engine::programs) and its
 /// siblings name them). The fast path: no reasons, no strings.
+///
+/// ```
+/// use careplan::{Priority, Truth};
+/// let engine = careplan::reference().unwrap();
+/// let profile = engine.profile(&serde_json::json!({"id": "c-1", "housing": "homeless"})).unwrap();
+/// let decision = engine.decide(&profile, None).unwrap();
+/// let i = engine.referrals().position(|r| r.id() == "housing_services").unwrap();
+/// assert_eq!(decision.referrals[i], Some(Priority::Urgent));
+/// assert_eq!(decision.referral_truth[i], Truth::True);
+/// assert_eq!(decision.recommended, None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decision {
     /// Each program's eligibility.

@@ -85,6 +85,14 @@ use comments::scan_comments;
 use printer::Printer;
 
 /// The width, in characters, that formatted lines aim to fit in.
+///
+/// ```
+/// let long = "referral r {\n  routine when alpha_score >= 10 and beta_score >= 10 \
+///     and gamma_score >= 10 and delta_score >= 10 and epsilon_score >= 10\n}\n";
+/// let formatted = careplan::format_source(long).unwrap();
+/// assert!(formatted.lines().count() > long.lines().count());
+/// assert!(formatted.lines().all(|l| l.chars().count() <= careplan::format::WIDTH));
+/// ```
 pub const WIDTH: usize = 88;
 
 /// The file name diagnostics show for [`format_source`] and [`parse_source`].
@@ -96,11 +104,26 @@ const CONTINUATION_INDENT: usize = 4;
 /// Formats one rule file into the canonical layout described in this
 /// module's documentation. A syntax error gives the parser's diagnostics,
 /// located in a file named `<input>`.
+///
+/// ```
+/// let tidy = careplan::format_source("schema{age:integer}").unwrap();
+/// assert_eq!(tidy, "schema {\n  age: integer\n}\n");
+/// assert_eq!(careplan::format_source(&tidy).unwrap(), tidy);
+/// let errors = careplan::format_source("schema {").unwrap_err();
+/// assert_eq!(errors[0].location.file, "<input>");
+/// ```
 pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
     format_named(INPUT_NAME, text)
 }
 
 /// Like [`format_source`], with the file name diagnostics should show.
+///
+/// ```
+/// use careplan::format::format_named;
+/// assert_eq!(format_named("a.rules", "schema{age:integer}").unwrap(), "schema {\n  age: integer\n}\n");
+/// let errors = format_named("a.rules", "schema {").unwrap_err();
+/// assert_eq!(errors[0].location.file, "a.rules");
+/// ```
 pub fn format_named(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
     // pest parses nested brackets by recursion: a file the loader accepts
     // can need more stack than the caller's thread has.
@@ -110,6 +133,12 @@ pub fn format_named(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
 
 /// Parses one rule file into its syntax tree, as the loader does, without
 /// checking it. Diagnostics are located in a file named `<input>`.
+///
+/// ```
+/// assert!(careplan::format::parse_source("schema {\n  age: integer\n}\n").is_ok());
+/// let errors = careplan::format::parse_source("schema {").unwrap_err();
+/// assert_eq!(errors[0].code, "syntax");
+/// ```
 pub fn parse_source(text: &str) -> Result<File, Vec<Diagnostic>> {
     crate::limits::with_stack(|| {
         let (sources, id) = source_map(INPUT_NAME, text);

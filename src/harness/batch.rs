@@ -19,6 +19,16 @@ use std::io::{BufRead, Write};
 const CHUNK: usize = 4096;
 
 /// How much each line's report says.
+///
+/// ```
+/// use careplan::harness::batch::{self, Detail, Json, Options};
+/// let engine = careplan::reference().unwrap();
+/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2) };
+/// let mut out = Vec::new();
+/// batch::run(&engine, &b"{\"id\": \"c-1\", \"phq9\": 22}\n"[..], options, &Json, &mut out).unwrap();
+/// let line = String::from_utf8(out).unwrap();
+/// assert!(line.contains("behavioral_health") && !line.contains("\"reason\""));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Detail {
@@ -32,17 +42,78 @@ pub enum Detail {
 
 /// How a line's result is written. Each method appends to `buf`, without
 /// the line's final newline, which the batch adds.
+///
+/// ```
+/// use careplan::harness::batch::{self, Detail, Form, Options};
+/// use careplan::{EvalError, Report};
+/// struct Ids;
+/// impl Form for Ids {
+///     fn report(&self, r: &Report, buf: &mut Vec<u8>) { self.outcomes(r, buf) }
+///     fn outcomes(&self, r: &Report<'_>, buf: &mut Vec<u8>) {
+///         buf.extend(r.client.as_deref().unwrap_or("?").bytes())
+///     }
+///     fn error(&self, line: usize, _: &EvalError, buf: &mut Vec<u8>) {
+///         buf.extend(format!("error on line {line}").bytes())
+///     }
+/// }
+/// let engine = careplan::reference().unwrap();
+/// let options = Options { caseloads: None, detail: Detail::Full, threads: Some(2) };
+/// let mut out = Vec::new();
+/// let input = "{\"id\": \"a\"}\n{\"age\": 3}\n";
+/// batch::run(&engine, input.as_bytes(), options, &Ids, &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "a\nerror on line 2\n");
+/// ```
 pub trait Form: Sync {
     /// A full report.
+    ///
+    /// ```
+    /// use careplan::harness::batch::{Form, Json};
+    /// let engine = careplan::reference().unwrap();
+    /// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1"}), None).unwrap();
+    /// let mut buf = Vec::new();
+    /// Json.report(&report, &mut buf);
+    /// assert_eq!(buf, report.to_json().into_bytes());
+    /// ```
     fn report(&self, report: &Report, buf: &mut Vec<u8>);
     /// A lean report.
+    ///
+    /// ```
+    /// use careplan::harness::batch::{Form, Json};
+    /// let engine = careplan::reference().unwrap();
+    /// let profile = engine.profile(&serde_json::json!({"id": "c-1"})).unwrap();
+    /// let outcomes = engine.outcomes(&profile, None).unwrap();
+    /// let mut buf = Vec::new();
+    /// Json.outcomes(&outcomes, &mut buf);
+    /// assert!(buf.starts_with(br#"{"client":"c-1""#));
+    /// ```
     fn outcomes(&self, outcomes: &Report<'_>, buf: &mut Vec<u8>);
     /// A line that could not be read or evaluated; `line` counts from 1.
+    ///
+    /// ```
+    /// use careplan::harness::batch::{Form, Json};
+    /// let engine = careplan::reference().unwrap();
+    /// let error = engine.evaluate_json(&serde_json::json!({"id": "c-1", "age": -1}), None).unwrap_err();
+    /// let mut buf = Vec::new();
+    /// Json.error(7, &error, &mut buf);
+    /// let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    /// assert_eq!((v["line"].as_u64(), v["field"].as_str()), (Some(7), Some("age")));
+    /// ```
     fn error(&self, line: usize, error: &EvalError, buf: &mut Vec<u8>);
 }
 
 /// One compact JSON document per line; an error is
 /// `{"line": …, "error": …, "field": …}`.
+///
+/// ```
+/// use careplan::harness::batch::{self, Detail, Json, Options};
+/// let engine = careplan::reference().unwrap();
+/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2) };
+/// let mut out = Vec::new();
+/// batch::run(&engine, &b"[]\n"[..], options, &Json, &mut out).unwrap();
+/// let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(v["line"], 1);
+/// assert_eq!(v["field"], serde_json::Value::Null);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json;
 
@@ -67,6 +138,18 @@ impl Form for Json {
 }
 
 /// What a batch evaluates and on how many threads.
+///
+/// ```
+/// use careplan::harness::batch::{self, Detail, Json, Options};
+/// use serde_json::json;
+/// let engine = careplan::reference().unwrap();
+/// let full = engine.caseloads(&json!({"caseloads": {"standard_case_management": {}}})).unwrap();
+/// let options = Options { caseloads: Some(&full), detail: Detail::Outcomes, threads: None };
+/// let mut out = Vec::new();
+/// let input = r#"{"id": "a", "needs": ["food", "legal"]}"#;
+/// batch::run(&engine, input.as_bytes(), options, &Json, &mut out).unwrap();
+/// assert!(String::from_utf8(out).unwrap().contains("caseload_full"));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
     /// The caseload context, if any.
@@ -78,6 +161,16 @@ pub struct Options<'a> {
 }
 
 /// How one batch run went.
+///
+/// ```
+/// use careplan::harness::batch::{self, Detail, Json, Options};
+/// let engine = careplan::reference().unwrap();
+/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2) };
+/// let mut out = Vec::new();
+/// let input = "{\"id\": \"a\"}\n\n{\"id\": 3}\n";
+/// let outcome = batch::run(&engine, input.as_bytes(), options, &Json, &mut out).unwrap();
+/// assert_eq!(outcome, batch::Outcome { lines: 2, failed: 1 }); // the blank line is skipped
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     /// Non-blank lines evaluated.
@@ -89,6 +182,18 @@ pub struct Outcome {
 /// Evaluates every non-blank line of `input`, writing one result per line
 /// to `out` in input order. Only reading and writing fail; a bad line is
 /// written as an error and counted.
+///
+/// ```
+/// use careplan::harness::batch::{self, Detail, Json, Options};
+/// let engine = careplan::reference().unwrap();
+/// let options = Options { caseloads: None, detail: Detail::Full, threads: Some(2) };
+/// let mut out = Vec::new();
+/// let input: String = (0..100).map(|i| format!("{{\"id\": \"c-{i}\"}}\n")).collect();
+/// let outcome = batch::run(&engine, input.as_bytes(), options, &Json, &mut out).unwrap();
+/// assert_eq!(outcome.lines, 100);
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.lines().nth(42).unwrap().starts_with(r#"{"client":"c-42""#)); // input order
+/// ```
 pub fn run(
     engine: &Engine,
     mut input: impl BufRead,

@@ -15,6 +15,17 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// A file of test cases.
+///
+/// ```
+/// use careplan::harness::cases::CaseFile;
+/// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+///     {"name": "homeless", "profile": {"id": "c-1", "housing": "homeless"},
+///      "includes": {"referrals": {"housing_services": "urgent"}}}
+/// ]}"#).unwrap();
+/// let engine = careplan::reference().unwrap();
+/// assert!(file.cases.iter().all(|c| careplan::harness::cases::run(&engine, c).passed()));
+/// assert!(serde_json::from_str::<CaseFile>(r#"{"cases": [], "extra": 1}"#).is_err());
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
@@ -23,6 +34,17 @@ pub struct CaseFile {
 }
 
 /// One test case.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "context": {"caseloads": {}}, "excludes": {"warnings": ["caseload_full"]}
+/// })).unwrap();
+/// assert_eq!(case.name, "n");
+/// assert!(cases::run(&engine, &case).passed());
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
@@ -53,6 +75,19 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 }
 
 /// Exact expectations; each key is optional.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "expect": {"recommended_program": null, "referrals": {"housing_services": "urgent"}}
+/// })).unwrap();
+/// assert!(cases::run(&engine, &case).passed());
+/// let expect = case.expect.unwrap();
+/// assert_eq!(expect.recommended_program, Some(None)); // null: none expected
+/// assert_eq!(expect.warnings, None); // absent: not checked
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -80,6 +115,16 @@ pub struct Expect {
 }
 
 /// "At least" expectations.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "includes": {"undetermined": [{"kind": "referral", "id": "behavioral_health", "missing": ["phq9"]}]}
+/// })).unwrap();
+/// assert!(cases::run(&engine, &case).passed());
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Includes {
@@ -98,6 +143,18 @@ pub struct Includes {
 }
 
 /// "None of" expectations: ids that must not appear.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "excludes": {"referrals": ["housing_services"]}
+/// })).unwrap();
+/// let outcome = cases::run(&engine, &case);
+/// assert!(!outcome.passed());
+/// assert_eq!(outcome.failures[0].ids, ["housing_services"]);
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Excludes {
@@ -116,6 +173,13 @@ pub struct Excludes {
 }
 
 /// An undetermined item as a case expects it.
+///
+/// ```
+/// use careplan::harness::cases::{KindName, UndeterminedExpect};
+/// let u: UndeterminedExpect = serde_json::from_str(r#"{"kind": "program", "id": "p", "missing": ["age"]}"#).unwrap();
+/// assert_eq!(u.kind, KindName::Program);
+/// assert_eq!(u.missing, ["age"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UndeterminedExpect {
@@ -128,6 +192,12 @@ pub struct UndeterminedExpect {
 }
 
 /// The kind of an undetermined item, as written in a case.
+///
+/// ```
+/// use careplan::harness::cases::KindName;
+/// assert_eq!(serde_json::from_str::<KindName>("\"warning\"").unwrap(), KindName::Warning);
+/// assert_eq!(KindName::from(careplan::Kind::Referral), KindName::Referral);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KindName {
@@ -150,6 +220,15 @@ impl From<Kind> for KindName {
 }
 
 /// The expected input error.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "bad age", "profile": {"id": "c-1", "age": 200}, "error": {"field": "age"}
+/// })).unwrap();
+/// assert!(cases::run(&engine, &case).passed());
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorExpect {
@@ -158,6 +237,18 @@ pub struct ErrorExpect {
 }
 
 /// One expectation that did not hold.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "expect": {"warnings": ["home_visit_safety"]}
+/// })).unwrap();
+/// let failure = &cases::run(&engine, &case).failures[0];
+/// assert!(failure.message.starts_with("warnings: expected"));
+/// assert_eq!(failure.ids, ["home_visit_safety"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// In words: "referrals: expected …, found …".
@@ -168,6 +259,18 @@ pub struct Failure {
 
 /// What running a case produced: the report (if the input was accepted) and
 /// every expectation that failed.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "includes": {"referrals": {"housing_services": "routine"}}
+/// })).unwrap();
+/// let outcome = cases::run(&engine, &case);
+/// assert!(outcome.report.is_some());
+/// assert_eq!(outcome.failures.len(), 1); // made at `urgent`
+/// ```
 #[derive(Debug, Clone)]
 pub struct Outcome<'e> {
     /// The report, when the input was accepted.
@@ -178,6 +281,16 @@ pub struct Outcome<'e> {
 
 impl Outcome<'_> {
     /// Whether every expectation held.
+    ///
+    /// ```
+    /// use careplan::harness::cases::{self, Case};
+    /// let engine = careplan::reference().unwrap();
+    /// let case: Case = serde_json::from_value(serde_json::json!({
+    ///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+    ///     "includes": {"eligible_programs": []}
+    /// })).unwrap();
+    /// assert!(cases::run(&engine, &case).passed());
+    /// ```
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -220,6 +333,18 @@ fn show<T: serde::Serialize + ?Sized>(v: &T) -> String {
 }
 
 /// Runs one case against an engine.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "age": 30, "needs": ["food", "legal"]},
+///     "expect": {"recommended_program": "standard_case_management"}
+/// })).unwrap();
+/// let outcome = cases::run(&engine, &case);
+/// assert!(outcome.passed());
+/// assert_eq!(outcome.report.unwrap().eligible_programs, ["standard_case_management"]);
+/// ```
 pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
     let mut failures = Vec::new();
     let result = engine.evaluate_json(&case.profile, case.context.as_ref());
@@ -497,6 +622,17 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
 
 /// Checks that a case names only programs, referrals, warnings and fields
 /// the rule set defines; each problem in words, with a suggestion.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case};
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "excludes": {"referrals": ["housing_service"]}
+/// })).unwrap();
+/// let problems = cases::validate(&engine, &case);
+/// assert_eq!(problems, ["`housing_service` is not a referral of this rule set (did you mean `housing_services`?)"]);
+/// ```
 pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
     let rules = engine.rules();
     let programs: Vec<&str> = rules.programs.iter().map(|p| p.meta.id.as_str()).collect();

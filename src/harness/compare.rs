@@ -13,6 +13,17 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// How often each outcome came out, over the profiles decided.
+///
+/// ```
+/// use careplan::harness::measure::Measure;
+/// let engine = careplan::reference().unwrap();
+/// let mut measure = Measure::new(&engine, None, 2);
+/// let chunk = [Ok(serde_json::json!({"id": "a", "housing": "homeless"})), Ok(serde_json::json!({"id": "b"}))];
+/// measure.chunk(&chunk, |_, _| {});
+/// let housing = engine.referrals().position(|r| r.id() == "housing_services").unwrap();
+/// assert_eq!(measure.tally.n, 2);
+/// assert_eq!(measure.tally.referrals[housing], [1, 1, 0, 1]); // fired, urgent, routine, undetermined
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
     /// Profiles counted.
@@ -26,7 +37,17 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// All zero, sized for `rules`.
+    /// All zero, sized for `rules`. The checked rule set is not public, so
+    /// outside the crate a tally comes from [`Measure`](super::measure::Measure)
+    /// (or `Tally::default()`, sized for nothing).
+    ///
+    /// ```
+    /// use careplan::harness::measure::Measure;
+    /// let engine = careplan::reference().unwrap();
+    /// let tally = Measure::new(&engine, None, 0).tally;
+    /// assert_eq!(tally.n, 0);
+    /// assert_eq!(tally.programs, vec![[0; 3]; engine.programs().len()]);
+    /// ```
     pub fn new(rules: &RuleSet) -> Tally {
         Tally {
             n: 0,
@@ -37,6 +58,16 @@ impl Tally {
     }
 
     /// Counts one profile's decision.
+    ///
+    /// ```
+    /// use careplan::harness::measure::Measure;
+    /// let engine = careplan::reference().unwrap();
+    /// let mut tally = Measure::new(&engine, None, 0).tally;
+    /// let profile = engine.profile(&serde_json::json!({"id": "a", "violence_risk": true})).unwrap();
+    /// tally.add(&engine.decide(&profile, None).unwrap());
+    /// let safety = engine.warnings().position(|w| w.id() == "home_visit_safety").unwrap();
+    /// assert_eq!((tally.n, tally.warnings[safety]), (1, [1, 0]));
+    /// ```
     pub fn add(&mut self, d: &Decision) {
         self.n += 1;
         for (i, (c, t)) in self.programs.iter_mut().zip(&d.programs).enumerate() {
@@ -66,11 +97,25 @@ impl Tally {
 
 /// Clients recommended over a caseload limit, rounded up: the case managers
 /// needed. `None` for a limit of 0, which no number of them meets.
+///
+/// ```
+/// use careplan::harness::compare::case_managers;
+/// assert_eq!(case_managers(25, 51), Some(3));
+/// assert_eq!(case_managers(25, 0), Some(0));
+/// assert_eq!(case_managers(0, 5), None);
+/// ```
 pub fn case_managers(limit: u64, recommended: u64) -> Option<u64> {
     (limit > 0).then(|| recommended.div_ceil(limit))
 }
 
 /// Which rule sets have an outcome.
+///
+/// ```
+/// use careplan::harness::compare::{Ids, Presence};
+/// let ids = Ids::new(&["a", "b"], &["a"]);
+/// assert_eq!(ids.present(0), Presence::Both);
+/// assert_eq!(ids.present(1), Presence::Base);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
     /// Both.
@@ -83,6 +128,10 @@ pub enum Presence {
 
 impl Presence {
     /// `both`, `base` or `compared`.
+    ///
+    /// ```
+    /// assert_eq!(careplan::harness::compare::Presence::Compared.word(), "compared");
+    /// ```
     pub fn word(self) -> &'static str {
         match self {
             Presence::Both => "both",
@@ -95,6 +144,14 @@ impl Presence {
 /// The outcomes of one kind in either rule set, by id: where each is in the
 /// base rule set and in the compared one. The base's ids come first, in
 /// its order, then those only the compared rule set has.
+///
+/// ```
+/// use careplan::harness::compare::Ids;
+/// let ids = Ids::new(&["a", "b"], &["c", "a"]);
+/// assert_eq!(ids.ids, ["a", "b", "c"]);
+/// assert_eq!(ids.base, [Some(0), Some(1), None]);
+/// assert_eq!(ids.other, [Some(1), None, Some(0)]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ids {
     /// Every id.
@@ -107,6 +164,11 @@ pub struct Ids {
 
 impl Ids {
     /// The union of two lists of ids.
+    ///
+    /// ```
+    /// let ids = careplan::harness::compare::Ids::new(&["x"], &["y", "x"]);
+    /// assert_eq!(ids.ids, ["x", "y"]);
+    /// ```
     pub fn new(base: &[&str], other: &[&str]) -> Ids {
         let mut ids: Vec<String> = base.iter().map(|s| s.to_string()).collect();
         for id in other {
@@ -123,6 +185,12 @@ impl Ids {
     }
 
     /// Which rule sets have the `i`th id.
+    ///
+    /// ```
+    /// use careplan::harness::compare::{Ids, Presence};
+    /// let ids = Ids::new(&["x"], &["y"]);
+    /// assert_eq!(ids.present(1), Presence::Compared);
+    /// ```
     pub fn present(&self, i: usize) -> Presence {
         match (self.base.get(i), self.other.get(i)) {
             (Some(Some(_)), Some(Some(_))) => Presence::Both,
@@ -133,6 +201,15 @@ impl Ids {
 }
 
 /// Gains and losses of one outcome, in clients.
+///
+/// ```
+/// use careplan::harness::compare::Change;
+/// let mut change = Change::default();
+/// for (before, after) in [(false, true), (true, false), (true, false), (true, true)] {
+///     change.add(before, after);
+/// }
+/// assert_eq!(change, Change { gained: 1, lost: 2 });
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// Clients who have it only under the compared rule set.
@@ -144,18 +221,41 @@ pub struct Change {
 impl Change {
     /// Counts one client who had it (`before`) or not, and has it (`after`)
     /// or not.
+    ///
+    /// ```
+    /// let mut change = careplan::harness::compare::Change::default();
+    /// change.add(false, true);
+    /// assert_eq!((change.gained, change.lost), (1, 0));
+    /// ```
     pub fn add(&mut self, before: bool, after: bool) {
         self.gained += u64::from(!before && after);
         self.lost += u64::from(before && !after);
     }
 
     /// Nobody gained or lost it.
+    ///
+    /// ```
+    /// let mut change = careplan::harness::compare::Change::default();
+    /// change.add(true, true);
+    /// assert!(change.is_zero());
+    /// ```
     pub fn is_zero(&self) -> bool {
         self.gained == 0 && self.lost == 0
     }
 }
 
 /// Why a profile was not compared.
+///
+/// ```
+/// use careplan::harness::compare::{Compare, Skip};
+/// let base = careplan::reference().unwrap();
+/// let other = careplan::load_sources(&[("o.rules", "schema {\n  id: integer required\n}\n")], &Default::default()).unwrap();
+/// let mut compare = Compare::new(&base, &other, None);
+/// let profile = serde_json::json!({"id": "c-1"});
+/// let decision = base.decide(&base.profile(&profile).unwrap(), None).unwrap();
+/// assert!(matches!(compare.add(&profile, &decision), Err(Skip::Rejected(_))));
+/// assert_eq!(compare.rejected, 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
     /// The compared rule set's schema rejects the profile.
@@ -170,6 +270,23 @@ pub enum Skip {
 }
 
 /// One side of a program's caseload demand.
+///
+/// ```
+/// # let base = careplan::reference().unwrap();
+/// # let files: Vec<(&str, String)> = careplan::REFERENCE_RULES.iter()
+/// #     .map(|(n, t)| (*n, t.replace("count(needs) >= 2", "count(needs) >= 3"))).collect();
+/// # let other = careplan::load_sources(&files, &Default::default()).unwrap();
+/// // `other` is the reference policy with standard case management
+/// // asking for 3 needs instead of 2.
+/// let mut compare = careplan::harness::compare::Compare::new(&base, &other, None);
+/// let profile = serde_json::json!({"id": "c-1", "needs": ["food", "legal"]});
+/// let decision = base.decide(&base.profile(&profile).unwrap(), None).unwrap();
+/// compare.add(&profile, &decision).unwrap();
+/// let demand = compare.demand();
+/// let standard = demand.iter().find(|d| d.program == "standard_case_management").unwrap();
+/// let side = standard.base.unwrap();
+/// assert_eq!((side.caseload_limit, side.recommended, side.case_managers), (40, 1, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DemandSide {
     /// The program's caseload limit.
@@ -182,6 +299,23 @@ pub struct DemandSide {
 
 /// A program's caseload demand under both rule sets, over the compared
 /// profiles.
+///
+/// ```
+/// # let base = careplan::reference().unwrap();
+/// # let files: Vec<(&str, String)> = careplan::REFERENCE_RULES.iter()
+/// #     .map(|(n, t)| (*n, t.replace("count(needs) >= 2", "count(needs) >= 3"))).collect();
+/// # let other = careplan::load_sources(&files, &Default::default()).unwrap();
+/// // `other` is the reference policy with standard case management
+/// // asking for 3 needs instead of 2.
+/// let mut compare = careplan::harness::compare::Compare::new(&base, &other, None);
+/// let profile = serde_json::json!({"id": "c-1", "needs": ["food", "legal"]});
+/// let decision = base.decide(&base.profile(&profile).unwrap(), None).unwrap();
+/// compare.add(&profile, &decision).unwrap();
+/// let demand = compare.demand();
+/// let standard = demand.iter().find(|d| d.program == "standard_case_management").unwrap();
+/// assert_eq!(standard.compared.unwrap().recommended, 0);
+/// assert_eq!(standard.change, Some(-1));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DemandChange {
     /// The program id.
@@ -196,6 +330,22 @@ pub struct DemandChange {
 
 /// A population run through a second rule set, counted against the base:
 /// feed it each profile with its base decision.
+///
+/// ```
+/// # let base = careplan::reference().unwrap();
+/// # let files: Vec<(&str, String)> = careplan::REFERENCE_RULES.iter()
+/// #     .map(|(n, t)| (*n, t.replace("count(needs) >= 2", "count(needs) >= 3"))).collect();
+/// # let other = careplan::load_sources(&files, &Default::default()).unwrap();
+/// // `other` is the reference policy with standard case management
+/// // asking for 3 needs instead of 2.
+/// let mut compare = careplan::harness::compare::Compare::new(&base, &other, None);
+/// let profile = serde_json::json!({"id": "c-1", "needs": ["food", "legal"]});
+/// let decision = base.decide(&base.profile(&profile).unwrap(), None).unwrap();
+/// compare.add(&profile, &decision).unwrap();
+/// let i = compare.programs.ids.iter().position(|id| id == "standard_case_management").unwrap();
+/// let [eligibility, _recommendation] = compare.program_changes[i];
+/// assert_eq!((compare.compared, eligibility.lost), (1, 1));
+/// ```
 #[derive(Debug)]
 pub struct Compare<'a> {
     /// The base rule set's engine.
@@ -227,6 +377,13 @@ pub struct Compare<'a> {
 
 impl<'a> Compare<'a> {
     /// Nothing counted yet; `ctx` is the caseload context for `other`.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let compare = careplan::harness::compare::Compare::new(&engine, &engine, None);
+    /// assert_eq!(compare.compared, 0);
+    /// assert_eq!(compare.programs.ids.len(), engine.programs().len());
+    /// ```
     pub fn new(base: &'a Engine, other: &'a Engine, ctx: Option<&'a Caseloads>) -> Compare<'a> {
         let (b, o) = (base.rules(), other.rules());
         let ids = |it: &mut dyn Iterator<Item = &'a Meta>| -> Vec<&'a str> {
@@ -264,6 +421,21 @@ impl<'a> Compare<'a> {
     /// Reads the same profile against the second schema, decides it, and
     /// counts the differences from `base`, its decision under the base
     /// rule set. A profile not compared is counted and said why.
+    ///
+    /// ```
+    /// # let base = careplan::reference().unwrap();
+    /// # let files: Vec<(&str, String)> = careplan::REFERENCE_RULES.iter()
+    /// #     .map(|(n, t)| (*n, t.replace("count(needs) >= 2", "count(needs) >= 3"))).collect();
+    /// # let other = careplan::load_sources(&files, &Default::default()).unwrap();
+    /// // `other` is the reference policy with standard case management
+    /// // asking for 3 needs instead of 2.
+    /// let mut compare = careplan::harness::compare::Compare::new(&base, &other, None);
+    /// let profile = serde_json::json!({"id": "c-1", "needs": ["food", "legal"]});
+    /// let decision = base.decide(&base.profile(&profile).unwrap(), None).unwrap();
+    /// assert!(compare.add(&profile, &decision).is_ok());
+    /// let food = compare.referrals.ids.iter().position(|id| id == "food_assistance").unwrap();
+    /// assert!(compare.referral_changes[food].0.is_zero()); // referrals are unchanged
+    /// ```
     pub fn add(&mut self, value: &Value, base: &Decision) -> Result<(), Skip> {
         let p = match self.other.profile(value) {
             Ok(p) => p,
@@ -334,6 +506,14 @@ impl<'a> Compare<'a> {
 
     /// Caseload demand under both rule sets, for each program id that has
     /// a caseload limit in either.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let compare = careplan::harness::compare::Compare::new(&engine, &engine, None);
+    /// let demand = compare.demand();
+    /// assert_eq!(demand.len(), 3); // every reference program has a limit
+    /// assert!(demand.iter().all(|d| d.change == Some(0)));
+    /// ```
     pub fn demand(&self) -> Vec<DemandChange> {
         let (b, o) = (self.base.rules(), self.other.rules());
         let limit = |rules: &RuleSet, i: Option<&Option<usize>>| {

@@ -24,7 +24,23 @@ struct Goal {
     seen: [bool; 3],
 }
 
-/// Coverage collected over test runs.
+/// Coverage collected over test runs: every condition of every item
+/// should come out true and false (and unknown, when its fields may be
+/// absent) in some test.
+///
+/// ```
+/// use careplan::harness::coverage::Coverage;
+/// let rules = "schema {\n  a: integer\n}\nwarning w {\n  severity: info\n  when a > 1\n  message: \"m\"\n}\n";
+/// let engine = careplan::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
+/// let mut coverage = Coverage::new(&engine);
+/// for a in [0, 2] {
+///     let profile = engine.profile(&serde_json::json!({"a": a})).unwrap();
+///     coverage.record(&engine.explain(&profile, None).unwrap());
+/// }
+/// let summary = coverage.summary(&engine);
+/// assert_eq!((summary.covered, summary.total), (2, 3));
+/// assert_eq!(summary.uncovered[0].never, [careplan::Truth::Unknown]); // no test left `a` out
+/// ```
 #[derive(Debug, Clone)]
 pub struct Coverage {
     goals: IndexMap<(FileId, Span), Goal>,
@@ -33,6 +49,20 @@ pub struct Coverage {
 }
 
 /// A condition outcome the tests never produced.
+///
+/// ```
+/// use careplan::harness::coverage::Coverage;
+/// let rules = "schema {\n  a: integer\n}\nwarning w {\n  severity: info\n  when a > 1\n  message: \"m\"\n}\n";
+/// let engine = careplan::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
+/// let mut coverage = Coverage::new(&engine);
+/// let profile = engine.profile(&serde_json::json!({"a": 2})).unwrap();
+/// coverage.record(&engine.explain(&profile, None).unwrap());
+/// let summary = coverage.summary(&engine);
+/// let gap = &summary.uncovered[0];
+/// assert_eq!((gap.item.as_str(), gap.condition.as_str()), ("warning w", "a > 1"));
+/// assert_eq!(gap.never, [careplan::Truth::False, careplan::Truth::Unknown]);
+/// assert_eq!((gap.location.line, gap.snippet.as_str()), (6, "  when a > 1"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Uncovered {
     /// The item it belongs to, e.g. `program assertive_community_treatment`.
@@ -48,6 +78,18 @@ pub struct Uncovered {
 }
 
 /// The coverage of a suite.
+///
+/// ```
+/// use careplan::harness::coverage::Coverage;
+/// let rules = "schema {\n  a: integer\n}\nwarning w {\n  severity: info\n  when a > 1\n  message: \"m\"\n}\n";
+/// let engine = careplan::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
+/// let mut coverage = Coverage::new(&engine);
+/// let profile = engine.profile(&serde_json::json!({"a": 2})).unwrap();
+/// coverage.record(&engine.explain(&profile, None).unwrap());
+/// let summary = coverage.summary(&engine);
+/// assert_eq!(summary.percent, 33.3);
+/// assert_eq!(summary.items["warning w"], true);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     /// Condition outcomes seen.
@@ -72,6 +114,15 @@ fn slot(t: Truth) -> usize {
 
 impl Coverage {
     /// The goals of a rule set, none seen yet.
+    ///
+    /// ```
+    /// use careplan::harness::coverage::Coverage;
+    /// let rules = "schema {\n  a: integer\n}\nwarning w {\n  severity: info\n  when a > 1\n  message: \"m\"\n}\n";
+    /// let engine = careplan::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
+    /// let mut coverage = Coverage::new(&engine);
+    /// let summary = coverage.summary(&engine);
+    /// assert_eq!((summary.covered, summary.total), (0, 3));
+    /// ```
     pub fn new(engine: &Engine) -> Coverage {
         let rules = engine.rules();
         let mut c = Coverage {
@@ -125,6 +176,16 @@ impl Coverage {
     }
 
     /// Marks what one evaluation's explanation shows.
+    ///
+    /// ```
+    /// use careplan::harness::coverage::Coverage;
+    /// let rules = "schema {\n  a: integer\n}\nwarning w {\n  severity: info\n  when a > 1\n  message: \"m\"\n}\n";
+    /// let engine = careplan::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
+    /// let mut coverage = Coverage::new(&engine);
+    /// let profile = engine.profile(&serde_json::json!({})).unwrap();
+    /// coverage.record(&engine.explain(&profile, None).unwrap());
+    /// assert_eq!(coverage.summary(&engine).covered, 1); // `a > 1` was unknown
+    /// ```
     pub fn record(&mut self, items: &[ItemTrace]) {
         for it in items {
             for c in &it.conditions {
@@ -158,6 +219,16 @@ impl Coverage {
     }
 
     /// The totals and what is left uncovered, located in the source.
+    ///
+    /// ```
+    /// use careplan::harness::coverage::Coverage;
+    /// let engine = careplan::reference().unwrap();
+    /// let summary = Coverage::new(&engine).summary(&engine);
+    /// assert_eq!(summary.covered, 0);
+    /// assert!(summary.total > 0 && summary.percent == 0.0);
+    /// assert!(summary.uncovered.iter().all(|u| !u.never.is_empty()));
+    /// assert!(summary.items.contains_key("referral housing_services (urgent)"));
+    /// ```
     pub fn summary(&self, engine: &Engine) -> Summary {
         let sources = &engine.rules().sources;
         let (mut covered, mut total) = (0, 0);

@@ -14,6 +14,20 @@ use std::time::{Duration, Instant};
 /// What became of one profile of a chunk, in the order [`Measure::chunk`]
 /// reports them: first every rejected profile, then every decided or
 /// failed one.
+///
+/// ```
+/// use careplan::harness::measure::{Event, Measure};
+/// let engine = careplan::reference().unwrap();
+/// let mut measure = Measure::new(&engine, None, 3);
+/// let chunk = [
+///     Ok(serde_json::json!({"id": "a", "age": 40})),
+///     Err("invalid JSON".to_string()),
+///     Ok(serde_json::json!({"id": "b", "age": -1})),
+/// ];
+/// let mut seen = Vec::new();
+/// measure.chunk(&chunk, |i, event| seen.push((i, matches!(event, Event::Decided(..)))));
+/// assert_eq!(seen, [(1, false), (2, false), (0, true)]);
+/// ```
 #[derive(Debug)]
 pub enum Event<'a> {
     /// Not a profile (the reason given by the caller), or one the schema
@@ -31,6 +45,20 @@ pub enum Event<'a> {
 }
 
 /// Times and counts over the profiles measured so far.
+///
+/// ```
+/// use careplan::harness::measure::Measure;
+/// let engine = careplan::reference().unwrap();
+/// let mut measure = Measure::new(&engine, None, 3);
+/// let chunk = [
+///     Ok(serde_json::json!({"id": "a", "age": 40})),
+///     Err("invalid JSON".to_string()),
+///     Ok(serde_json::json!({"id": "b", "age": -1})),
+/// ];
+/// measure.chunk(&chunk, |_, _| {});
+/// assert_eq!((measure.rejected, measure.tally.n, measure.evaluated), (2, 1, 1));
+/// assert_eq!(measure.evaluation_errors, 0);
+/// ```
 #[derive(Debug)]
 pub struct Measure<'a> {
     engine: &'a Engine,
@@ -51,6 +79,17 @@ pub struct Measure<'a> {
 }
 
 /// `decide`'s latency over the profiles measured, in nanoseconds.
+///
+/// ```
+/// use careplan::harness::measure::Measure;
+/// let engine = careplan::reference().unwrap();
+/// let mut measure = Measure::new(&engine, None, 10);
+/// let chunk: Vec<_> = (0..10).map(|i| Ok(serde_json::json!({"id": format!("c-{i}")}))).collect();
+/// measure.chunk(&chunk, |_, _| {});
+/// let latency = measure.latency();
+/// assert_eq!(latency.decided, 10);
+/// assert!(latency.p50 <= latency.p90 && latency.p99 <= latency.max);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Latency {
     /// Profiles decided (a failed decision is timed too).
@@ -67,6 +106,14 @@ pub struct Latency {
 
 impl<'a> Measure<'a> {
     /// Nothing measured yet; `expected` sizes the latency buffer.
+    ///
+    /// ```
+    /// use careplan::harness::measure::Measure;
+    /// let engine = careplan::reference().unwrap();
+    /// let mut measure = Measure::new(&engine, None, 1000);
+    /// assert_eq!(measure.tally.n, 0);
+    /// assert_eq!(measure.latency(), Default::default());
+    /// ```
     pub fn new(engine: &'a Engine, ctx: Option<&'a Caseloads>, expected: u64) -> Measure<'a> {
         Measure {
             engine,
@@ -84,6 +131,22 @@ impl<'a> Measure<'a> {
     /// Reads a chunk (not timed), decides each profile (each call timed),
     /// evaluates each into a report (the loop timed), and counts; `on`
     /// hears what became of each entry, by its index in `chunk`.
+    ///
+    /// ```
+    /// use careplan::harness::measure::{Event, Measure};
+    /// let engine = careplan::reference().unwrap();
+    /// let mut measure = Measure::new(&engine, None, 2);
+    /// let chunk = [Ok(serde_json::json!({"id": "a"})), Ok(serde_json::json!({"id": "b", "age": 500}))];
+    /// let mut rejected = Vec::new();
+    /// measure.chunk(&chunk, |i, event| {
+    ///     if let Event::Rejected(why) = event {
+    ///         rejected.push((i, why));
+    ///     }
+    /// });
+    /// assert_eq!(rejected.len(), 1);
+    /// assert_eq!(rejected[0].0, 1);
+    /// assert!(rejected[0].1.contains("age"));
+    /// ```
     pub fn chunk(&mut self, chunk: &[Result<Value, String>], mut on: impl FnMut(usize, Event<'_>)) {
         let engine = self.engine;
         let mut read: Vec<(usize, &Value, Profile)> = Vec::with_capacity(chunk.len());
@@ -142,6 +205,16 @@ impl<'a> Measure<'a> {
     }
 
     /// `decide`'s latencies: nearest-rank percentiles.
+    ///
+    /// ```
+    /// use careplan::harness::measure::Measure;
+    /// let engine = careplan::reference().unwrap();
+    /// let mut measure = Measure::new(&engine, None, 1);
+    /// measure.chunk(&[Ok(serde_json::json!({"id": "a"}))], |_, _| {});
+    /// let latency = measure.latency();
+    /// assert_eq!(latency.decided, 1);
+    /// assert_eq!((latency.p50, latency.p99), (latency.max, latency.max));
+    /// ```
     pub fn latency(&mut self) -> Latency {
         self.latencies.sort_unstable();
         let l = &self.latencies;

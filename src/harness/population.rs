@@ -28,12 +28,24 @@ const STRAY_TEXT_PERCENT: u64 = 10;
 /// A seeded generator whose output for a seed is fixed: ChaCha8 is a
 /// specified stream cipher, and ranges are mapped here rather than by a
 /// library's distributions, which may change between versions.
+///
+/// ```
+/// use careplan::harness::population::Random;
+/// let (mut a, mut b) = (Random::new(7), Random::new(7));
+/// let draws: Vec<u64> = (0..5).map(|_| a.below(1000)).collect();
+/// assert_eq!(draws, (0..5).map(|_| b.below(1000)).collect::<Vec<_>>());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Random(ChaCha8Rng);
 
 impl Random {
     /// The stream for a seed: ChaCha8 keyed with the seed's little-endian
     /// bytes.
+    ///
+    /// ```
+    /// use careplan::harness::population::Random;
+    /// assert_ne!(Random::new(1).below(1 << 40), Random::new(2).below(1 << 40));
+    /// ```
     pub fn new(seed: u64) -> Random {
         let mut key = [0u8; 32];
         for (k, b) in key.iter_mut().zip(seed.to_le_bytes()) {
@@ -43,6 +55,13 @@ impl Random {
     }
 
     /// Uniform in `0..n` (0 when `n` is 0), without modulo bias.
+    ///
+    /// ```
+    /// use careplan::harness::population::Random;
+    /// let mut r = Random::new(1);
+    /// assert!((0..100).all(|_| r.below(6) < 6));
+    /// assert_eq!(r.below(0), 0);
+    /// ```
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             return 0;
@@ -57,6 +76,13 @@ impl Random {
     }
 
     /// Uniform in `lo..=hi` (`lo` when the range is empty).
+    ///
+    /// ```
+    /// use careplan::harness::population::Random;
+    /// let mut r = Random::new(1);
+    /// assert!((0..100).all(|_| (-3..=3).contains(&r.between(-3, 3))));
+    /// assert_eq!(r.between(5, 2), 5);
+    /// ```
     pub fn between(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
             return lo;
@@ -70,16 +96,36 @@ impl Random {
     }
 
     /// True with the given chance, in percent.
+    ///
+    /// ```
+    /// use careplan::harness::population::Random;
+    /// let mut r = Random::new(1);
+    /// assert!(!r.chance(0) && r.chance(100));
+    /// ```
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
     /// One of `items`, each equally likely; `None` when there are none.
+    ///
+    /// ```
+    /// use careplan::harness::population::Random;
+    /// let mut r = Random::new(1);
+    /// assert!(["a", "b"].contains(r.pick(&["a", "b"]).unwrap()));
+    /// assert_eq!(r.pick::<u8>(&[]), None);
+    /// ```
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         items.get(self.below(items.len() as u64) as usize)
     }
 
     /// A short string the rules are unlikely to mention.
+    ///
+    /// ```
+    /// use careplan::harness::population::Random;
+    /// let word = Random::new(1).word();
+    /// assert!((4..=8).contains(&word.len()));
+    /// assert!(word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    /// ```
     pub fn word(&mut self) -> String {
         const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let len = self.between(4, 8);
@@ -118,6 +164,14 @@ struct FieldGen {
 }
 
 /// Synthetic profiles from a rule set's schema.
+///
+/// ```
+/// use careplan::harness::population::Generator;
+/// let engine = careplan::reference().unwrap();
+/// let mut generator = Generator::new(&engine, 42);
+/// let profiles: Vec<_> = (0..50).map(|i| generator.profile(i)).collect();
+/// assert!(profiles.iter().all(|p| engine.profile(p).is_ok()));
+/// ```
 #[derive(Debug)]
 pub struct Generator {
     random: Random,
@@ -127,6 +181,14 @@ pub struct Generator {
 
 impl Generator {
     /// A generator for the engine's schema, seeded.
+    ///
+    /// ```
+    /// use careplan::harness::population::Generator;
+    /// let engine = careplan::reference().unwrap();
+    /// let first = Generator::new(&engine, 1).profile(0);
+    /// assert_eq!(first, Generator::new(&engine, 1).profile(0));
+    /// assert_eq!(first["id"], "p-000001");
+    /// ```
     pub fn new(engine: &Engine, seed: u64) -> Generator {
         let rules = engine.rules();
         let thresholds = thresholds(rules);
@@ -169,6 +231,16 @@ impl Generator {
     }
 
     /// The profile at `index` (from 0); profiles must be made in order.
+    ///
+    /// ```
+    /// use careplan::harness::population::Generator;
+    /// let engine = careplan::reference().unwrap();
+    /// let mut generator = Generator::new(&engine, 1);
+    /// generator.profile(0);
+    /// let second = generator.profile(1);
+    /// assert_eq!(second["id"], "p-000002");
+    /// assert_eq!(second, Generator::population(&engine, 1, 2)[1]);
+    /// ```
     pub fn profile(&mut self, index: u64) -> Value {
         let mut map = serde_json::Map::new();
         for f in &self.fields {
@@ -222,6 +294,14 @@ impl Generator {
 
 impl Generator {
     /// The first `n` profiles of the population for `seed`.
+    ///
+    /// ```
+    /// use careplan::harness::population::Generator;
+    /// let engine = careplan::reference().unwrap();
+    /// let population = Generator::population(&engine, 7, 100);
+    /// assert_eq!(population.len(), 100);
+    /// assert_eq!(population, Generator::population(&engine, 7, 100)); // fixed by the seed
+    /// ```
     pub fn population(engine: &Engine, seed: u64, n: u64) -> Vec<Value> {
         let mut g = Generator::new(engine, seed);
         (0..n).map(|i| g.profile(i)).collect()

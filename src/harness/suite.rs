@@ -11,6 +11,22 @@ use crate::Engine;
 use crate::eval::ItemTrace;
 
 /// A case that failed, or a file that could not be read.
+///
+/// ```
+/// use careplan::harness::{cases::CaseFile, suite::Suite};
+/// let engine = careplan::reference().unwrap();
+/// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
+///      "includes": {"referrals": {"housing_services": "urgent"}}},
+///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
+///      "includes": {"referrals": {"housing_services": "routine"}}}
+/// ]}"#).unwrap();
+/// let mut suite = Suite::new(&engine);
+/// suite.file("housing.json", &file, None);
+/// let failure = &suite.failures[0];
+/// assert_eq!((failure.file.as_str(), failure.case.as_str()), ("housing.json", "wrong"));
+/// assert_eq!(failure.explained[0].id, "housing_services"); // what the failed expectation names
+/// ```
 #[derive(Debug, Clone)]
 pub struct Failure {
     /// The case file, as named by the caller.
@@ -24,6 +40,21 @@ pub struct Failure {
 }
 
 /// Cases run so far, and the coverage they reached.
+///
+/// ```
+/// use careplan::harness::{cases::CaseFile, suite::Suite};
+/// let engine = careplan::reference().unwrap();
+/// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
+///      "includes": {"referrals": {"housing_services": "urgent"}}},
+///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
+///      "includes": {"referrals": {"housing_services": "routine"}}}
+/// ]}"#).unwrap();
+/// let mut suite = Suite::new(&engine);
+/// suite.file("housing.json", &file, None);
+/// assert_eq!((suite.passed, suite.failures.len()), (1, 1));
+/// assert!(suite.coverage.summary(&engine).covered > 0);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Suite<'e> {
     engine: &'e Engine,
@@ -37,6 +68,12 @@ pub struct Suite<'e> {
 
 impl<'e> Suite<'e> {
     /// No cases run yet.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let suite = careplan::harness::suite::Suite::new(&engine);
+    /// assert_eq!((suite.ran(), suite.passed), (0, 0));
+    /// ```
     pub fn new(engine: &'e Engine) -> Suite<'e> {
         Suite {
             engine,
@@ -47,6 +84,21 @@ impl<'e> Suite<'e> {
     }
 
     /// Cases run: passed and failed, not counting unreadable files.
+    ///
+    /// ```
+    /// use careplan::harness::{cases::CaseFile, suite::Suite};
+    /// let engine = careplan::reference().unwrap();
+    /// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+    ///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
+    ///      "includes": {"referrals": {"housing_services": "urgent"}}},
+    ///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
+    ///      "includes": {"referrals": {"housing_services": "routine"}}}
+    /// ]}"#).unwrap();
+    /// let mut suite = Suite::new(&engine);
+    /// suite.file("housing.json", &file, None);
+    /// suite.unreadable("broken.yaml", "expected a mapping".into());
+    /// assert_eq!(suite.ran(), 2);
+    /// ```
     pub fn ran(&self) -> usize {
         self.passed
             + self
@@ -57,6 +109,14 @@ impl<'e> Suite<'e> {
     }
 
     /// Counts a file that could not be read or parsed as a failure.
+    ///
+    /// ```
+    /// let engine = careplan::reference().unwrap();
+    /// let mut suite = careplan::harness::suite::Suite::new(&engine);
+    /// suite.unreadable("broken.yaml", "expected a mapping".into());
+    /// assert_eq!(suite.failures[0].case, "(file)");
+    /// assert_eq!(suite.ran(), 0);
+    /// ```
     pub fn unreadable(&mut self, file: &str, message: String) {
         self.failures.push(Failure {
             file: file.to_string(),
@@ -68,6 +128,20 @@ impl<'e> Suite<'e> {
 
     /// Runs the cases of `cases` whose name contains `filter` (all when it
     /// is `None`).
+    ///
+    /// ```
+    /// use careplan::harness::{cases::CaseFile, suite::Suite};
+    /// let engine = careplan::reference().unwrap();
+    /// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+    ///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
+    ///      "includes": {"referrals": {"housing_services": "urgent"}}},
+    ///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
+    ///      "includes": {"referrals": {"housing_services": "routine"}}}
+    /// ]}"#).unwrap();
+    /// let mut suite = Suite::new(&engine);
+    /// suite.file("housing.json", &file, Some("home"));
+    /// assert_eq!((suite.ran(), suite.passed), (1, 1));
+    /// ```
     pub fn file(&mut self, file: &str, cases: &CaseFile, filter: Option<&str>) {
         for case in &cases.cases {
             if filter.is_some_and(|f| !case.name.contains(f)) {
@@ -79,6 +153,17 @@ impl<'e> Suite<'e> {
 
     /// Runs one case: checks that it names what the rule set has, then
     /// its expectations; records its coverage.
+    ///
+    /// ```
+    /// use careplan::harness::{cases::Case, suite::Suite};
+    /// let engine = careplan::reference().unwrap();
+    /// let case: Case = serde_json::from_value(serde_json::json!({
+    ///     "name": "typo", "profile": {"id": "a"}, "includes": {"warnings": ["caseload_ful"]}
+    /// })).unwrap();
+    /// let mut suite = Suite::new(&engine);
+    /// suite.case("cases.json", &case);
+    /// assert!(suite.failures[0].messages[0].contains("did you mean `caseload_full`?"));
+    /// ```
     pub fn case(&mut self, file: &str, case: &Case) {
         let engine = self.engine;
         let problems = cases::validate(engine, case);

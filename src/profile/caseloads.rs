@@ -7,7 +7,19 @@ use crate::ir::RuleSet;
 use serde_json::Value;
 
 /// The current caseloads: for each program, each case manager's number of
-/// active clients.
+/// active clients. Read by [`Engine::caseloads`](crate::Engine::caseloads).
+///
+/// ```
+/// use serde_json::json;
+/// let engine = careplan::reference().unwrap();
+/// let context = json!({"caseloads": {"standard_case_management": {"cm-ana": 12, "cm-bo": 40}}});
+/// let caseloads = engine.caseloads(&context).unwrap();
+/// let profile = engine.profile(&json!({"id": "c-1", "needs": ["food", "legal"]})).unwrap();
+/// let report = engine.evaluate(&profile, Some(&caseloads)).unwrap();
+/// assert!(!report.warnings.iter().any(|w| w.code == "caseload_full"));
+/// let err = engine.caseloads(&json!({"caseloads": {"standard_case_management": {"cm-ana": -1}}}));
+/// assert!(err.unwrap_err().field.starts_with("caseloads.standard_case_management"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Caseloads {
     /// Indexed by program; `None` where the context says nothing.

@@ -28,6 +28,15 @@ pub use caseloads::Caseloads;
 pub use json::read_json;
 
 /// Bad profile or context data, naming the field.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let err = engine.profile(&serde_json::json!({"id": "c-1", "housing": "castle"})).unwrap_err();
+/// assert_eq!(err.field, "housing");
+/// assert!(err.to_string().starts_with("field `housing`: "));
+/// let err = engine.profile(&serde_json::json!([1, 2])).unwrap_err();
+/// assert_eq!(err.field, "");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
     /// The field: `age`, `needs`, `caseloads.intensive_case_management.cm-ana`;
@@ -146,7 +155,17 @@ pub(crate) enum Val {
     Program(Option<usize>),
 }
 
-/// A client profile read against a rule set's schema.
+/// A client profile read against a rule set's schema, by
+/// [`Engine::profile`](crate::Engine::profile) or
+/// [`Engine::profile_from_slice`](crate::Engine::profile_from_slice); read
+/// once, it can be evaluated any number of times.
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let profile = engine.profile(&serde_json::json!({"id": "c-9", "unknown_key": 1})).unwrap();
+/// assert_eq!(profile.client.as_deref(), Some("c-9"));
+/// assert!(engine.profile(&serde_json::json!({"age": 30})).is_err()); // `id` is required
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub(crate) slots: Vec<Option<Val>>,
