@@ -8,7 +8,16 @@
 use serde::Serialize;
 use std::fmt;
 
-/// A byte range within one source file.
+/// A byte range within one source file: where a [`Location`] points, for
+/// editors that work in offsets.
+///
+/// ```
+/// let files = [("a.rules", "schema {\n  age: integr\n}\n")];
+/// let careplan::LoadError::Rules(d) = careplan::load_sources(&files, &Default::default()).unwrap_err()
+/// else { unreachable!() };
+/// let span = d[0].location.span;
+/// assert_eq!(&files[0].1[span.start..span.end], "integr");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct Span {
     /// First byte.
@@ -19,11 +28,21 @@ pub struct Span {
 
 impl Span {
     /// A span from `start` to `end`.
+    ///
+    /// ```
+    /// let s = careplan::Span::new(3, 7);
+    /// assert_eq!((s.start, s.end), (3, 7));
+    /// ```
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
 
     /// The smallest span covering both.
+    ///
+    /// ```
+    /// use careplan::Span;
+    /// assert_eq!(Span::new(3, 5).to(Span::new(8, 9)), Span::new(3, 9));
+    /// ```
     pub fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }

@@ -25,7 +25,7 @@ mod script;
 pub mod syntax;
 mod view;
 
-pub use diagnostic::{Code, Diagnostic, Location, Severity as DiagnosticSeverity};
+pub use diagnostic::{Code, Diagnostic, Location, Severity as DiagnosticSeverity, Span};
 pub use engine::Engine;
 pub use eval::{Clause, ClauseTrace, Decision, EvalError, ItemOutcome, ItemTrace, Trace, Truth};
 pub use format::format_source;

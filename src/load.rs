@@ -46,7 +46,9 @@ pub enum LoadError {
     /// The rules have errors: every one found, each located.
     Rules(Vec<Diagnostic>),
     /// The rule set is larger than a [`Limits`] bound allows (more files
-    /// than `max_files`, a file larger than `max_file_bytes`).
+    /// than `max_files`, or, in [`load_dir`], a file larger than
+    /// `max_file_bytes`; [`load_sources`] reports that one as a
+    /// `file-too-large` diagnostic of the file).
     Limit {
         /// The file or directory, when the bound is about one.
         path: Option<String>,

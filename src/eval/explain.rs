@@ -43,12 +43,13 @@ pub struct Trace {
     /// The operands of `and`, `or`, `not`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Trace>,
-    /// The file the condition is written in.
+    /// The file the condition is written in: coverage keys its goals by
+    /// file and span.
     #[serde(skip)]
-    pub file: FileId,
+    pub(crate) file: FileId,
     /// Where.
     #[serde(skip)]
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A clause of an item (`eligible when`, `urgent when`, …) and its trace.

@@ -139,6 +139,9 @@ pub fn format_named(name: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
 /// let errors = careplan::format::parse_source("schema {").unwrap_err();
 /// assert_eq!(errors[0].code, "syntax");
 /// ```
+// Public for the formatter's round-trip tests and the parse fuzzer, which
+// compare syntax trees; the syntax tree is not part of the API.
+#[doc(hidden)]
 pub fn parse_source(text: &str) -> Result<File, Vec<Diagnostic>> {
     crate::limits::with_stack(|| {
         let (sources, id) = source_map(INPUT_NAME, text);

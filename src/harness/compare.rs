@@ -37,18 +37,17 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// All zero, sized for `rules`. The checked rule set is not public, so
-    /// outside the crate a tally comes from [`Measure`](super::measure::Measure)
-    /// (or `Tally::default()`, sized for nothing).
+    /// All zero, sized for the engine's rule set.
     ///
     /// ```
-    /// use careplan::harness::measure::Measure;
+    /// use careplan::harness::compare::Tally;
     /// let engine = careplan::reference().unwrap();
-    /// let tally = Measure::new(&engine, None, 0).tally;
+    /// let tally = Tally::new(&engine);
     /// assert_eq!(tally.n, 0);
     /// assert_eq!(tally.programs, vec![[0; 3]; engine.programs().len()]);
     /// ```
-    pub fn new(rules: &RuleSet) -> Tally {
+    pub fn new(engine: &Engine) -> Tally {
+        let rules = engine.rules();
         Tally {
             n: 0,
             programs: vec![[0; 3]; rules.programs.len()],
@@ -598,7 +597,7 @@ mod tests {
     fn a_rule_set_compared_with_itself_changes_nothing() {
         let engine = crate::reference().unwrap();
         let mut compare = Compare::new(&engine, &engine, None);
-        let mut tally = Tally::new(engine.rules());
+        let mut tally = Tally::new(&engine);
         let profile = serde_json::json!({"id": "c1", "age": 70, "housing": "homeless"});
         let p = engine.profile(&profile).unwrap();
         let d = engine.decide(&p, None).unwrap();

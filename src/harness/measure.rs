@@ -118,7 +118,7 @@ impl<'a> Measure<'a> {
         Measure {
             engine,
             ctx,
-            tally: Tally::new(engine.rules()),
+            tally: Tally::new(engine),
             rejected: 0,
             evaluation_errors: 0,
             latencies: Vec::with_capacity(usize::try_from(expected).unwrap_or(0)),
