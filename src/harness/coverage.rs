@@ -300,12 +300,8 @@ fn can_be_unknown(rules: &RuleSet, e: &Expr) -> bool {
                     return true;
                 }
             }
-            ExprKind::Known(..)
-            | ExprKind::Lit(_)
-            | ExprKind::SetLit(_)
-            | ExprKind::Recommended
-            | ExprKind::CaseloadFull(_)
-            | ExprKind::CaseloadExceeded(_) => {}
+            // `is known` is never unknown, whatever it reads.
+            ExprKind::Known(..) => {}
             ExprKind::Define(i) => {
                 if seen.insert(("d", *i)) {
                     if let Some(d) = rules.defines.get(*i) {
@@ -334,15 +330,8 @@ fn can_be_unknown(rules: &RuleSet, e: &Expr) -> bool {
                     }
                 }
             }
-            ExprKind::Not(a) | ExprKind::Count(a) | ExprKind::Neg(a) => stack.push(a),
-            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => stack.extend(xs.iter()),
-            ExprKind::Cmp(_, a, b)
-            | ExprKind::In(a, b)
-            | ExprKind::Arith(_, a, b)
-            | ExprKind::Has(a, _, b) => {
-                stack.push(a);
-                stack.push(b);
-            }
+            // Every other form is unknown when a part of it is.
+            _ => stack.extend(x.children()),
         }
     }
     false
