@@ -558,6 +558,10 @@ impl RuleSet {
     /// it belongs to: each define's value, each program's eligibility, each
     /// referral trigger and each warning condition, in rule-set order
     /// (defines first). Walk into each with [`Expr::visit`].
+    #[cfg_attr(
+        not(feature = "population"),
+        expect(dead_code, reason = "population generation is its only user so far")
+    )]
     pub fn roots(&self) -> impl Iterator<Item = (Node, &Expr)> {
         let defines = self
             .defines

@@ -86,7 +86,10 @@ pub fn contexts_for(engine: &Engine) -> Vec<Option<Value>> {
     let mut empty = Map::new();
     for p in engine.programs() {
         let limit = p.caseload_limit().unwrap_or(10);
-        full.insert(p.id().to_string(), json!({"cm-a": limit, "cm-b": limit + 1}));
+        full.insert(
+            p.id().to_string(),
+            json!({"cm-a": limit, "cm-b": limit + 1}),
+        );
         room.insert(p.id().to_string(), json!({"cm-a": 0}));
         empty.insert(p.id().to_string(), json!({}));
     }
