@@ -22,6 +22,8 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod inputs;
+
 use careplan::{Diagnostic, Engine, Limits, LoadError, LoadOptions};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -692,29 +694,6 @@ fn the_error_limit_is_the_callers_to_set() {
 
 // ------------------------------------------------- hostile inputs, round 2
 
-/// Every profile (with its context) of the reference cases.
-fn reference_profiles() -> Vec<(Value, Option<Value>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for path in files {
-        let yaml: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let file: Value = serde_json::to_value(yaml).unwrap();
-        for case in file["cases"].as_array().unwrap() {
-            let context = case.get("context").filter(|c| !c.is_null()).cloned();
-            out.push((case["profile"].clone(), context));
-        }
-    }
-    assert!(out.len() > 50, "too few reference profiles: {}", out.len());
-    out
-}
-
 /// Issue 13, item 4: a file saved with old-Mac line ends (a lone `\r`)
 /// loaded as an empty rule set, its first comment running to the end of
 /// the file. A lone `\r` ends a line, for the parser, for diagnostics and
@@ -730,7 +709,7 @@ fn cr_only_line_endings() {
     let counts = |e: &Engine| (e.programs().len(), e.referrals().len(), e.warnings().len());
     assert_eq!(counts(&cr), counts(&lf));
     assert!(counts(&lf).0 > 0);
-    for (profile, context) in reference_profiles() {
+    for (profile, context) in inputs::reference() {
         let decide = |e: &Engine| {
             let p = e.profile(&profile)?;
             let c = context.as_ref().map(|c| e.caseloads(c)).transpose()?;

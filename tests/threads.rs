@@ -15,30 +15,11 @@
 )]
 
 use careplan::Engine;
-use careplan::harness::cases::CaseFile;
 use serde_json::Value;
-use std::path::Path;
+
+mod inputs;
 
 const THREADS: usize = 16;
-
-/// Every case's profile and context, in file and case order.
-fn inputs() -> Vec<(Value, Option<Value>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let file: CaseFile =
-            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out.extend(file.cases.into_iter().map(|c| (c.profile, c.context)));
-    }
-    out
-}
 
 /// A report as JSON, or the error, as one string.
 fn run(engine: &Engine, (profile, context): &(Value, Option<Value>)) -> String {
@@ -51,7 +32,7 @@ fn run(engine: &Engine, (profile, context): &(Value, Option<Value>)) -> String {
 #[test]
 fn sixteen_threads_match_one() {
     let engine = careplan::reference().unwrap();
-    let inputs = inputs();
+    let inputs = inputs::reference();
     assert!(
         inputs.len() >= 300,
         "expected the full reference suite, found {}",
