@@ -28,8 +28,10 @@ for target in "${targets[@]}"; do
     # that are tested in tests/regressions.rs. JSON is cheap: up to 64 KiB.
     case "$target" in
         eval) dict=json.dict; max_len=65536 ;;
-        # Each byte picks a word of the sandbox's API (fuzz_targets/script.rs).
-        script) dict=/dev/null; max_len=512 ;;
+        # Each byte picks a word of the sandbox's API (fuzz_targets/script.rs),
+        # so a dictionary of words has nothing to add (libFuzzer refuses an
+        # empty one).
+        script) dict=; max_len=512 ;;
         *) dict=rules.dict; max_len=16384 ;;
     esac
     mkdir -p "corpus/$target" "artifacts/$target"
@@ -39,7 +41,7 @@ for target in "${targets[@]}"; do
     start=$(date +%s)
     if ! cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
         -max_total_time="$seconds" \
-        -dict="$dict" -max_len="$max_len" -timeout=5 -rss_limit_mb=4096 -malloc_limit_mb=256 \
+        ${dict:+-dict="$dict"} -max_len="$max_len" -timeout=5 -rss_limit_mb=4096 -malloc_limit_mb=256 \
         -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "== $target: FAILED after $(( $(date +%s) - start ))s (log: fuzz/$log)"
