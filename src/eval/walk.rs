@@ -156,16 +156,12 @@ impl<'a> Eval<'a> {
                     Ok((None, m))
                 }
             },
-            ExprKind::Define(i) if self.s.failed.get(*i).is_some_and(Option::is_some) => {
-                match self.s.failed.get(*i) {
-                    Some(Some(e)) => Err((**e).clone()),
-                    _ => Err(EvalError::internal("a failed definition lost its error")),
-                }
-            }
-            ExprKind::Define(i) => match self.s.defines.get(*i) {
-                Some((Some(v), _)) => Ok((Some(Cow::Borrowed(v)), Bits::default())),
-                Some((None, m)) => Ok((None, m.clone())),
-                None => Ok((None, Bits::default())),
+            ExprKind::Define(i) => match (self.s.failed.get(*i), self.s.defines.get(*i)) {
+                // A define whose calculation failed fails whoever reads it.
+                (Some(Some(e)), _) => Err((**e).clone()),
+                (_, Some((Some(v), _))) => Ok((Some(Cow::Borrowed(v)), Bits::default())),
+                (_, Some((None, m))) => Ok((None, m.clone())),
+                (_, None) => Ok((None, Bits::default())),
             },
             ExprKind::Recommended => known(Val::Program(self.recommended)),
             ExprKind::Call(f, args) => self.call(e, *f, args),
@@ -254,31 +250,23 @@ impl<'a> Eval<'a> {
         let result =
             crate::script::call(&self.rules.sandbox, &func.script, values).map_err(|err| {
                 let at = self.rules.sources.locate(func.meta.file, func.meta.span);
-                let place = format!(
-                    "function `{}` ({}:{}) on `{}`",
-                    func.meta.id,
-                    at.file,
-                    at.line,
-                    self.text_of(e)
-                );
+                let (id, text) = (&func.meta.id, self.text_of(e));
                 match err {
                     // The same input fails the same way on every machine:
                     // the rules' problem, reported as the client's result.
                     crate::script::CallError::Failed(msg) => EvalError::Function {
-                        function: func.meta.id.clone(),
+                        function: id.clone(),
                         message: format!(
-                            "function `{}` ({}:{}) failed on `{}`: {msg}",
-                            func.meta.id,
-                            at.file,
-                            at.line,
-                            self.text_of(e)
+                            "function `{id}` ({}:{}) failed on `{text}`: {msg}",
+                            at.file, at.line
                         ),
                     },
                     // Only the wall-clock safety net: never the client's
                     // result.
-                    crate::script::CallError::Internal(msg) => {
-                        EvalError::internal(format!("{place}: {msg}"))
-                    }
+                    crate::script::CallError::Internal(msg) => EvalError::internal(format!(
+                        "function `{id}` ({}:{}) on `{text}`: {msg}",
+                        at.file, at.line
+                    )),
                 }
             })?;
         let v = match result {
