@@ -10,31 +10,13 @@
     clippy::indexing_slicing,
     reason = "test code: a failed unwrap is a failed test"
 )]
+mod inputs;
+
 use careplan::harness::cases::CaseFile;
 use careplan::harness::suite::Suite;
+use inputs::{all_cases, case_files};
 use std::collections::HashSet;
 use std::path::Path;
-
-fn case_files(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Every case of every file in `dir`, with its file.
-fn all_cases(dir: &str) -> Vec<(std::path::PathBuf, careplan::harness::cases::Case)> {
-    let mut out = Vec::new();
-    for path in case_files(dir) {
-        let file: CaseFile =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        out.extend(file.cases.into_iter().map(|c| (path.clone(), c)));
-    }
-    out
-}
 
 /// Runs every case of `dir` through the library's suite (as `careplan
 /// test` does), and checks what only this test checks: unique names, and

@@ -709,7 +709,13 @@ fn cr_only_line_endings() {
     let counts = |e: &Engine| (e.programs().len(), e.referrals().len(), e.warnings().len());
     assert_eq!(counts(&cr), counts(&lf));
     assert!(counts(&lf).0 > 0);
-    for (profile, context) in inputs::reference() {
+    let profiles = inputs::reference();
+    assert!(
+        profiles.len() > 50,
+        "too few reference profiles: {}",
+        profiles.len()
+    );
+    for (profile, context) in profiles {
         let decide = |e: &Engine| {
             let p = e.profile(&profile)?;
             let c = context.as_ref().map(|c| e.caseloads(c)).transpose()?;

@@ -1,27 +1,42 @@
-//! The reference cases' profiles and contexts, for tests that run every one
-//! of them through something other than the suite runner (threads, hostile
-//! encodings). Shared so that each such test reads them the same way.
+//! Reading the reference cases for tests: the case files of a folder in
+//! order, and every case's profile and context. Shared so that each test
+//! that walks the cases (the reference suite, threads, hostile encodings)
+//! reads them the same way.
 
-use careplan::harness::cases::CaseFile;
+#![allow(dead_code, reason = "each test crate uses what it needs")]
+
+use careplan::harness::cases::{Case, CaseFile};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Every case's profile and context in `tests/reference/*.yaml`, in file
-/// and case order.
-pub fn reference() -> Vec<(Value, Option<Value>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+/// The `.yaml` case files of `dir` (relative to the crate), sorted.
+pub fn case_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
+    files
+}
+
+/// Every case of every file in `dir`, with its file, in file and case order.
+pub fn all_cases(dir: &str) -> Vec<(PathBuf, Case)> {
     let mut out = Vec::new();
-    for path in files {
+    for path in case_files(dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         let file: CaseFile =
             serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out.extend(file.cases.into_iter().map(|c| (c.profile, c.context)));
+        out.extend(file.cases.into_iter().map(|c| (path.clone(), c)));
     }
     out
+}
+
+/// Every case's profile and context in `tests/reference/*.yaml`, in file
+/// and case order.
+pub fn reference() -> Vec<(Value, Option<Value>)> {
+    all_cases("tests/reference")
+        .into_iter()
+        .map(|(_, c)| (c.profile, c.context))
+        .collect()
 }
