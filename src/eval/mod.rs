@@ -21,6 +21,7 @@ mod assemble;
 mod atoms;
 mod decide;
 mod explain;
+mod numbers;
 mod state;
 mod walk;
 
