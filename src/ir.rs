@@ -540,21 +540,6 @@ pub enum NumFn {
     Round(u32),
 }
 
-impl NumFn {
-    /// The function's name as written.
-    pub fn name(self) -> &'static str {
-        match self {
-            NumFn::Min => "min",
-            NumFn::Max => "max",
-            NumFn::Clamp => "clamp",
-            NumFn::Abs => "abs",
-            NumFn::Floor(_) => "floor",
-            NumFn::Ceil(_) => "ceil",
-            NumFn::Round(_) => "round",
-        }
-    }
-}
-
 impl Expr {
     /// The expressions this one is made of, in the order they are written.
     ///

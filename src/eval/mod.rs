@@ -26,6 +26,7 @@ mod state;
 mod walk;
 
 pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
+pub(crate) use explain::parts;
 pub(crate) use state::{State, with_state};
 
 use crate::compile::Compiled;
