@@ -90,7 +90,24 @@ impl Checker {
                 let below = min.is_some_and(|m| decimal::cmp(&d, &m).is_lt());
                 let above = max.is_some_and(|m| decimal::cmp(&d, &m).is_gt());
                 if below || above {
-                    return self.bad_default(file, span, name, ty, "out of the field's range");
+                    let range = match (min, max) {
+                        (Some(lo), Some(hi)) => {
+                            format!("from {} to {}", decimal::show(lo), decimal::show(hi))
+                        }
+                        (Some(lo), None) => format!("of at least {}", decimal::show(lo)),
+                        (None, _) => format!("of at most {}", max.map(decimal::show).unwrap_or_default()),
+                    };
+                    self.err(
+                        Report::error(
+                            Code::BadDefault,
+                            file,
+                            span,
+                            format!("the default of `{name}` must be {} {range}", ty.describe()),
+                        )
+                        .label("out of the field's range")
+                        .help("a default must be a value the profile could give for the field"),
+                    );
+                    return None;
                 }
                 Some(DefaultValue::Num(d))
             }
