@@ -210,6 +210,9 @@ pub struct Decision {
     pub referrals: Vec<Option<Priority>>,
     /// Each referral: whether it fired (true), not (false) or is undetermined.
     pub referral_truth: Vec<Truth>,
+    /// Each referral: made at a lower priority while a more urgent trigger
+    /// is unknown (the report's `urgent_if`).
+    pub urgent_unknown: Vec<bool>,
     /// Each warning.
     pub warnings: Vec<Truth>,
     /// The recommended program's index.
@@ -297,11 +300,15 @@ impl<'a> Eval<'a> {
                     .programs
                     .get(i)
                     .is_some_and(|(t, _)| *t == Truth::Unknown),
-                Node::Referral(i) => self
-                    .s
-                    .referrals
-                    .get(i)
-                    .is_some_and(|r| r.1 == Truth::Unknown),
+                // A referral made below an unknown, more urgent trigger
+                // names that trigger's missing fields too.
+                Node::Referral(i) => {
+                    self.s
+                        .referrals
+                        .get(i)
+                        .is_some_and(|r| r.1 == Truth::Unknown)
+                        || self.s.urgent_if.get(i).is_some_and(Option::is_some)
+                }
                 Node::Warning(i) => self
                     .s
                     .warnings
