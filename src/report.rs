@@ -218,6 +218,9 @@ pub enum Kind {
     Referral,
     /// A warning.
     Warning,
+    /// A definition marked `report: yes` (in explanations only: a value is
+    /// never undetermined in the report's sense).
+    Define,
 }
 
 /// An item that depends on unknown data.

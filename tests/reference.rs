@@ -266,7 +266,11 @@ fn a_new_item_breaks_only_the_cases_about_it() {
                 let named = r.referrals.iter().any(|x| x.id == id)
                     || r.warnings.iter().any(|x| x.code == id)
                     || r.undetermined.iter().any(|x| x.id == id);
-                assert!(named, "{what}: `{id}` is not in the report of {}", case.name);
+                assert!(
+                    named,
+                    "{what}: `{id}` is not in the report of {}",
+                    case.name
+                );
                 reported += 1;
             }
         }
@@ -277,6 +281,9 @@ fn a_new_item_breaks_only_the_cases_about_it() {
             wrongly.is_empty(),
             "{what} breaks cases that do not name it: {wrongly:#?}"
         );
-        assert_eq!(failed, exact, "{what}: every golden case compares the whole report");
+        assert_eq!(
+            failed, exact,
+            "{what}: every golden case compares the whole report"
+        );
     }
 }

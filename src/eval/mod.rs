@@ -15,12 +15,14 @@
 //!   and as the reference the plan is tested against;
 //! - `atoms`: each atom and comparison, once, for both of them;
 //! - `explain`: traces of every condition, and the reasons of a report;
+//! - `reported`: the explanation of the values marked `report: yes`;
 //! - `assemble`: the decision, the lean outcomes and the full report.
 
 mod assemble;
 mod atoms;
 mod decide;
 mod explain;
+mod reported;
 mod state;
 mod walk;
 

@@ -239,6 +239,10 @@ pub enum KindName {
     Referral,
     /// A warning.
     Warning,
+    /// A definition: never undetermined in a report (a case checks an
+    /// unknown value with `values: {id: null}`), so a case that names one
+    /// here is refused by [`validate`].
+    Define,
 }
 
 impl From<Kind> for KindName {
@@ -247,6 +251,7 @@ impl From<Kind> for KindName {
             Kind::Program => KindName::Program,
             Kind::Referral => KindName::Referral,
             Kind::Warning => KindName::Warning,
+            Kind::Define => KindName::Define,
         }
     }
 }
@@ -744,6 +749,7 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
                 KindName::Program => "program",
                 KindName::Referral => "referral",
                 KindName::Warning => "warning",
+                KindName::Define => "define",
             };
             serde_json::json!({"kind": kind, "id": u.id, "missing": u.missing})
         })
@@ -864,6 +870,11 @@ fn undetermined_ok(
         KindName::Program => check("program", &u.id, programs),
         KindName::Referral => check("referral", &u.id, referrals),
         KindName::Warning => check("warning", &u.id, warnings),
+        KindName::Define => check(
+            "program, referral or warning (a value is checked with `values`)",
+            &u.id,
+            &[],
+        ),
     }
     for f in &u.missing {
         check("field", f, fields);

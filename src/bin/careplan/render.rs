@@ -260,6 +260,7 @@ fn undetermined<'a>(
             Kind::Program => "program",
             Kind::Referral => "referral",
             Kind::Warning => "warning",
+            Kind::Define => "value",
         };
         let _ = writeln!(out, "  {kind} {id}: needs {}", missing.join(", "));
     }
