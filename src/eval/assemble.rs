@@ -5,7 +5,9 @@
 use super::{Decision, Eval, R, Truth};
 use crate::ir::{self, Node};
 use crate::profile::Bits;
-use crate::report::{Kind, ProgramItem, Referral, Report, Status, Undetermined, Warning, Why};
+use crate::report::{
+    Kind, ProgramItem, Referral, Report, Reported, Status, Undetermined, Warning, Why,
+};
 use std::borrow::Cow;
 
 impl<'a> Eval<'a> {
@@ -20,6 +22,7 @@ impl<'a> Eval<'a> {
         refill(&mut out.programs, &self.s.programs, |(t, _)| *t);
         refill(&mut out.referrals, &self.s.referrals, |(p, _, _)| *p);
         refill(&mut out.referral_truth, &self.s.referrals, |(_, t, _)| *t);
+        refill(&mut out.urgent_unknown, &self.s.urgent_if, Option::is_some);
         refill(&mut out.warnings, &self.s.warnings, |(t, _)| *t);
         out.recommended = self.recommended;
         out.alternative = self.alternative();
@@ -27,12 +30,14 @@ impl<'a> Eval<'a> {
 
     /// The outcomes without the reasons, in rule-set order. `rules` is the
     /// evaluation's own, passed again so that the result borrows it and not
-    /// the evaluation's state; `client` is the profile's id.
+    /// the evaluation's state; `client` is the profile's id. Fails only
+    /// when a value marked for the report failed to compute: the report
+    /// reads it, so its failure counts.
     pub(crate) fn outcomes<'e>(
         &self,
         rules: &'e ir::RuleSet,
         client: Option<Cow<'e, str>>,
-    ) -> Report<'e> {
+    ) -> R<Report<'e>> {
         let id = |i: Option<usize>| Some(rules.programs.get(i?)?.meta.id.as_str());
         let missing = |m: &Bits| -> Vec<&'e str> {
             m.iter()
@@ -51,6 +56,7 @@ impl<'a> Eval<'a> {
             referrals: Vec::new(),
             warnings: Vec::new(),
             undetermined: Vec::new(),
+            values: Vec::new(),
             programs: None,
             ruleset_version: &rules.version,
         };
@@ -68,9 +74,11 @@ impl<'a> Eval<'a> {
                 Node::Referral(i) => match (rules.referrals.get(i), self.s.referrals.get(i)) {
                     (Some(r), Some((fired, t, m))) => {
                         if let Some(priority) = fired {
+                            let urgent_if = self.s.urgent_if.get(i).and_then(Option::as_ref);
                             out.referrals.push(Referral {
                                 id: &r.meta.id,
                                 priority: *priority,
+                                urgent_if: urgent_if.map(missing),
                                 why: None,
                             });
                         }
@@ -102,7 +110,64 @@ impl<'a> Eval<'a> {
                 });
             }
         }
-        out
+        out.values = self.values(rules)?;
+        Ok(out)
+    }
+
+    /// The values marked `report: yes`, in rule-set order (file, then
+    /// place in the file), whatever their kind.
+    fn values<'e>(&self, rules: &'e ir::RuleSet) -> R<Vec<Reported<'e>>> {
+        let mut marked = Vec::new();
+        for (i, d) in rules.defines.iter().enumerate() {
+            if d.report {
+                marked.push((
+                    (d.meta.file, d.meta.span.start),
+                    self.reported(rules, i, d)?,
+                ));
+            }
+        }
+        // Each kind is listed in its own order; one sort interleaves them.
+        marked.sort_by_key(|(at, _)| *at);
+        Ok(marked.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// A define marked `report: yes`, as the report lists it. Reading it
+    /// is what the report does, so a failed calculation fails the report.
+    fn reported<'e>(&self, rules: &'e ir::RuleSet, i: usize, d: &'e ir::Define) -> R<Reported<'e>> {
+        if let Some(Some(e)) = self.s.failed.get(i) {
+            return Err((**e).clone());
+        }
+        let (v, m) = match self.s.defines.get(i) {
+            Some((v, m)) => (v.as_ref(), Some(m)),
+            None => (None, None),
+        };
+        Ok(self.reported_value(rules, &d.meta, v, d.value.ty, m))
+    }
+
+    /// A value for the report's `values`: shared by every kind of item that
+    /// can be marked `report: yes`.
+    fn reported_value<'e>(
+        &self,
+        rules: &'e ir::RuleSet,
+        meta: &'e ir::Meta,
+        v: Option<&crate::profile::Val>,
+        ty: ir::Ty,
+        missing: Option<&Bits>,
+    ) -> Reported<'e> {
+        let names = |m: &Bits| -> Vec<&'e str> {
+            m.iter()
+                .filter_map(|i| rules.fields.get(i).map(|f| f.name.as_str()))
+                .collect()
+        };
+        Reported {
+            id: &meta.id,
+            title: meta.title.as_deref(),
+            value: self.json(v, ty),
+            missing: match v {
+                Some(_) => None,
+                None => Some(missing.map(names).unwrap_or_default()),
+            },
+        }
     }
 
     /// The full report: the outcomes, with the reasons of every referral
@@ -112,7 +177,7 @@ impl<'a> Eval<'a> {
         rules: &'e ir::RuleSet,
         client: Option<Cow<'e, str>>,
     ) -> R<Report<'e>> {
-        let mut report = self.outcomes(rules, client);
+        let mut report = self.outcomes(rules, client)?;
         let why = |meta: &'e ir::Meta, because: Vec<crate::report::Held>| Why {
             reason: Self::reason(&because),
             title: meta.title.as_deref(),

@@ -1,11 +1,21 @@
 //! Test cases for rule sets, as data.
 //!
 //! A case file holds `cases:`, each a profile, an optional caseload context
-//! and what the report must say: `expect` (exactly, order included),
-//! `includes` (at least), `excludes` (none of), or `error` (the input is
-//! rejected naming a field). The same format serves the crate's own tests
-//! and policy authors; the caller parses the file (YAML or JSON) into a
-//! [`CaseFile`], this module runs it.
+//! and what the report must say: `expect` (each list it names, exactly,
+//! order included), `includes` (at least), `excludes` (none of), or `error`
+//! (the input is rejected naming a field). Values marked `report: yes` are
+//! checked by id with `values: {lace_score: 12}` in `expect` or `includes`
+//! (`null` for unknown; numbers as exact decimals, lists as sets).
+//!
+//! A case compares only what it names, so a case names only what it is
+//! about: adding a referral to the rules breaks only the cases that name
+//! referrals exactly. `exact: true` on a case compares the whole report
+//! (every list; one that `expect` leaves out must be empty), for the few
+//! golden cases that mean it.
+//!
+//! The same format serves the crate's own tests and policy authors; the
+//! caller parses the file (YAML or JSON) into a [`CaseFile`], this module
+//! runs it.
 
 use crate::Engine;
 use crate::ir::Priority;
@@ -44,6 +54,14 @@ pub struct CaseFile {
 /// })).unwrap();
 /// assert_eq!(case.name, "n");
 /// assert!(cases::run(&engine, &case).passed());
+/// // `exact: true`: what `expect` leaves out must be empty; here the
+/// // housing referral was made.
+/// let strict: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "exact": true, "expect": {"warnings": []}
+/// })).unwrap();
+/// let outcome = cases::run(&engine, &strict);
+/// assert!(outcome.failures.iter().any(|f| f.message.starts_with("referrals:")));
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,9 +73,16 @@ pub struct Case {
     /// The caseload context.
     #[serde(default)]
     pub context: Option<Value>,
-    /// What the report must hold exactly.
+    /// What the report must hold exactly: each list it names is compared
+    /// whole; a list it does not name is not compared (unless `exact`).
     #[serde(default)]
     pub expect: Option<Expect>,
+    /// The whole report must match `expect`: every list is compared, and
+    /// one that `expect` does not name must be empty (a program, null).
+    /// For golden cases; most cases name only what they are about, so
+    /// that adding a referral or a warning breaks only the cases about it.
+    #[serde(default)]
+    pub exact: bool,
     /// What the report must hold at least.
     #[serde(default)]
     pub includes: Option<Includes>,
@@ -112,6 +137,9 @@ pub struct Expect {
     /// Every undetermined item, in order.
     #[serde(default)]
     pub undetermined: Option<Vec<UndeterminedExpect>>,
+    /// Every value marked `report: yes`, by id (null for unknown).
+    #[serde(default)]
+    pub values: Option<IndexMap<String, Value>>,
 }
 
 /// "At least" expectations.
@@ -140,6 +168,10 @@ pub struct Includes {
     /// These items are undetermined, missing exactly these fields.
     #[serde(default)]
     pub undetermined: Vec<UndeterminedExpect>,
+    /// These values marked `report: yes` have these values (null for
+    /// unknown).
+    #[serde(default)]
+    pub values: IndexMap<String, Value>,
 }
 
 /// "None of" expectations: ids that must not appear.
@@ -207,6 +239,10 @@ pub enum KindName {
     Referral,
     /// A warning.
     Warning,
+    /// A definition: never undetermined in a report (a case checks an
+    /// unknown value with `values: {id: null}`), so a case that names one
+    /// here is refused by [`validate`].
+    Define,
 }
 
 impl From<Kind> for KindName {
@@ -215,6 +251,7 @@ impl From<Kind> for KindName {
             Kind::Program => KindName::Program,
             Kind::Referral => KindName::Referral,
             Kind::Warning => KindName::Warning,
+            Kind::Define => KindName::Define,
         }
     }
 }
@@ -392,7 +429,16 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
         }
         (Ok(r), None) => r,
     };
-    if let Some(x) = &case.expect {
+    // `exact: true` names every list: one `expect` leaves out is empty.
+    let whole;
+    let expect = match (&case.expect, case.exact) {
+        (x, true) => {
+            whole = x.clone().unwrap_or_default().whole();
+            Some(&whole)
+        }
+        (x, false) => x.as_ref(),
+    };
+    if let Some(x) = expect {
         let opt = |o: Option<&str>| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         if let Some(w) = &x.recommended_program {
@@ -493,6 +539,29 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
                 ));
             }
         }
+        if let Some(w) = &x.values {
+            let got: IndexMap<String, Value> = report
+                .values
+                .iter()
+                .map(|v| (v.id.to_string(), v.value.clone()))
+                .collect();
+            let same = w.len() == got.len()
+                && w.iter()
+                    .zip(&got)
+                    .all(|((wk, wv), (gk, gv))| wk == gk && same_value(wv, gv));
+            if !same {
+                let mut ids: Vec<String> = w
+                    .iter()
+                    .filter(|(k, v)| !got.get(*k).is_some_and(|g| same_value(v, g)))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                ids.extend(got.keys().filter(|k| !w.contains_key(*k)).cloned());
+                failures.push(fail(
+                    format!("values: expected {}, found {}", show(w), show(&got)),
+                    ids,
+                ));
+            }
+        }
     }
     if let Some(inc) = &case.includes {
         for p in &inc.eligible_programs {
@@ -555,6 +624,29 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
             }
         }
     }
+    if let Some(inc) = &case.includes {
+        for (id, want) in &inc.values {
+            match report.values.iter().find(|v| v.id == id) {
+                Some(v) if same_value(want, &v.value) => {}
+                Some(v) => failures.push(fail(
+                    format!(
+                        "values: expected `{id}` = {}, found {}{}",
+                        show(want),
+                        show(&v.value),
+                        v.missing
+                            .as_ref()
+                            .map(|m| format!(" (missing {})", show(m)))
+                            .unwrap_or_default()
+                    ),
+                    vec![id.clone()],
+                )),
+                None => failures.push(fail(
+                    format!("values: expected `{id}` = {}, not reported", show(want)),
+                    vec![id.clone()],
+                )),
+            }
+        }
+    }
     if let Some(exc) = &case.excludes {
         for p in &exc.eligible_programs {
             if report.eligible_programs.contains(&p.as_str()) {
@@ -605,6 +697,50 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
     }
 }
 
+impl Expect {
+    /// The same expectations with every list named: one left out expects
+    /// nothing (an empty list, or no program).
+    fn whole(self) -> Expect {
+        Expect {
+            recommended_program: self.recommended_program.or(Some(None)),
+            alternative_program: self.alternative_program.or(Some(None)),
+            eligible_programs: self.eligible_programs.or_else(|| Some(vec![])),
+            recommended_services: self.recommended_services.or_else(|| Some(vec![])),
+            referrals: self.referrals.or_else(|| Some(IndexMap::new())),
+            warnings: self.warnings.or_else(|| Some(vec![])),
+            undetermined: self.undetermined.or_else(|| Some(vec![])),
+            values: self.values.or_else(|| Some(IndexMap::new())),
+        }
+    }
+}
+
+/// Whether a value in a case is the value in the report: numbers as exact
+/// decimals (`12` is `12.0`), lists as sets (a set's order is not part of
+/// its value), everything else as written.
+fn same_value(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.to_string(), b.to_string());
+            match (
+                crate::decimal::parse_number(&a),
+                crate::decimal::parse_number(&b),
+            ) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            let key = |xs: &[Value]| {
+                let mut k: Vec<String> = xs.iter().map(show).collect();
+                k.sort();
+                k
+            };
+            key(a) == key(b)
+        }
+        (a, b) => a == b,
+    }
+}
+
 fn show_und(w: &[UndeterminedExpect]) -> String {
     let v: Vec<Value> = w
         .iter()
@@ -613,6 +749,7 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
                 KindName::Program => "program",
                 KindName::Referral => "referral",
                 KindName::Warning => "warning",
+                KindName::Define => "define",
             };
             serde_json::json!({"kind": kind, "id": u.id, "missing": u.missing})
         })
@@ -639,6 +776,12 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
     let referrals: Vec<&str> = rules.referrals.iter().map(|r| r.meta.id.as_str()).collect();
     let warnings: Vec<&str> = rules.warnings.iter().map(|w| w.meta.id.as_str()).collect();
     let fields: Vec<&str> = rules.fields.iter().map(|f| f.name.as_str()).collect();
+    let reported: Vec<&str> = rules
+        .defines
+        .iter()
+        .filter(|d| d.report)
+        .map(|d| d.meta.id.as_str())
+        .collect();
     let mut problems = Vec::new();
     let mut check = |kind: &str, id: &str, known: &[&str]| {
         if !known.contains(&id) {
@@ -671,6 +814,9 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         for u in x.undetermined.iter().flatten() {
             undetermined_ok(u, &programs, &referrals, &warnings, &fields, &mut check);
         }
+        for v in x.values.iter().flat_map(|m| m.keys()) {
+            check("value marked `report: yes`", v, &reported);
+        }
     }
     if let Some(x) = &case.includes {
         for p in &x.eligible_programs {
@@ -684,6 +830,9 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         }
         for u in &x.undetermined {
             undetermined_ok(u, &programs, &referrals, &warnings, &fields, &mut check);
+        }
+        for v in x.values.keys() {
+            check("value marked `report: yes`", v, &reported);
         }
     }
     if let Some(x) = &case.excludes {
@@ -721,6 +870,11 @@ fn undetermined_ok(
         KindName::Program => check("program", &u.id, programs),
         KindName::Referral => check("referral", &u.id, referrals),
         KindName::Warning => check("warning", &u.id, warnings),
+        KindName::Define => check(
+            "program, referral or warning (a value is checked with `values`)",
+            &u.id,
+            &[],
+        ),
     }
     for f in &u.missing {
         check("field", f, fields);
