@@ -82,7 +82,7 @@ impl Checker {
             "ceil" => NumFn::Ceil(places),
             _ => NumFn::Round(places),
         };
-        if let [_, lo, hi] = out.as_slice() {
+        if let (NumFn::Clamp, [_, lo, hi]) = (func, out.as_slice()) {
             let consts = &self.const_values;
             if let (Some(a), Some(b)) = (Self::constant(consts, lo), Self::constant(consts, hi)) {
                 if decimal::cmp(&a, &b).is_gt() {
