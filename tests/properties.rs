@@ -45,11 +45,12 @@ const SCHEMA: &str = "schema {
   e1: one of {red, green, blue}
   s1: set of {alpha, beta, gamma}
   t1: set of text
+  f1: integer between 0 and 9 default 3 because \"generated\"
 }
 ";
 
 /// The fields, for profiles and for removing fields.
-const FIELDS: [&str; 7] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1"];
+const FIELDS: [&str; 8] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1", "f1"];
 const COLOURS: [&str; 3] = ["red", "green", "blue"];
 const GREEK: [&str; 3] = ["alpha", "beta", "gamma"];
 const WORDS: [&str; 3] = ["x", "y", "z"];
@@ -301,6 +302,11 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
     ];
     if scope.defines > 0 {
         leaves.push((0..scope.defines).prop_map(Num::Define).boxed());
+    }
+    // A field with a default is not monotone: filled in, it changes from
+    // its default rather than from unknown.
+    if scope.non_monotone {
+        leaves.push(Just(Num::Field("f1")).boxed());
     }
     leaves.push(
         prop::sample::subsequence(GREEK.to_vec(), 1..=3)
@@ -581,6 +587,7 @@ fn field_value(field: &'static str) -> BoxedStrategy<Value> {
             })
             .boxed(),
         "b1" => any::<bool>().prop_map(Value::Bool).boxed(),
+        "f1" => (0i64..=9).prop_map(|n| json!(n)).boxed(),
         "e1" => prop::sample::select(COLOURS.to_vec())
             .prop_map(|v| json!(v))
             .boxed(),
