@@ -337,3 +337,45 @@ fn a_default_must_fit_and_give_its_reason() {
         )]
     );
 }
+
+#[test]
+fn coverage_counts_if_conditions_counted_operands_and_exceptions() {
+    use careplan::harness::coverage::Coverage;
+    let engine = load(&format!(
+        "{SCHEMA}program x {{\n  intensity: 1\n  eligible when at least 1 of (p, q) unless r\n}}\n\
+         warning w {{\n  severity: info\n  when (if p then a else b) > 1\n  message: \"m\"\n}}\n"
+    ));
+    let mut coverage = Coverage::new(&engine);
+    let summary = coverage.summary(&engine);
+    let goals: Vec<&str> = summary.uncovered.iter().map(|u| u.condition.as_str()).collect();
+    // The count and its operands, the exception, the comparison and the
+    // `if` condition inside it.
+    assert_eq!(goals, ["at least 1 of (p, q)", "p", "q", "r", "(if p then a else b) > 1", "p"]);
+    for profile in [
+        json!({"p": true, "q": false, "r": false, "a": 2}),
+        json!({"p": false, "q": false, "r": true, "b": 0}),
+    ] {
+        let p = engine.profile(&profile).unwrap();
+        coverage.record(&engine.explain(&p, None).unwrap());
+    }
+    let summary = coverage.summary(&engine);
+    // The program fired once (r false), and the exception was seen both ways.
+    assert!(summary.items["program x"]);
+    let r = summary.uncovered.iter().find(|u| u.condition == "r").unwrap();
+    assert_eq!(r.never, [Truth::Unknown]);
+    // `q` was never true.
+    let q = summary.uncovered.iter().find(|u| u.condition == "q").unwrap();
+    assert_eq!(q.never, [Truth::True, Truth::Unknown]);
+}
+
+#[test]
+fn an_exception_that_holds_does_not_count_as_firing() {
+    use careplan::harness::coverage::Coverage;
+    let engine = load(&format!(
+        "{SCHEMA}program x {{\n  intensity: 1\n  eligible when p unless q\n}}\n"
+    ));
+    let mut coverage = Coverage::new(&engine);
+    let p = engine.profile(&json!({"p": true, "q": true})).unwrap();
+    coverage.record(&engine.explain(&p, None).unwrap());
+    assert!(!coverage.summary(&engine).items["program x"]);
+}
