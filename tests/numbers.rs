@@ -60,7 +60,11 @@ fn truth(engine: &Engine, profile: &Value) -> (Truth, Vec<String>) {
 fn value_is(expr: &str, a: &str, want: &str) {
     let engine = warning(&format!("{expr} = {want}"));
     let profile: Value = serde_json::from_str(&format!("{{\"a\": {a}}}")).unwrap();
-    assert_eq!(truth(&engine, &profile).0, Truth::True, "{expr} with a = {a}: want {want}");
+    assert_eq!(
+        truth(&engine, &profile).0,
+        Truth::True,
+        "{expr} with a = {a}: want {want}"
+    );
 }
 
 #[test]
@@ -97,7 +101,13 @@ fn floor_and_ceil_of_negatives() {
 
 #[test]
 fn clamp_brings_a_value_within_its_bounds() {
-    for (a, want) in [("-5", "0"), ("0", "0"), ("7.5", "7.5"), ("10", "10"), ("11", "10")] {
+    for (a, want) in [
+        ("-5", "0"),
+        ("0", "0"),
+        ("7.5", "7.5"),
+        ("10", "10"),
+        ("11", "10"),
+    ] {
         value_is("clamp(a, 0, 10)", a, want);
     }
 }
@@ -112,14 +122,25 @@ fn clamp_with_crossing_bounds_from_the_profile_is_an_input_error() {
         panic!("not an input error: {err}")
     };
     assert_eq!(e.field, "b");
-    assert!(e.message.contains("lower bound 5 is above the upper bound 2"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("lower bound 5 is above the upper bound 2"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn min_and_max_are_unknown_when_an_argument_is() {
     let engine = warning("min(a, b, 5) < 3");
-    assert_eq!(truth(&engine, &json!({"a": 1, "b": 9})), (Truth::True, vec![]));
-    assert_eq!(truth(&engine, &json!({"a": 4, "b": 9})), (Truth::False, vec![]));
+    assert_eq!(
+        truth(&engine, &json!({"a": 1, "b": 9})),
+        (Truth::True, vec![])
+    );
+    assert_eq!(
+        truth(&engine, &json!({"a": 4, "b": 9})),
+        (Truth::False, vec![])
+    );
     // `a` alone would already decide `min < 3`, but a min of an unknown is
     // unknown: the data must be complete.
     assert_eq!(
@@ -136,8 +157,14 @@ fn min_and_max_are_unknown_when_an_argument_is() {
 #[test]
 fn if_with_an_unknown_condition_is_unknown_with_its_fields() {
     let engine = warning("(if p then a else b) > 3");
-    assert_eq!(truth(&engine, &json!({"p": true, "a": 4})), (Truth::True, vec![]));
-    assert_eq!(truth(&engine, &json!({"p": false, "a": 4, "b": 1})), (Truth::False, vec![]));
+    assert_eq!(
+        truth(&engine, &json!({"p": true, "a": 4})),
+        (Truth::True, vec![])
+    );
+    assert_eq!(
+        truth(&engine, &json!({"p": false, "a": 4, "b": 1})),
+        (Truth::False, vec![])
+    );
     // The branch not taken is not needed.
     assert_eq!(
         truth(&engine, &json!({"p": false, "a": 4})),
@@ -176,16 +203,32 @@ fn at_least_and_at_most_count_three_valued() {
     let u = Truth::Unknown;
     // (profile, at least 2, at most 1)
     for (profile, want_least, want_most) in [
-        (json!({"p": true, "q": true, "r": false}), Truth::True, Truth::False),
-        (json!({"p": true, "q": false, "r": false}), Truth::False, Truth::True),
+        (
+            json!({"p": true, "q": true, "r": false}),
+            Truth::True,
+            Truth::False,
+        ),
+        (
+            json!({"p": true, "q": false, "r": false}),
+            Truth::False,
+            Truth::True,
+        ),
         (json!({"p": true, "q": true}), Truth::True, Truth::False),
         (json!({"p": true, "q": false}), u, u),
         (json!({"p": false, "q": false}), Truth::False, Truth::True),
         (json!({"p": false}), u, u),
         (json!({}), u, u),
     ] {
-        assert_eq!(truth(&least, &profile).0, want_least, "at least 2 of {profile}");
-        assert_eq!(truth(&most, &profile).0, want_most, "at most 1 of {profile}");
+        assert_eq!(
+            truth(&least, &profile).0,
+            want_least,
+            "at least 2 of {profile}"
+        );
+        assert_eq!(
+            truth(&most, &profile).0,
+            want_most,
+            "at most 1 of {profile}"
+        );
     }
     // Missing fields: those of the unknown operands.
     assert_eq!(
@@ -197,18 +240,37 @@ fn at_least_and_at_most_count_three_valued() {
         (Truth::Unknown, vec!["p".to_string(), "r".to_string()])
     );
     // The bounds: at least 0 always holds, at most N of N always holds.
-    assert_eq!(truth(&warning("at least 0 of (p, q)"), &json!({})).0, Truth::True);
-    assert_eq!(truth(&warning("at most 2 of (p, q)"), &json!({})).0, Truth::True);
-    assert_eq!(truth(&warning("at least 2 of (p, q)"), &json!({"p": true, "q": true})).0, Truth::True);
+    assert_eq!(
+        truth(&warning("at least 0 of (p, q)"), &json!({})).0,
+        Truth::True
+    );
+    assert_eq!(
+        truth(&warning("at most 2 of (p, q)"), &json!({})).0,
+        Truth::True
+    );
+    assert_eq!(
+        truth(
+            &warning("at least 2 of (p, q)"),
+            &json!({"p": true, "q": true})
+        )
+        .0,
+        Truth::True
+    );
 }
 
 #[test]
 fn weighted_sums_count_present_members() {
     let engine = warning("weighted sum of como {myocardial_infarction: 1, aids: 6} = 7");
-    assert_eq!(truth(&engine, &json!({"como": ["aids", "myocardial_infarction"]})).0, Truth::True);
+    assert_eq!(
+        truth(&engine, &json!({"como": ["aids", "myocardial_infarction"]})).0,
+        Truth::True
+    );
     // `copd` has no weight: it counts 0; absent members count nothing.
     let six = warning("weighted sum of como {myocardial_infarction: 1, aids: 6} = 6");
-    assert_eq!(truth(&six, &json!({"como": ["aids", "copd"]})).0, Truth::True);
+    assert_eq!(
+        truth(&six, &json!({"como": ["aids", "copd"]})).0,
+        Truth::True
+    );
     let zero = warning("weighted sum of como {aids: 6} = 0");
     assert_eq!(truth(&zero, &json!({"como": []})).0, Truth::True);
     // An unknown set: unknown, naming it.
@@ -217,7 +279,10 @@ fn weighted_sums_count_present_members() {
         (Truth::Unknown, vec!["como".to_string()])
     );
     let text = warning("weighted sum of codes {\"F32\": 1.5, \"I50\": -2} = -0.5");
-    assert_eq!(truth(&text, &json!({"codes": ["F32", "I50", "Z00"]})).0, Truth::True);
+    assert_eq!(
+        truth(&text, &json!({"codes": ["F32", "I50", "Z00"]})).0,
+        Truth::True
+    );
 }
 
 #[test]
@@ -265,12 +330,18 @@ fn unless_works_on_programs_and_referrals_and_explains_as_its_own_clause() {
         "{SCHEMA}program x {{\n  intensity: 1\n  eligible when p unless q\n}}\n\
          referral y {{\n  urgent when p unless q\n  routine when r\n}}\n"
     ));
-    let profile = engine.profile(&json!({"p": true, "q": true, "r": true})).unwrap();
+    let profile = engine
+        .profile(&json!({"p": true, "q": true, "r": true}))
+        .unwrap();
     let d = engine.decide(&profile, None).unwrap();
     assert_eq!(d.programs, [Truth::False]);
     assert_eq!(d.referrals, [Some(careplan::Priority::Routine)]);
     let traces = engine.explain(&profile, None).unwrap();
-    let heads: Vec<String> = traces[0].conditions.iter().map(|c| c.clause.to_string()).collect();
+    let heads: Vec<String> = traces[0]
+        .conditions
+        .iter()
+        .map(|c| c.clause.to_string())
+        .collect();
     assert_eq!(heads, ["eligible when", "unless"]);
     assert_eq!(traces[0].conditions[1].trace.condition, "q");
     assert_eq!(traces[0].conditions[1].trace.value, Truth::True);
@@ -293,14 +364,23 @@ fn defaults_apply_to_absent_and_null_fields_in_both_readers() {
         "{}",
         "{\"risk\": null, \"size\": null, \"housing\": null, \"needs\": null}",
     ] {
-        let from_value = engine.profile(&serde_json::from_str(text).unwrap()).unwrap();
+        let from_value = engine
+            .profile(&serde_json::from_str(text).unwrap())
+            .unwrap();
         let from_bytes = engine.profile_from_slice(text.as_bytes()).unwrap();
         assert_eq!(from_value, from_bytes, "{text}");
-        assert_eq!(engine.decide(&from_value, None).unwrap().warnings, [Truth::True], "{text}");
+        assert_eq!(
+            engine.decide(&from_value, None).unwrap().warnings,
+            [Truth::True],
+            "{text}"
+        );
     }
     // A given value wins over the default.
     let given = engine.profile(&json!({"risk": true})).unwrap();
-    assert_eq!(engine.decide(&given, None).unwrap().warnings, [Truth::False]);
+    assert_eq!(
+        engine.decide(&given, None).unwrap().warnings,
+        [Truth::False]
+    );
     // The schema view shows each default with its reason.
     let size = engine.fields().find(|f| f.name() == "size").unwrap();
     assert_eq!(size.default(), Some(json!(1)));
@@ -347,10 +427,24 @@ fn coverage_counts_if_conditions_counted_operands_and_exceptions() {
     ));
     let mut coverage = Coverage::new(&engine);
     let summary = coverage.summary(&engine);
-    let goals: Vec<&str> = summary.uncovered.iter().map(|u| u.condition.as_str()).collect();
+    let goals: Vec<&str> = summary
+        .uncovered
+        .iter()
+        .map(|u| u.condition.as_str())
+        .collect();
     // The count and its operands, the exception, the comparison and the
     // `if` condition inside it.
-    assert_eq!(goals, ["at least 1 of (p, q)", "p", "q", "r", "(if p then a else b) > 1", "p"]);
+    assert_eq!(
+        goals,
+        [
+            "at least 1 of (p, q)",
+            "p",
+            "q",
+            "r",
+            "(if p then a else b) > 1",
+            "p"
+        ]
+    );
     for profile in [
         json!({"p": true, "q": false, "r": false, "a": 2}),
         json!({"p": false, "q": false, "r": true, "b": 0}),
@@ -361,10 +455,18 @@ fn coverage_counts_if_conditions_counted_operands_and_exceptions() {
     let summary = coverage.summary(&engine);
     // The program fired once (r false), and the exception was seen both ways.
     assert!(summary.items["program x"]);
-    let r = summary.uncovered.iter().find(|u| u.condition == "r").unwrap();
+    let r = summary
+        .uncovered
+        .iter()
+        .find(|u| u.condition == "r")
+        .unwrap();
     assert_eq!(r.never, [Truth::Unknown]);
     // `q` was never true.
-    let q = summary.uncovered.iter().find(|u| u.condition == "q").unwrap();
+    let q = summary
+        .uncovered
+        .iter()
+        .find(|u| u.condition == "q")
+        .unwrap();
     assert_eq!(q.never, [Truth::True, Truth::Unknown]);
 }
 

@@ -340,8 +340,11 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
                 0u32..=2
             )
                 .prop_map(|(f, x, p)| Num::Rounded(f, Box::new(x), p)),
-            (inner.clone(), -20i64..=20, 0i64..=40)
-                .prop_map(|(x, lo, w)| Num::Clamp(Box::new(x), lo, lo + w)),
+            (inner.clone(), -20i64..=20, 0i64..=40).prop_map(|(x, lo, w)| Num::Clamp(
+                Box::new(x),
+                lo,
+                lo + w
+            )),
             (
                 prop::sample::select(vec!["n1", "n2", "d1"]),
                 prop::sample::select(CMP.to_vec()),
@@ -349,7 +352,13 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
                 inner.clone(),
                 inner.clone()
             )
-                .prop_map(|(f, op, k, a, b)| Num::If(f, op, k, Box::new(a), Box::new(b))),
+                .prop_map(|(f, op, k, a, b)| Num::If(
+                    f,
+                    op,
+                    k,
+                    Box::new(a),
+                    Box::new(b)
+                )),
             inner
                 .clone()
                 .prop_map(|x| Num::Neg(Box::new(Num::Paren(Box::new(x))))),
@@ -449,8 +458,11 @@ fn cond(scope: Scope) -> impl Strategy<Value = Cond> {
                     (Just(at_most), 0..=len, Just(xs))
                 })
                 .prop_map(|(at_most, n, xs)| Cond::Count(at_most, n, xs)),
-            (inner.clone(), inner.clone(), inner)
-                .prop_map(|(c, a, b)| Cond::If(Box::new(c), Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone(), inner).prop_map(|(c, a, b)| Cond::If(
+                Box::new(c),
+                Box::new(a),
+                Box::new(b)
+            )),
         ]
     })
 }

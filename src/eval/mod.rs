@@ -25,8 +25,8 @@ mod numbers;
 mod state;
 mod walk;
 
-pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
 pub(crate) use explain::parts;
+pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
 pub(crate) use state::{State, with_state};
 
 use crate::compile::Compiled;
