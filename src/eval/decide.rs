@@ -398,7 +398,13 @@ impl<'a> Eval<'a> {
 
     /// A number function: every argument computed in turn, as the walker
     /// does (so a failing one fails here too), with no allocation.
-    fn plan_num_call(&mut self, p: &'a Plan, f: crate::ir::NumFn, start: u32, len: u32) -> Option<Decimal> {
+    fn plan_num_call(
+        &mut self,
+        p: &'a Plan,
+        f: crate::ir::NumFn,
+        start: u32,
+        len: u32,
+    ) -> Option<Decimal> {
         use crate::ir::NumFn;
         let kids = p
             .kids

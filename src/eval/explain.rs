@@ -215,9 +215,10 @@ impl Serialize for ItemOutcome {
 /// atom, the condition of every `if` it computes with.
 pub(crate) fn parts(e: &Expr) -> (Vec<&Expr>, bool) {
     match &e.kind {
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::AtLeast(_, xs) | ExprKind::AtMost(_, xs) => {
-            (xs.iter().collect(), true)
-        }
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::AtLeast(_, xs)
+        | ExprKind::AtMost(_, xs) => (xs.iter().collect(), true),
         // `x not in s` is one condition to the reader.
         ExprKind::Not(x) if x.span != e.span => (vec![&**x], true),
         ExprKind::Unless(base, exception) => (vec![&**base, &**exception], true),

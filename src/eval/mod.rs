@@ -27,8 +27,8 @@ mod reported;
 mod state;
 mod walk;
 
-pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
 pub(crate) use explain::parts;
+pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
 pub(crate) use state::{State, with_state};
 
 use crate::compile::Compiled;
