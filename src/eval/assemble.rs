@@ -280,7 +280,11 @@ mod tests {
             let full = e.evaluate(&p, None).unwrap();
             let lean = e.outcomes(&p, None).unwrap();
             for report in [&full, &lean] {
-                assert_eq!(report.referrals.first().map(|r| r.priority), priority, "{profile}");
+                assert_eq!(
+                    report.referrals.first().map(|r| r.priority),
+                    priority,
+                    "{profile}"
+                );
                 assert_eq!(
                     report.referrals.first().and_then(|r| r.urgent_if.clone()),
                     urgent_if,
@@ -291,7 +295,11 @@ mod tests {
             assert_eq!(decided.urgent_unknown, [urgent_if.is_some()], "{profile}");
             assert_eq!(decided, e.decide_walking(&p, None).unwrap(), "{profile}");
             let json = full.to_json();
-            assert_eq!(json.contains("\"urgent_if\":[\"x\"]"), urgent_if.is_some(), "{json}");
+            assert_eq!(
+                json.contains("\"urgent_if\":[\"x\"]"),
+                urgent_if.is_some(),
+                "{json}"
+            );
         }
         // Both unknown: undetermined, nothing made.
         let p = e.profile(&json!({})).unwrap();
@@ -317,8 +325,11 @@ mod tests {
             .profile(&json!({"a": 20, "b": 0.25, "h": "homeless", "s": ["legal", "food"], "n": 4}))
             .unwrap();
         let report = e.evaluate(&p, None).unwrap();
-        let got: Vec<(&str, serde_json::Value)> =
-            report.values.iter().map(|v| (v.id, v.value.clone())).collect();
+        let got: Vec<(&str, serde_json::Value)> = report
+            .values
+            .iter()
+            .map(|v| (v.id, v.value.clone()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -339,7 +350,10 @@ mod tests {
         assert!(total.value.is_null());
         assert_eq!(total.missing.as_deref(), Some(&["a"][..]));
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
-        assert_eq!(json["values"][0], json!({"id": "total", "title": "Total", "value": null, "missing": ["a"]}));
+        assert_eq!(
+            json["values"][0],
+            json!({"id": "total", "title": "Total", "value": null, "missing": ["a"]})
+        );
         // A failed calculation fails the report that reads it, not the
         // decision, which does not.
         let p = e.profile(&json!({"a": 1, "n": 0})).unwrap();
