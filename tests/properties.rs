@@ -874,7 +874,8 @@ proptest! {
     /// Filling in unknown fields never changes a decided item. An item not
     /// in `referrals`/`warnings` and not undetermined was decided "no".
     /// One exception is by design: a referral made `routine` while its
-    /// `urgent` condition is unknown may become `urgent`.
+    /// `urgent` condition is unknown may become `urgent`; it says so in
+    /// `urgent_if`, naming only fields that were left out.
     #[test]
     fn unknowns_never_flip_decided_items(
         rules in rules(false),
@@ -917,10 +918,26 @@ proptest! {
             let key = format!("{kind} {id}");
             let (was, now) = (b.get(&key), a.get(&key));
             if kind == "referral" && was.map(String::as_str) == Some("routine") {
-                prop_assert!(
-                    matches!(now.map(String::as_str), Some("routine" | "urgent")),
-                    "{key}: routine, then {now:?}\n{}", rules.text
-                );
+                // Only a referral that said so (`urgent_if`, naming fields
+                // that were left out) may become urgent.
+                let urgent_if = before
+                    .referrals
+                    .iter()
+                    .find(|r| r.id == id)
+                    .and_then(|r| r.urgent_if.clone());
+                match urgent_if {
+                    Some(fields) => {
+                        prop_assert!(
+                            matches!(now.map(String::as_str), Some("routine" | "urgent")),
+                            "{key}: routine, then {now:?}\n{}", rules.text
+                        );
+                        prop_assert!(
+                            fields.iter().all(|f| removed.contains(f)),
+                            "{key}: urgent_if {fields:?} names a field that was given\n{}", rules.text
+                        );
+                    }
+                    None => prop_assert_eq!(was, now, "{} changed with no urgent_if\n{}", key, rules.text),
+                }
                 continue;
             }
             prop_assert_eq!(was, now, "{} changed when {:?} were filled in\n{}", key, removed, rules.text);

@@ -236,6 +236,18 @@ impl Checker {
         match v {
             AttrValue::Word(w) if w.name == "yes" => true,
             AttrValue::Word(w) if w.name == "no" => false,
+            AttrValue::Text(t) => {
+                self.err(
+                    Report::error(
+                        Code::BadClause,
+                        file,
+                        t.span,
+                        "`report` takes the word `yes` or `no`, not a string",
+                    )
+                    .help("write `report: yes`, without quotes"),
+                );
+                false
+            }
             v => {
                 let shown = attr_text(v);
                 let mut r = Report::error(

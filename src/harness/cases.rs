@@ -880,3 +880,114 @@ fn undetermined_ok(
         check("field", f, fields);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+    use super::*;
+    use serde_json::json;
+
+    const RULES: &str = "schema {\n  a: integer\n  b: decimal\n  s: set of {food, legal}\n}\n\
+        define total \"Total\" {\n  value: a + b\n  report: yes\n}\n\
+        define needs {\n  value: s\n  report: yes\n}\n\
+        define hidden {\n  value: a\n}\n\
+        referral r {\n  routine when a > 1\n}\n\
+        warning w {\n  severity: info\n  when b > 1\n  message: \"m\"\n}\n";
+
+    fn engine() -> Engine {
+        crate::load_sources(&[("r.rules", RULES)], &crate::LoadOptions::default()).unwrap()
+    }
+
+    fn case(v: serde_json::Value) -> Case {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn messages(e: &Engine, c: &Case) -> Vec<String> {
+        let mut m = validate(e, c);
+        m.extend(run(e, c).failures.into_iter().map(|f| f.message));
+        m
+    }
+
+    #[test]
+    fn values_compare_as_exact_decimals_and_sets() {
+        let e = engine();
+        let profile = json!({"a": 2, "b": 1.50, "s": ["legal", "food"]});
+        let ok = case(json!({"name": "n", "profile": profile,
+            "expect": {"values": {"total": 3.5, "needs": ["food", "legal"]}},
+            "includes": {"values": {"total": 3.500}}}));
+        assert_eq!(messages(&e, &ok), Vec::<String>::new());
+        let wrong = case(json!({"name": "n", "profile": profile,
+            "includes": {"values": {"total": 3.4, "needs": null}}}));
+        let out = run(&e, &wrong);
+        assert_eq!(out.failures.len(), 2);
+        assert!(
+            out.failures[0]
+                .message
+                .starts_with("values: expected `total` = 3.4, found 3.5")
+        );
+        assert_eq!(out.failures[1].ids, ["needs"]);
+        // Exact: every marked value, no more, no fewer.
+        let short = case(json!({"name": "n", "profile": profile,
+            "expect": {"values": {"total": 3.5}}}));
+        let out = run(&e, &short);
+        assert_eq!(out.failures.len(), 1);
+        assert_eq!(out.failures[0].ids, ["needs"]);
+        // Unknown is null; the message names the missing fields.
+        let unknown = case(json!({"name": "n", "profile": {"b": 1},
+            "includes": {"values": {"total": null}}}));
+        assert!(run(&e, &unknown).passed());
+        let said = case(json!({"name": "n", "profile": {"b": 1},
+            "includes": {"values": {"total": 1}}}));
+        assert!(
+            run(&e, &said).failures[0]
+                .message
+                .contains("(missing [\"a\"])")
+        );
+    }
+
+    #[test]
+    fn values_name_only_marked_definitions() {
+        let e = engine();
+        let c = case(json!({"name": "n", "profile": {},
+            "includes": {"values": {"hidden": 1, "totl": 2}}}));
+        let problems = validate(&e, &c);
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].starts_with("`hidden` is not a value marked `report: yes`"));
+        assert!(problems[1].contains("did you mean `total`?"));
+        let c = case(json!({"name": "n", "profile": {},
+            "includes": {"undetermined": [{"kind": "define", "id": "total", "missing": ["a"]}]}}));
+        assert_eq!(validate(&e, &c).len(), 1);
+    }
+
+    #[test]
+    fn a_case_compares_only_what_it_names_unless_exact() {
+        let e = engine();
+        let profile = json!({"a": 2, "b": 2, "s": []});
+        // The referral and the warning fire; a case about the referral
+        // alone passes.
+        let named = case(json!({"name": "n", "profile": profile,
+            "expect": {"referrals": {"r": "routine"}}}));
+        assert!(run(&e, &named).passed());
+        // `exact`: the warning and the values are in the report but not
+        // in `expect`.
+        let exact = case(json!({"name": "n", "profile": profile, "exact": true,
+            "expect": {"referrals": {"r": "routine"}}}));
+        let out = run(&e, &exact);
+        let lists: Vec<&str> = out
+            .failures
+            .iter()
+            .map(|f| f.message.split(':').next().unwrap())
+            .collect();
+        assert_eq!(lists, ["warnings", "values"]);
+        let whole = case(json!({"name": "n", "profile": profile, "exact": true,
+            "expect": {"referrals": {"r": "routine"}, "warnings": ["w"],
+                       "values": {"total": 4, "needs": []}}}));
+        assert!(run(&e, &whole).passed());
+        // With nothing expected, an exact case wants an empty report.
+        let empty = case(
+            json!({"name": "n", "profile": {"a": 0, "b": 0, "s": []}, "exact": true,
+            "expect": {"values": {"total": 0, "needs": []}}}),
+        );
+        assert!(run(&e, &empty).passed());
+    }
+}
