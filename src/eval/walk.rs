@@ -164,6 +164,7 @@ impl<'a> Eval<'a> {
                 (_, None) => Ok((None, Bits::default())),
             },
             ExprKind::Recommended => known(Val::Program(self.recommended)),
+            ExprKind::Today => known(Val::Num(self.today())),
             ExprKind::Call(f, args) => self.call(e, *f, args),
             ExprKind::Count(x) => {
                 let (v, m) = self.val(x)?;
