@@ -230,7 +230,6 @@ pub fn between(unit: Unit, a: i64, b: i64) -> Option<i64> {
 }
 
 /// [`between`] on day numbers held as decimals, the result a decimal.
-#[allow(dead_code, reason = "durations use it (next commit)")]
 pub(crate) fn between_decimal(unit: Unit, a: Decimal, b: Decimal) -> Option<Decimal> {
     let whole = |d: Decimal| {
         if d.fract().is_zero() {

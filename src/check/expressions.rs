@@ -40,6 +40,7 @@ impl Checker {
                 Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(d))))
             }
             A::Date(d) => self.date_literal(file, span, d),
+            A::Duration { unit, from, to } => self.duration(file, span, *unit, from, to.as_deref()),
             A::Bool(b) => Some(Self::mk(file, span, Ty::Bool, ExprKind::Lit(Lit::Bool(*b)))),
             A::None => self.none_literal(file, span, hint),
             A::Text(s) => self.text_literal(file, span, s, hint),

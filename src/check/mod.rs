@@ -280,6 +280,8 @@ fn clause_key(c: &Clause) -> String {
         Clause::Caseload { .. } => "caseload".into(),
         Clause::Services { .. } => "services".into(),
         Clause::Value { .. } => "value".into(),
+        // Each date is its own clause; the same date twice is a duplicate.
+        Clause::From { date, .. } => format!("from {date}"),
         Clause::Attr { key, .. } => key.name.clone(),
     }
 }
@@ -291,6 +293,7 @@ fn clause_span(c: &Clause) -> Span {
         | Clause::Caseload { span, .. }
         | Clause::Services { span, .. }
         | Clause::Value { span, .. }
+        | Clause::From { span, .. }
         | Clause::Attr { span, .. } => *span,
     }
 }

@@ -75,6 +75,10 @@ impl<'de> serde::de::DeserializeSeed<'de> for SlotSeed<'_> {
             FieldType::Text => {
                 Ok(Option::<Box<str>>::deserialize(d)?.map(|s| Val::Text(lookup.symbol(&s), s)))
             }
+            FieldType::Date => match Option::<&'de str>::deserialize(d)? {
+                None => Ok(None),
+                Some(s) => date_val(s).map(Some).ok_or_else(not_plain),
+            },
             FieldType::Enum(values) => match Option::<&'de str>::deserialize(d)? {
                 None => Ok(None),
                 Some(s) => values

@@ -405,6 +405,14 @@ fn number_val_exact(field: &crate::ir::Field, d: Decimal) -> Option<Val> {
     (!below && !above).then_some(Val::Num(d))
 }
 
+/// A date field's value: the day number of a real calendar day written
+/// `YYYY-MM-DD`; `None` for anything else (the caller words the error).
+#[inline]
+fn date_val(s: &str) -> Option<Val> {
+    let d = crate::date::parse(s).ok()?;
+    Some(Val::Num(Decimal::from(crate::date::day_number(d))))
+}
+
 /// A set, built member by member: `None` from [`SetBuilder::add`] for a
 /// member that is not one of the field's values (the caller words the
 /// error). The members are kept once each, in the order first given.
@@ -464,6 +472,7 @@ fn quick_value(field: &crate::ir::Field, slot: usize, lookup: &Lookup, v: &Value
             number_val(field, lookup.bounds(slot), number(v)??)
         }
         (FieldType::Text, Value::String(s)) => Some(Val::Text(lookup.symbol(s), s.as_str().into())),
+        (FieldType::Date, Value::String(s)) => date_val(s),
         (FieldType::Enum(values), Value::String(s)) => {
             values.iter().position(|x| x == s).map(Val::Enum)
         }

@@ -326,6 +326,36 @@ impl Lower {
                 }
                 ExprKind::Call { name, args }
             }
+            Rule::duration => {
+                let mut unit = crate::date::Unit::Days;
+                let mut dates = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::duration_unit => {
+                            unit = match p.as_str() {
+                                "years" => crate::date::Unit::Years,
+                                "months" => crate::date::Unit::Months,
+                                _ => crate::date::Unit::Days,
+                            }
+                        }
+                        Rule::unary => {
+                            let tok = Tok {
+                                rule: Rule::unary,
+                                span: operand_span(&p),
+                                pair: p,
+                            };
+                            dates.push(self.unary(&tok, depth + 1)?);
+                        }
+                        _ => {}
+                    }
+                }
+                let mut dates = dates.into_iter().map(Box::new);
+                ExprKind::Duration {
+                    unit,
+                    from: dates.next()?,
+                    to: dates.next(),
+                }
+            }
             Rule::set_literal => {
                 let mut items = Vec::new();
                 for a in pair.into_inner() {
