@@ -582,14 +582,22 @@ impl<'a> Iterator for Children<'a> {
 }
 
 impl RuleSet {
+    /// Whether any rule reads the evaluation date: `today`, a duration
+    /// `since` a date, or a dated value.
+    pub fn reads_date(&self) -> bool {
+        let mut found = false;
+        for (_, e) in self.roots() {
+            e.visit(&mut |x| {
+                found |= matches!(x.kind, ExprKind::Today | ExprKind::Dated { .. });
+            });
+        }
+        found
+    }
+
     /// Every expression the rule set holds at its top level, with the node
     /// it belongs to: each define's value, each program's eligibility, each
     /// referral trigger and each warning condition, in rule-set order
     /// (defines first). Walk into each with [`Expr::visit`].
-    #[cfg_attr(
-        not(feature = "population"),
-        expect(dead_code, reason = "population generation is its only user so far")
-    )]
     pub fn roots(&self) -> impl Iterator<Item = (Node, &Expr)> {
         let defines = self
             .defines
