@@ -538,19 +538,6 @@ fn coverage_below_the_threshold_fails_and_shows_the_gaps() {
 
 #[test]
 fn explain_shows_every_condition_and_filters_by_id() {
-    let lines = dir.join("p.jsonl");
-    std::fs::write(&lines, "{\"id\": \"a\", \"born\": \"1960-03-01\"}\n").unwrap();
-    let o = careplan(&[
-        "eval",
-        lines.to_str().unwrap(),
-        "--rules",
-        r,
-        "--as-of",
-        "2025-03-01",
-        "--format",
-        "json",
-    ]);
-    assert!(stdout(&o).contains("\"as_of\":\"2025-03-01\""), "{}", stdout(&o));
     let o = careplan(&[
         "explain",
         "examples/client.json",
@@ -961,6 +948,19 @@ fn as_of_dates_every_evaluating_command() {
             assert_eq!(each(&v["warnings"], "code").contains(&"retired"), raised);
         }
     }
+    let lines = dir.join("p.jsonl");
+    std::fs::write(&lines, "{\"id\": \"a\", \"born\": \"1960-03-01\"}\n").unwrap();
+    let o = careplan(&[
+        "eval",
+        lines.to_str().unwrap(),
+        "--rules",
+        r,
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+    ]);
+    assert!(stdout(&o).contains("\"as_of\":\"2025-03-01\""), "{}", stdout(&o));
     let o = careplan(&[
         "explain",
         toml.to_str().unwrap(),
