@@ -1,6 +1,14 @@
 //! Dates and the evaluation date: date fields, `today`, durations, date
 //! comparisons and dated values, through both evaluators.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use careplan::date::{self, Date};
 use careplan::{Engine, EvalError, Profile, Truth};
 use serde_json::{Value, json};

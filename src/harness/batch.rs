@@ -363,6 +363,7 @@ mod tests {
                 caseloads: None,
                 detail: Detail::Outcomes,
                 threads,
+                as_of: None,
             };
             let mut out = Vec::new();
             let o = run(&engine, text.as_bytes(), options, &Json, &mut out).unwrap();
