@@ -599,6 +599,36 @@ mod tests {
     }
 
     #[test]
+    fn number_and_unknown_forms_have_their_own_nodes() {
+        let e = engine(&format!(
+            "{SCHEMA}define v {{\n  value: round(min(a, b, 10) / 3, 2) + clamp(a, 0, 5) + abs(b) + floor(a) + ceil(b, 1)\n}}\n\
+             warning w {{\n  severity: info\n  \
+             when at most 1 of (a > 1, b > 1) and (if a > 0 then v else first known of (b, 0)) \
+             + weighted sum of s {{x: 1, y: 2}} > 3 unless b > 9\n  message: \"m\"\n}}\n"
+        ));
+        let p = e.plan();
+        assert!(
+            p.exprs.is_empty(),
+            "nothing left to the walker: {:?}",
+            p.nodes
+        );
+        let has = |f: fn(&Op) -> bool| p.nodes.iter().any(f);
+        assert!(has(|op| matches!(op, Op::NumCall { .. })));
+        assert!(has(|op| matches!(op, Op::IfNum { .. })));
+        assert!(has(|op| matches!(op, Op::FirstNum { .. })));
+        assert!(has(|op| matches!(op, Op::WeightedField { .. })));
+        assert!(has(|op| matches!(
+            op,
+            Op::Count {
+                at_most: true,
+                n: 1,
+                ..
+            }
+        )));
+        assert!(has(|op| matches!(op, Op::Unless { .. })));
+    }
+
+    #[test]
     fn common_atoms_have_their_own_nodes() {
         let e = engine(&format!(
             "{SCHEMA}warning w {{\n  severity: info\n  \
