@@ -79,6 +79,7 @@ impl Checker {
             } => self.has(file, span, set, *quantifier, values),
             A::Set(items) => self.set_literal(file, span, items, hint),
             A::Call { name, args } => self.call(file, span, name, args),
+            A::Output { table, output } => self.output_ref(file, span, table, output),
         }
     }
 
@@ -549,6 +550,7 @@ impl Checker {
                     let ty = self.fields.get(slot)?.ty.ty(slot);
                     Some(Self::mk(file, span, ty, ExprKind::Field(slot)))
                 }
+                Binding::Table(i) => self.table_ref(file, span, i, None),
                 Binding::Define(i) => {
                     let Some(ty) = self.define_types.get(i).copied().flatten() else {
                         // Its type is not settled: it is on a cycle (or

@@ -99,6 +99,8 @@ impl Plan {
                     Step::Warning(ix(i), b.truth(&w.when))
                 }
                 Node::Recommended => Step::Recommended,
+                // A table is computed where it is read.
+                Node::Table(_) => continue,
             };
             steps.push(step);
         }

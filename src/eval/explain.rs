@@ -308,7 +308,7 @@ impl<'a> Eval<'a> {
                         }],
                     }
                 }
-                Node::Define(_) | Node::Recommended => continue,
+                Node::Define(_) | Node::Recommended | Node::Table(_) => continue,
             };
             out.push(item);
         }

@@ -307,7 +307,7 @@ impl<'a> Eval<'a> {
                     .warnings
                     .get(i)
                     .is_some_and(|(t, _)| *t == Truth::Unknown),
-                Node::Recommended => false,
+                Node::Recommended | Node::Table(_) => false,
             };
             if unknown {
                 self.walk(*node)?;

@@ -93,6 +93,8 @@ impl<'a> Eval<'a> {
                 }
             }
             Node::Recommended => self.recommended = self.recommend(),
+            // A table is computed where it is read (`val`).
+            Node::Table(_) => {}
         }
         Ok(())
     }

@@ -5,6 +5,9 @@ use super::comments::{Comment, scan_comments, string_end};
 use super::expr::*;
 use super::*;
 
+#[path = "table.rs"]
+mod table;
+
 /// What the grammar's `WHITESPACE` accepts.
 pub(super) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{FEFF}')
@@ -97,6 +100,7 @@ impl<'a> Printer<'a> {
                 Item::Schema(s) => self.schema(s, &mut lines),
                 Item::Block(b) => self.block(b, &mut lines),
                 Item::Function(f) => self.function(f, &mut lines),
+                Item::Table(t) => self.table(t, &mut lines),
             }
         }
         self.render(&lines)
