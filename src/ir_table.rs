@@ -108,6 +108,8 @@ pub struct TableOutput {
     /// For `one of {…}` outputs, the values in rank order (first ranks
     /// highest); their row values are interned texts.
     pub values: Vec<String>,
+    /// The symbols the values are interned as, in the same order.
+    pub syms: Vec<usize>,
     /// `date`: the values are day numbers, shown as dates.
     pub date: bool,
 }

@@ -564,6 +564,10 @@ impl Checker {
         if n == "recommended" {
             return Some(Self::mk(file, span, Ty::Program, ExprKind::Recommended));
         }
+        // A value of a table's `one of` output, compared with the output.
+        if hint == Some(Ty::Text) && self.table_words.contains(n) {
+            return self.text_literal(file, span, n, hint);
+        }
         match hint {
             Some(Ty::Enum(slot)) => return self.enum_value(file, span, slot, n, false),
             // A program id would have been taken above.

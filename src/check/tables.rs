@@ -132,6 +132,7 @@ impl Checker {
                     }
                 }
                 TablePart::Output { name, ty, span } => {
+                    let mut syms: Vec<usize> = Vec::new();
                     let (ty, values, date) = match ty {
                         OutputType::Scalar(s, _) => (
                             match s {
@@ -155,7 +156,7 @@ impl Checker {
                                     ));
                                     ok = false;
                                 }
-                                self.symbols.insert(w.name.clone());
+                                syms.push(self.symbols.insert_full(w.name.clone()).0);
                                 self.table_words.insert(w.name.clone());
                                 values.push(w.name.clone());
                             }
@@ -187,6 +188,7 @@ impl Checker {
                         name: name.as_ref().map(|n| n.name.clone()),
                         ty,
                         values,
+                        syms,
                         date,
                     });
                 }
@@ -198,6 +200,7 @@ impl Checker {
                 name: None,
                 ty: Ty::Num,
                 values: Vec::new(),
+                syms: Vec::new(),
                 date: false,
             });
         }

@@ -22,6 +22,7 @@ mod atoms;
 mod decide;
 mod explain;
 mod state;
+mod table;
 mod walk;
 
 pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};

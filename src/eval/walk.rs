@@ -167,6 +167,7 @@ impl<'a> Eval<'a> {
             },
             ExprKind::Recommended => known(Val::Program(self.recommended)),
             ExprKind::Call(f, args) => self.call(e, *f, args),
+            ExprKind::Table { table, output } => self.table_val(*table, *output),
             ExprKind::Count(x) => {
                 let (v, m) = self.val(x)?;
                 Ok(match v.as_deref() {

@@ -1,0 +1,319 @@
+//! Evaluating tables, three-valued: a row whose test reads an unknown
+//! input is unknown, and each hit policy decides only when the rows it
+//! depends on are known. A table is computed where it is read; both the
+//! plan (through the walker, or its own band search for simple numeric
+//! tables) and the walker come here.
+
+use super::{Eval, EvalError, R, Truth};
+use crate::decimal;
+use crate::ir::{self, Agg, Hit, Lit, Ty};
+use crate::profile::{Bits, InputError, Val};
+use std::borrow::Cow;
+
+/// What a table's rows gave for one profile.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Matched {
+    /// The result depends on inputs that are absent.
+    Unknown(Bits),
+    /// One row's outputs (single-result policies): the version, the row,
+    /// and its values.
+    Row(usize, usize, Vec<Lit>),
+    /// No row matched: the default row's outputs.
+    Default(usize, Vec<Lit>),
+    /// Every matching row's values, in row order (collect policies).
+    Rows(usize, Vec<(usize, Vec<Lit>)>),
+}
+
+/// An input's value as a table compares it: `Some(lit)`, or `None` for a
+/// text the rules never mention.
+type Key = Option<Lit>;
+
+impl<'a> Eval<'a> {
+    /// The evaluation day, as a day number. The evaluation date is not yet
+    /// an input of an evaluation, so dated tables read today's date in UTC.
+    pub(super) fn table_day(&self) -> i64 {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        i64::try_from(secs / 86_400).unwrap_or(0)
+    }
+
+    /// The version of a table's rows in force today.
+    pub(super) fn table_version(&self, t: &ir::Table) -> R<usize> {
+        let first = t.versions.first().and_then(|v| v.from.as_ref());
+        let Some((first_day, first_text)) = first else {
+            return Ok(0);
+        };
+        let today = self.table_day();
+        match t
+            .versions
+            .iter()
+            .rposition(|v| v.from.as_ref().is_some_and(|(d, _)| *d <= today))
+        {
+            Some(i) => Ok(i),
+            None => Err(EvalError::Input(InputError::new(
+                t.meta.id.clone(),
+                format!(
+                    "no rows of {} are in force on {}; the earliest are from {first_text}",
+                    t.meta.id,
+                    ir::show_day(today.min(*first_day))
+                ),
+            ))),
+        }
+    }
+
+    /// The inputs' values: each known (as a key) or unknown with its
+    /// missing fields.
+    pub(super) fn table_inputs(&self, t: &'a ir::Table) -> R<Vec<Result<Key, Bits>>> {
+        let mut out = Vec::with_capacity(t.inputs.len());
+        for e in &t.inputs {
+            let (v, m) = self.val(e)?;
+            out.push(match v.as_deref() {
+                Some(Val::Num(d)) => Ok(Some(Lit::Num(*d))),
+                Some(Val::Enum(i)) => Ok(Some(Lit::Enum(*i))),
+                Some(Val::Bool(b)) => Ok(Some(Lit::Bool(*b))),
+                Some(Val::Text(Some(s), _)) => Ok(Some(Lit::Text(*s))),
+                Some(Val::Text(None, _)) => Ok(None),
+                _ => Err(m),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Which rows of the table match.
+    pub(crate) fn table_match(&self, t: &'a ir::Table) -> R<Matched> {
+        let v = self.table_version(t)?;
+        let inputs = self.table_inputs(t)?;
+        let Some(version) = t.versions.get(v) else {
+            return Ok(Matched::Unknown(Bits::default()));
+        };
+        let last = inputs.last().and_then(|k| k.as_ref().ok()).and_then(Option::as_ref);
+        let mut unknown = Bits::default();
+        let mut any_unknown = false;
+        let mut rows: Vec<(usize, Vec<Lit>)> = Vec::new();
+        // For `priority`: the best rank of an unknown row so far.
+        let mut unknown_rank: Option<usize> = None;
+        for (i, row) in version.rows.iter().enumerate() {
+            let (truth, m) = row_truth(row, &inputs);
+            match truth {
+                Truth::False => {}
+                Truth::Unknown => {
+                    any_unknown = true;
+                    unknown.union(&m);
+                    match t.hit {
+                        // An earlier unknown row could be the first.
+                        Hit::First => return Ok(Matched::Unknown(unknown)),
+                        Hit::Priority => {
+                            let r = rank(t, &row.outputs);
+                            unknown_rank = Some(unknown_rank.map_or(r, |u| u.min(r)));
+                        }
+                        _ => {}
+                    }
+                }
+                Truth::True => {
+                    let values = row.values(last).ok_or_else(|| self.table_overflow(t))?;
+                    if t.hit == Hit::First {
+                        return Ok(Matched::Row(v, i, values));
+                    }
+                    rows.push((i, values));
+                }
+            }
+        }
+        if t.hit.single() {
+            let best = match t.hit {
+                Hit::Priority => rows
+                    .iter()
+                    .min_by_key(|(_, vals)| rank(t, vals))
+                    .cloned(),
+                _ => rows.first().cloned(),
+            };
+            if let Some((i, values)) = best {
+                // Under `priority`, an unknown row that could outrank the
+                // true one leaves the result unknown.
+                let outranked =
+                    t.hit == Hit::Priority && unknown_rank.is_some_and(|u| u < rank(t, &values));
+                if !outranked {
+                    return Ok(Matched::Row(v, i, values));
+                }
+                return Ok(Matched::Unknown(unknown));
+            }
+            if any_unknown {
+                return Ok(Matched::Unknown(unknown));
+            }
+            return match &t.default {
+                Some((values, _)) => Ok(Matched::Default(v, values.clone())),
+                None => Err(self.no_row(t, &inputs)),
+            };
+        }
+        if any_unknown {
+            return Ok(Matched::Unknown(unknown));
+        }
+        Ok(Matched::Rows(v, rows))
+    }
+
+    /// The value of output `o` of table `ix`, or unknown with its missing
+    /// fields.
+    pub(super) fn table_val(&self, ix: usize, o: usize) -> R<(Option<Cow<'_, Val>>, Bits)> {
+        let Some(t) = self.rules.tables.get(ix) else {
+            return Ok((None, Bits::default()));
+        };
+        let known = |v: Val| Ok((Some(Cow::Owned(v)), Bits::default()));
+        let out_ty = t.outputs.get(o).map_or(Ty::Num, |x| x.ty);
+        match self.table_match(t)? {
+            Matched::Unknown(m) => Ok((None, m)),
+            Matched::Row(_, _, values) | Matched::Default(_, values) => match values.get(o) {
+                Some(l) => known(self.table_lit(l)),
+                None => Ok((None, Bits::default())),
+            },
+            Matched::Rows(_, rows) => {
+                let mut values: Vec<&Lit> = rows.iter().filter_map(|(_, v)| v.get(o)).collect();
+                if t.hit == Hit::OutputOrder {
+                    values.sort_by_key(|l| rank_of(t, o, l));
+                }
+                let nums = || {
+                    values.iter().filter_map(|l| match l {
+                        Lit::Num(d) => Some(*d),
+                        _ => None,
+                    })
+                };
+                match t.hit {
+                    Hit::Collect(Some(Agg::Count)) => known(Val::Num(values.len().into())),
+                    Hit::Collect(Some(Agg::Sum)) => {
+                        let mut sum = rust_decimal::Decimal::ZERO;
+                        for d in nums() {
+                            sum = sum.checked_add(d).ok_or_else(|| self.table_overflow(t))?;
+                        }
+                        known(Val::Num(sum.normalize()))
+                    }
+                    Hit::Collect(Some(agg)) => {
+                        let pick = nums().reduce(|a, b| {
+                            let o = decimal::cmp(&a, &b);
+                            if (agg == Agg::Min) == o.is_le() { a } else { b }
+                        });
+                        match pick {
+                            Some(d) => known(Val::Num(d)),
+                            None => {
+                                let inputs = self.table_inputs(t)?;
+                                Err(self.no_row(t, &inputs))
+                            }
+                        }
+                    }
+                    _ => {
+                        let mut bits = Bits::default();
+                        let mut members: Vec<String> = Vec::new();
+                        for l in values {
+                            let name = match l {
+                                Lit::Text(s) => {
+                                    bits.insert(*s);
+                                    self.rules.symbols.get_index(*s).cloned().unwrap_or_default()
+                                }
+                                Lit::Num(d) if out_ty == Ty::Num => decimal::show(*d),
+                                _ => continue,
+                            };
+                            if !members.contains(&name) {
+                                members.push(name);
+                            }
+                        }
+                        known(Val::Set(bits, members.len(), members))
+                    }
+                }
+            }
+        }
+    }
+
+    /// A row's literal as a value; texts carry their string, for reports.
+    pub(super) fn table_lit(&self, l: &Lit) -> Val {
+        match l {
+            Lit::Bool(b) => Val::Bool(*b),
+            Lit::Num(d) => Val::Num(*d),
+            Lit::Text(s) => Val::Text(
+                Some(*s),
+                self.rules
+                    .symbols
+                    .get_index(*s)
+                    .map(|x| x.as_str().into())
+                    .unwrap_or_default(),
+            ),
+            Lit::Enum(i) => Val::Enum(*i),
+            Lit::Program(p) => Val::Program(*p),
+        }
+    }
+
+    /// `age = 30, housing = homeless`: the inputs as written, with their
+    /// values (`unknown` where absent).
+    pub(crate) fn table_inputs_text(&self, t: &'a ir::Table) -> String {
+        t.inputs
+            .iter()
+            .map(|e| {
+                let shown = match self.val(e) {
+                    Ok((Some(v), _)) => match self.json(Some(v.as_ref()), e.ty) {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    },
+                    _ => "unknown".to_string(),
+                };
+                format!("{} = {shown}", self.text_of(e))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn no_row(&self, t: &'a ir::Table, _inputs: &[Result<Key, Bits>]) -> EvalError {
+        EvalError::Input(InputError::new(
+            t.meta.id.clone(),
+            format!(
+                "{}: no row matches {}",
+                t.meta.id,
+                self.table_inputs_text(t)
+            ),
+        ))
+    }
+
+    fn table_overflow(&self, t: &ir::Table) -> EvalError {
+        EvalError::Input(InputError::new(
+            t.meta.id.clone(),
+            format!("{}: the value overflows an exact decimal", t.meta.id),
+        ))
+    }
+}
+
+/// A row's truth: false if some cell is false, else unknown if some cell
+/// reads an unknown input, else true.
+pub(crate) fn row_truth(row: &ir::TableRow, inputs: &[Result<Key, Bits>]) -> (Truth, Bits) {
+    let mut missing = Bits::default();
+    let mut unknown = false;
+    for (cell, input) in row.cells.iter().zip(inputs) {
+        if *cell == ir::CellMatch::Any {
+            continue;
+        }
+        match input {
+            Ok(k) => {
+                if !cell.holds(k.as_ref(), row.each.map(|e| e.0)) {
+                    return (Truth::False, Bits::default());
+                }
+            }
+            Err(m) => {
+                unknown = true;
+                missing.union(m);
+            }
+        }
+    }
+    if unknown {
+        (Truth::Unknown, missing)
+    } else {
+        (Truth::True, Bits::default())
+    }
+}
+
+/// A row's rank under `priority`: its first output's position in its
+/// `one of` list (0 ranks highest).
+fn rank(t: &ir::Table, values: &[Lit]) -> usize {
+    values.first().map_or(usize::MAX, |l| rank_of(t, 0, l))
+}
+
+fn rank_of(t: &ir::Table, o: usize, l: &Lit) -> usize {
+    match (t.outputs.get(o), l) {
+        (Some(out), Lit::Text(s)) => out.syms.iter().position(|x| x == s).unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    }
+}
