@@ -952,7 +952,12 @@ impl Checker {
             self.err(r);
             return None;
         }
-        let msg = format!("expected {}, found `{}`", self.ty_name(ty), lit_text(l));
+        let expected = if words.is_empty() {
+            self.ty_name(ty)
+        } else {
+            format!("one of {}", words.join(", "))
+        };
+        let msg = format!("expected {expected}, found `{}`", lit_text(l));
         self.err(Report::error(Code::TypeMismatch, file, l.span(), msg));
         None
     }
