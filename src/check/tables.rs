@@ -100,7 +100,7 @@ impl Checker {
         let mut ok = true;
         for part in &t.parts {
             match part {
-                TablePart::Hit(word) => {
+                TablePart::Hit(word, _) => {
                     if seen_hit {
                         self.err(
                             Report::error(
@@ -426,7 +426,7 @@ impl Checker {
                     }
                     inputs = Some(typed);
                 }
-                TablePart::From(date) => {
+                TablePart::From(date, _) => {
                     let Some(day) = ir::day(&date.name) else {
                         self.err(
                             Report::error(
@@ -563,7 +563,7 @@ impl Checker {
                         }
                     }
                 }
-                TablePart::Hit(_) | TablePart::Output { .. } | TablePart::Attr(_) => {}
+                TablePart::Hit(..) | TablePart::Output { .. } | TablePart::Attr(_) => {}
             }
         }
         let Some(inputs) = inputs else {

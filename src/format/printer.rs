@@ -508,7 +508,13 @@ impl<'a> Printer<'a> {
             // which cannot stay where they were.
             while let Some(c) = comments.next_if(|c| c.start < end) {
                 let keep = line.role.keeps_blank_before_comments();
-                out.element(c.start, keep, line.role.comment_indent(), c.body);
+                // Like the line it precedes: an entry may be indented
+                // further (the rows of a dated table).
+                let indent = match line.role {
+                    Role::Entry => line.indent,
+                    role => role.comment_indent(),
+                };
+                out.element(c.start, keep, indent, c.body);
                 out.prev_end = c.end;
             }
             out.element(line.start, line.role.keeps_blank(), line.indent, &line.code);

@@ -31,9 +31,9 @@ impl Printer<'_> {
         let mut dated = false;
         for part in &t.parts {
             match part {
-                TablePart::Hit(h) => {
+                TablePart::Hit(h, span) => {
                     let code = format!("hit: {}", h.name);
-                    Self::push(lines, h.span.start, BLOCK_INDENT, code, Role::Entry);
+                    Self::push(lines, span.start, BLOCK_INDENT, code, Role::Entry);
                 }
                 TablePart::Input(exprs, span) => {
                     let mut code = String::from("input: ");
@@ -57,16 +57,10 @@ impl Printer<'_> {
                     };
                     Self::push(lines, span.start, BLOCK_INDENT, code, Role::Entry);
                 }
-                TablePart::From(d) => {
+                TablePart::From(d, span) => {
                     dated = true;
-                    // The span of `from` itself: the date's, less `from `.
-                    let start = self.text.get(..d.span.start).map_or(d.span.start, |s| {
-                        s.trim_end_matches(is_space)
-                            .strip_suffix("from")
-                            .map_or(d.span.start, str::len)
-                    });
                     let code = format!("from {}:", d.name);
-                    Self::push(lines, start, BLOCK_INDENT, code, Role::Entry);
+                    Self::push(lines, span.start, BLOCK_INDENT, code, Role::Entry);
                 }
                 TablePart::Row(r) => {
                     let mut code = String::new();

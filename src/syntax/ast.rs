@@ -471,8 +471,8 @@ pub struct Table {
 /// One clause or row of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TablePart {
-    /// `hit: collect sum`: the words as written, spaces joined to one.
-    Hit(Ident),
+    /// `hit: collect sum`: the words joined by one space, and the clause.
+    Hit(Ident, Span),
     /// `input: a, b`
     Input(Vec<Expr>, Span),
     /// `output: integer`, `output status: one of {…}`
@@ -484,8 +484,9 @@ pub enum TablePart {
         /// The whole clause.
         span: Span,
     },
-    /// `from 2025-10-01:`: the rows after it are in force from that day.
-    From(Ident),
+    /// `from 2025-10-01:`: the rows after it are in force from that day;
+    /// the date, and the clause.
+    From(Ident, Span),
     /// A row: its cells and its outputs.
     Row(Row),
     /// `default -> outputs`

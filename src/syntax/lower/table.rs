@@ -19,14 +19,15 @@ impl Lower {
                 Rule::ident => id = Some(self.ident(part)),
                 Rule::text => title = Some(self.text(part)),
                 Rule::hit_clause => {
+                    let cspan = span_of(&part);
                     let policy = part.into_inner().find(|p| p.as_rule() == Rule::hit_policy)?;
                     // One space between words, however many were written:
                     // `collect   sum` is the policy `collect sum`.
-                    let words: Vec<&str> = policy.as_str().split_whitespace().collect();
+                    let words: Vec<&str> = policy.clone().into_inner().map(|w| w.as_str()).collect();
                     parts.push(TablePart::Hit(Ident {
                         name: words.join(" "),
                         span: span_of(&policy),
-                    }));
+                    }, cspan));
                 }
                 Rule::input_clause => {
                     let cspan = span_of(&part);
@@ -54,8 +55,9 @@ impl Lower {
                     });
                 }
                 Rule::from_clause => {
+                    let cspan = span_of(&part);
                     let d = part.into_inner().find(|p| p.as_rule() == Rule::table_date)?;
-                    parts.push(TablePart::From(self.ident(d)));
+                    parts.push(TablePart::From(self.ident(d), cspan));
                 }
                 Rule::default_row => {
                     let cspan = span_of(&part);
