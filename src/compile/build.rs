@@ -40,6 +40,12 @@ impl Plan {
             masks: IndexSet::new(),
             exprs: Vec::new(),
             folded: vec![None; rules.defines.len()],
+            tables: rules
+                .tables
+                .iter()
+                .map(|t| super::bands::Bands::of(t).map(|(b, e)| (b, e.clone())))
+                .collect(),
+            bands: Vec::new(),
         };
         let mut triggers = Vec::new();
         let mut steps = Vec::with_capacity(rules.eval_order.len());
@@ -146,6 +152,7 @@ impl Plan {
             kids: b.kids,
             masks: b.masks.into_iter().collect(),
             exprs: b.exprs,
+            bands: b.bands.into_iter().map(|(_, bands)| bands).collect(),
             triggers,
             steps,
         }
@@ -164,6 +171,10 @@ struct Builder {
     exprs: Vec<Expr>,
     /// The constant value of each parameter that folded to one.
     folded: Vec<Option<Decimal>>,
+    /// Each table as bands with its input, if the plan can search it.
+    tables: Vec<Option<(super::bands::Bands, Expr)>>,
+    /// The bands of the plan, and the table each came from.
+    bands: Vec<(usize, super::bands::Bands)>,
 }
 
 impl Builder {
@@ -376,6 +387,23 @@ impl Builder {
                 match self.op(id) {
                     Some(Op::Num(c)) => Op::Num(-*c),
                     _ => Op::Neg(id),
+                }
+            }
+            ExprKind::Table { table, output: 0 } if e.ty == Ty::Num => {
+                let Some(Some((bands, input))) = self.tables.get(*table).cloned() else {
+                    return self.walker(e, false);
+                };
+                let input = self.number(&input);
+                let at = match self.bands.iter().position(|(t, _)| t == table) {
+                    Some(i) => i,
+                    None => {
+                        self.bands.push((*table, bands));
+                        self.bands.len() - 1
+                    }
+                };
+                match u32::try_from(at) {
+                    Ok(bands) => Op::Bands { input, bands },
+                    Err(_) => return self.walker(e, false),
                 }
             }
             ExprKind::Count(x) => match x.kind {

@@ -343,7 +343,8 @@ impl<'a> Eval<'a> {
             | Op::Neg(_)
             | Op::CountField(_)
             | Op::MemoNumber { .. }
-            | Op::Value(_) => Truth::Unknown,
+            | Op::Value(_)
+            | Op::Bands { .. } => Truth::Unknown,
         }
     }
 
@@ -373,6 +374,15 @@ impl<'a> Eval<'a> {
             }
             Op::Neg(x) => self.number(p, *x).map(|d| -d),
             Op::CountField(s) => self.set_field(*s).map(|(_, n)| Decimal::from(n)),
+            Op::Bands { input, bands } => {
+                let x = self.number(p, *input)?;
+                let found = p.bands.get(*bands as usize)?.find(&x);
+                if found.is_none() {
+                    // No row matches: the walker words the error.
+                    self.fail(Stop::Redo);
+                }
+                found
+            }
             Op::MemoNumber { slot, of } => {
                 if let Some(Some(v)) = self.s.memo_num.get(*slot as usize) {
                     return *v;
