@@ -373,6 +373,7 @@ impl<'a> Eval<'a> {
                     out.insert(d.meta.id.clone(), self.json(v, d.value.ty));
                 }
             }
+            ExprKind::Table { table, output } => self.table_values(*table, *output, out),
             ExprKind::Recommended => {
                 out.insert(
                     "recommended".into(),

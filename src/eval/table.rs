@@ -258,6 +258,89 @@ impl<'a> Eval<'a> {
             .join(", ")
     }
 
+    /// What an explanation shows of a table it read: the value, the row
+    /// that matched (its line, its text as written, the dated version)
+    /// and the inputs' values.
+    pub(super) fn table_values(
+        &self,
+        ix: usize,
+        o: usize,
+        out: &mut indexmap::IndexMap<String, serde_json::Value>,
+    ) {
+        let Some(t) = self.rules.tables.get(ix) else {
+            return;
+        };
+        let name = match t.outputs.get(o).and_then(|x| x.name.as_ref()) {
+            Some(n) => format!("{}.{n}", t.meta.id),
+            None => t.meta.id.clone(),
+        };
+        let ty = t.outputs.get(o).map_or(Ty::Num, |x| x.ty);
+        let value = match self.table_val(ix, o) {
+            Ok((v, _)) => {
+                let shown = v.as_deref().map(|v| match (v, t.outputs.get(o)) {
+                    (Val::Num(d), Some(out)) if out.date => {
+                        serde_json::Value::String(ir::show_day(decimal::to_i64(*d).unwrap_or(0)))
+                    }
+                    _ => self.json(Some(v), ty),
+                });
+                shown.unwrap_or(serde_json::Value::Null)
+            }
+            Err(e) => serde_json::Value::String(format!("error: {}", e.message())),
+        };
+        out.insert(name, value);
+        let version = |v: usize| {
+            t.versions
+                .get(v)
+                .and_then(|x| x.from.as_ref())
+                .map(|(_, d)| format!(" (rows from {d})"))
+                .unwrap_or_default()
+        };
+        let row = match self.table_match(t) {
+            Ok(Matched::Row(v, r, _)) => t
+                .versions
+                .get(v)
+                .and_then(|x| x.rows.get(r))
+                .map(|row| format!("{}{}", self.row_text(t, row.span), version(v))),
+            Ok(Matched::Default(v, _)) => t
+                .default
+                .as_ref()
+                .map(|(_, span)| format!("{}{}", self.row_text(t, *span), version(v))),
+            Ok(Matched::Rows(v, rows)) => {
+                let lines: Vec<String> = rows
+                    .iter()
+                    .filter_map(|(r, _)| t.versions.get(v)?.rows.get(*r))
+                    .map(|row| self.row_text(t, row.span))
+                    .collect();
+                Some(if lines.is_empty() {
+                    format!("no row{}", version(v))
+                } else {
+                    format!("{}{}", lines.join("; "), version(v))
+                })
+            }
+            Ok(Matched::Unknown(_)) => Some("unknown".into()),
+            Err(_) => None,
+        };
+        if let Some(row) = row {
+            out.insert(format!("{}.row", t.meta.id), serde_json::Value::String(row));
+        }
+        for input in &t.inputs {
+            self.values_read(input, out);
+        }
+    }
+
+    /// `line 12: >= 18 | homeless -> approved, 5`
+    fn row_text(&self, t: &ir::Table, span: crate::diagnostic::Span) -> String {
+        let line = self.rules.sources.locate(t.meta.file, span).line;
+        let text = self
+            .rules
+            .sources
+            .slice(t.meta.file, span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("line {line}: {text}")
+    }
+
     fn no_row(&self, t: &'a ir::Table, _inputs: &[Result<Key, Bits>]) -> EvalError {
         EvalError::Input(InputError::new(
             t.meta.id.clone(),
