@@ -233,3 +233,42 @@ fn a_table_that_reads_itself_is_a_cycle() {
         .unwrap_err();
     assert!(err.to_string().contains("cycle"), "{err}");
 }
+
+#[test]
+fn explain_shows_the_row_its_line_and_the_inputs() {
+    let e = engine(
+        "table lace_length_points {\n  input: age\n  0 to 3 -> 1\n  4 to 6 -> 4\n  7 or more -> 7\n}",
+        &["lace_length_points >= 4"],
+    );
+    let p = e.profile(&json!({"age": 5})).unwrap();
+    let traces = e.explain(&p, None).unwrap();
+    let t = &traces[0].conditions[0].trace;
+    assert_eq!(t.value, T);
+    assert_eq!(t.values["lace_length_points"], json!(4));
+    // The table starts on line 10, after the schema; its second row is 13.
+    assert_eq!(t.values["lace_length_points.row"], json!("line 13: 4 to 6 -> 4"));
+    assert_eq!(t.values["age"], json!(5));
+}
+
+#[test]
+fn coverage_counts_each_row_and_the_default_as_a_branch() {
+    use careplan::harness::coverage::Coverage;
+    let e = engine(
+        "table t {\n  input: housing\n  homeless -> 2\n  unstable -> 1\n  default -> 0\n}",
+        &["t > 0"],
+    );
+    let mut coverage = Coverage::new(&e);
+    for housing in ["homeless", "stable"] {
+        let p = e.profile(&json!({ "housing": housing })).unwrap();
+        coverage.record(&e.explain(&p, None).unwrap());
+    }
+    let summary = coverage.summary(&e);
+    let rows: Vec<&str> = summary
+        .uncovered
+        .iter()
+        .filter(|u| u.item == "table t")
+        .map(|u| u.condition.as_str())
+        .collect();
+    // The homeless row and the default matched; the unstable row never did.
+    assert_eq!(rows, ["unstable -> 1"]);
+}

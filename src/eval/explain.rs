@@ -50,6 +50,10 @@ pub struct Trace {
     /// Where.
     #[serde(skip)]
     pub(crate) span: Span,
+    /// The table rows (and default rows) that matched for the tables the
+    /// condition reads, by file and span: coverage counts each a branch.
+    #[serde(skip)]
+    pub(crate) rows: Vec<(FileId, Span)>,
 }
 
 /// A clause of an item (`eligible when`, `urgent when`, …) and its trace.
@@ -221,6 +225,7 @@ impl<'a> Eval<'a> {
             children,
             file: e.file,
             span: e.span,
+            rows: self.rows_matched(e),
         })
     }
 

@@ -6,7 +6,8 @@
 
 use super::{Eval, EvalError, R, Truth};
 use crate::decimal;
-use crate::ir::{self, Agg, Hit, Lit, Ty};
+use crate::diagnostic::{FileId, Span};
+use crate::ir::{self, Agg, Expr, ExprKind, Hit, Lit, Ty};
 use crate::profile::{Bits, InputError, Val};
 use std::borrow::Cow;
 
@@ -328,8 +329,50 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The rows (and default rows) that matched in the tables `e` reads,
+    /// directly or through a table's inputs, for coverage.
+    pub(super) fn rows_matched(&self, e: &'a Expr) -> Vec<(FileId, Span)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&'a Expr> = vec![e];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(x) = stack.pop() {
+            x.visit(&mut |y| {
+                let ExprKind::Table { table, .. } = y.kind else {
+                    return;
+                };
+                let Some(t) = self.rules.tables.get(table) else {
+                    return;
+                };
+                if !seen.insert(table) {
+                    return;
+                }
+                let file = t.meta.file;
+                match self.table_match(t) {
+                    Ok(Matched::Row(v, r, _)) => {
+                        if let Some(row) = t.versions.get(v).and_then(|x| x.rows.get(r)) {
+                            out.push((file, row.span));
+                        }
+                    }
+                    Ok(Matched::Default(..)) => {
+                        out.extend(t.default.as_ref().map(|(_, s)| (file, *s)));
+                    }
+                    Ok(Matched::Rows(v, rows)) => {
+                        for (r, _) in rows {
+                            if let Some(row) = t.versions.get(v).and_then(|x| x.rows.get(r)) {
+                                out.push((file, row.span));
+                            }
+                        }
+                    }
+                    Ok(Matched::Unknown(_)) | Err(_) => {}
+                }
+                stack.extend(t.inputs.iter());
+            });
+        }
+        out
+    }
+
     /// `line 12: >= 18 | homeless -> approved, 5`
-    fn row_text(&self, t: &ir::Table, span: crate::diagnostic::Span) -> String {
+    fn row_text(&self, t: &ir::Table, span: Span) -> String {
         let line = self.rules.sources.locate(t.meta.file, span).line;
         let text = self
             .rules
