@@ -322,6 +322,8 @@ codes! {
     /// A number careplan cannot hold exactly (more than 28 significant
     /// digits). Example: `value: 1.00000000000000000000000000001`.
     BadNumber => "bad-number",
+    /// A date that is not a day of the calendar. Example: `2023-02-30`.
+    BadDate => "bad-date",
     /// A field's range is empty, or given to a field that is not a number.
     /// Example: `age: integer between 10 and 5`.
     BadRange => "bad-range",

@@ -171,6 +171,9 @@ pub enum Ty {
     Set(Elem),
     /// A program id, or none.
     Program,
+    /// A calendar day; at run time a `Val::Num` holding its day number
+    /// (`crate::date`).
+    Date,
 }
 
 /// The element type of a set.
@@ -482,6 +485,8 @@ pub enum ExprKind {
     Warned(usize),
     /// The recommended program.
     Recommended,
+    /// The evaluation date (`today`), a day number.
+    Today,
     /// Every case manager of the program is at its limit.
     CaseloadFull(ProgramRef),
     /// Some case manager of the program is above its limit.
@@ -528,6 +533,7 @@ impl Expr {
             | ExprKind::Referred(_)
             | ExprKind::Warned(_)
             | ExprKind::Recommended
+            | ExprKind::Today
             | ExprKind::CaseloadFull(_)
             | ExprKind::CaseloadExceeded(_)
             | ExprKind::Table { .. } => (&[], &[]),

@@ -112,7 +112,7 @@ pub struct TableOutput {
     pub values: Vec<String>,
     /// The symbols the values are interned as, in the same order.
     pub syms: Vec<usize>,
-    /// `date`: the values are day numbers, shown as dates.
+    /// `date`: the values are day numbers (its type is [`Ty::Date`]).
     pub date: bool,
 }
 
@@ -235,48 +235,4 @@ impl TableRow {
             _ => Some(self.outputs.clone()),
         }
     }
-}
-
-/// The day number (days since 1970-01-01) of a date written `YYYY-MM-DD`,
-/// if it is a real calendar day.
-
-pub fn day(text: &str) -> Option<i64> {
-    let mut parts = text.splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if !(1..=days_in).contains(&d) {
-        return None;
-    }
-    // Days from civil (H. Hinnant): exact for every Gregorian date.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
-/// The date `YYYY-MM-DD` of a day number: the inverse of [`day`].
-
-pub fn show_day(z: i64) -> String {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }

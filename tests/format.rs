@@ -318,7 +318,11 @@ fn erase_expr(e: &mut Expr) {
     e.span = Span::default();
     match &mut e.kind {
         ExprKind::Number(n) | ExprKind::Percent(n) => erase_number(n),
-        ExprKind::Text(_) | ExprKind::Bool(_) | ExprKind::None | ExprKind::Name(_) => {}
+        ExprKind::Text(_)
+        | ExprKind::Date(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None
+        | ExprKind::Name(_) => {}
         ExprKind::Call { name, args } => {
             erase_ident(name);
             args.iter_mut().for_each(erase_expr);

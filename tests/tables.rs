@@ -189,26 +189,47 @@ fn cells_of_every_form() {
     }
 }
 
+/// Each condition's truth for `profile` evaluated on `day`.
+fn truths_on(e: &Engine, profile: Value, day: &str) -> Result<Vec<Truth>, EvalError> {
+    let mut p = e.profile(&profile).unwrap();
+    p.as_of = careplan::date::parse(day).unwrap();
+    let plan = e.decide(&p, None).map(|d| d.warnings);
+    let walker = e.decide_walking(&p, None).map(|d| d.warnings);
+    assert_eq!(plan, walker, "plan and walker disagree on {profile}");
+    plan
+}
+
 #[test]
 fn dated_versions_follow_the_evaluation_date() {
-    // The last `from` on or before today applies; one in the far future
-    // never does (yet).
     let e = engine(
-        "table t {\n  input: age\n  from 2000-01-01:\n    - -> 1\n  from 2001-01-01:\n    - -> 2\n  from 2999-01-01:\n    - -> 3\n}\n\
-         table later {\n  input: age\n  from 2999-01-01:\n    - -> 1\n}",
-        &["t = 2", "t = 1"],
+        "table t {\n  input: age\n  from 2024-10-01:\n    - -> 1\n  from 2025-10-01:\n    - -> 2\n}",
+        &["t = 1", "t = 2"],
     );
-    assert_eq!(truths(&e, json!({"age": 1})).unwrap(), [T, F]);
-    let e2 = engine(
-        "table later {\n  input: age\n  from 2999-01-01:\n    - -> 1\n}",
-        &["later = 1"],
+    assert_eq!(truths_on(&e, json!({"age": 1}), "2024-10-01").unwrap(), [T, F]);
+    assert_eq!(truths_on(&e, json!({"age": 1}), "2025-09-30").unwrap(), [T, F]);
+    assert_eq!(truths_on(&e, json!({"age": 1}), "2025-10-01").unwrap(), [F, T]);
+    // Before the first version: an input error naming the table.
+    let err = truths_on(&e, json!({"age": 1}), "2019-03-01").unwrap_err();
+    assert_eq!(err.field(), Some("t"));
+    assert_eq!(
+        err.message(),
+        "no rows of t are in force on 2019-03-01; the earliest are from 2024-10-01"
     );
-    let err = truths(&e2, json!({"age": 1})).unwrap_err();
-    assert_eq!(err.field(), Some("later"));
-    assert!(
-        err.message().contains("the earliest are from 2999-01-01"),
-        "{err}"
+}
+
+#[test]
+fn dates_as_inputs_and_outputs() {
+    let e = engine(
+        "table period {\n  input: today\n  output: date\n  < 2025-01-01 -> 2024-12-31\n  2025-01-01 or more -> 2025-12-31\n}",
+        &["period = 2025-12-31"],
     );
+    assert_eq!(truths_on(&e, json!({}), "2025-03-02").unwrap(), [T]);
+    assert_eq!(truths_on(&e, json!({}), "2024-03-02").unwrap(), [F]);
+    let mut p = e.profile(&json!({})).unwrap();
+    p.as_of = careplan::date::parse("2024-03-02").unwrap();
+    let traces = e.explain(&p, None).unwrap();
+    let values = &traces[0].conditions[0].trace.values;
+    assert_eq!(values["period"], json!("2024-12-31"));
 }
 
 #[test]

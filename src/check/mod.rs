@@ -15,6 +15,7 @@
 //! cycles).
 
 mod calls;
+mod dates;
 mod declarations;
 mod expressions;
 mod items;
@@ -32,6 +33,7 @@ use std::collections::HashMap;
 /// Names an expression may not use for a field or definition.
 const RESERVED: &[&str] = &[
     "recommended",
+    "today",
     "schema",
     "program",
     "referral",
@@ -272,6 +274,7 @@ impl Checker {
                 None => "a set".into(),
             },
             Ty::Program => "a program".into(),
+            Ty::Date => "a date".into(),
         }
     }
 

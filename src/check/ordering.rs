@@ -297,7 +297,7 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
             rest.iter().for_each(|(_, x)| collect_names(x, out));
         }
         A::Output { table, .. } => out.push(&table.name),
-        A::Number(_) | A::Percent(_) | A::Text(_) | A::Bool(_) | A::None => {}
+        A::Number(_) | A::Percent(_) | A::Date(_) | A::Text(_) | A::Bool(_) | A::None => {}
     }
 }
 

@@ -143,7 +143,7 @@ impl Checker {
                             Vec::new(),
                             false,
                         ),
-                        OutputType::Date(_) => (Ty::Num, Vec::new(), true),
+                        OutputType::Date(_) => (Ty::Date, Vec::new(), true),
                         OutputType::OneOf(words, _) => {
                             let mut values: Vec<String> = Vec::new();
                             for w in words {
@@ -427,18 +427,21 @@ impl Checker {
                     inputs = Some(typed);
                 }
                 TablePart::From(date, _) => {
-                    let Some(day) = ir::day(&date.name) else {
-                        self.err(
-                            Report::error(
-                                Code::BadTable,
-                                file,
-                                date.span,
-                                format!("`{}` is not a calendar day", date.name),
-                            )
-                            .help("write a real date as YYYY-MM-DD"),
-                        );
-                        ok = false;
-                        continue;
+                    let day = match crate::date::parse(&date.name) {
+                        Ok(d) => crate::date::day_number(d),
+                        Err(why) => {
+                            self.err(
+                                Report::error(
+                                    Code::BadDate,
+                                    file,
+                                    date.span,
+                                    format!("`{}` is {why}", date.name),
+                                )
+                                .help("write a real date as YYYY-MM-DD"),
+                            );
+                            ok = false;
+                            continue;
+                        }
                     };
                     if !dated && !raw_rows.is_empty() {
                         self.err(
@@ -771,12 +774,12 @@ impl Checker {
     fn cell_test(&mut self, file: FileId, test: &ast::CellTest, input: &Expr) -> Option<CellTest> {
         use ast::CellTest as T;
         let numeric = |this: &mut Self, l: &CellLit| -> Option<Decimal> {
-            match this.cell_lit(file, l, input.ty, &[], true)? {
+            match this.cell_lit(file, l, input.ty, &[])? {
                 Lit::Num(d) => Some(d),
                 _ => None,
             }
         };
-        if input.ty != Ty::Num && !matches!(test, T::Is(_) | T::Cmp(ast::CmpOp::Eq | ast::CmpOp::Ne, _)) {
+        if !matches!(input.ty, Ty::Num | Ty::Date) && !matches!(test, T::Is(_) | T::Cmp(ast::CmpOp::Eq | ast::CmpOp::Ne, _)) {
             let span = match test {
                 T::Is(l) | T::Cmp(_, l) | T::OrMore(l) | T::OrLess(l) => l.span(),
                 T::To(a, b) | T::Interval { lo: a, hi: b, .. } => a.span().to(b.span()),
@@ -792,7 +795,7 @@ impl Checker {
             return None;
         }
         Some(match test {
-            T::Is(l) => CellTest::Cmp(Cmp::Eq, self.cell_lit(file, l, input.ty, &[], true)?),
+            T::Is(l) => CellTest::Cmp(Cmp::Eq, self.cell_lit(file, l, input.ty, &[])?),
             T::Cmp(op, l) => {
                 let op = match op {
                     ast::CmpOp::Lt => Cmp::Lt,
@@ -802,7 +805,7 @@ impl Checker {
                     ast::CmpOp::Eq => Cmp::Eq,
                     ast::CmpOp::Ne => Cmp::Ne,
                 };
-                CellTest::Cmp(op, self.cell_lit(file, l, input.ty, &[], true)?)
+                CellTest::Cmp(op, self.cell_lit(file, l, input.ty, &[])?)
             }
             T::OrMore(l) => CellTest::Range {
                 lo: Some((numeric(self, l)?, true)),
@@ -871,7 +874,7 @@ impl Checker {
         }
         let mut out = Vec::new();
         for (l, o) in lits.iter().zip(outputs) {
-            out.push(self.cell_lit(file, l, o.ty, &o.values, o.date)?);
+            out.push(self.cell_lit(file, l, o.ty, &o.values)?);
         }
         Some(out)
     }
@@ -884,7 +887,6 @@ impl Checker {
         l: &CellLit,
         ty: Ty,
         words: &[String],
-        date_ok: bool,
     ) -> Option<Lit> {
         let n = |this: &mut Self, n: &ast::NumberLit| this.number(file, n);
         let found = match (l, ty) {
@@ -892,17 +894,12 @@ impl Checker {
             (CellLit::Percent(x), Ty::Num) => {
                 return n(self, x)?.checked_div(Decimal::ONE_HUNDRED).map(Lit::Num);
             }
-            (CellLit::Date(d), Ty::Num) if date_ok => match ir::day(&d.name) {
-                Some(day) => return Some(Lit::Num(Decimal::from(day))),
-                None => {
+            (CellLit::Date(d), Ty::Date) => match crate::date::parse(&d.name) {
+                Ok(day) => return Some(Lit::Num(Decimal::from(crate::date::day_number(day)))),
+                Err(why) => {
                     self.err(
-                        Report::error(
-                            Code::BadTable,
-                            file,
-                            d.span,
-                            format!("`{}` is not a calendar day", d.name),
-                        )
-                        .help("write a real date as YYYY-MM-DD"),
+                        Report::error(Code::BadDate, file, d.span, format!("`{}` is {why}", d.name))
+                            .help("write a real date as YYYY-MM-DD"),
                     );
                     return None;
                 }
@@ -1151,13 +1148,13 @@ impl Checker {
                     }
                     v
                 }
-                Ty::Num => {
+                Ty::Num | Ty::Date => {
                     let (min, max, integer) = match &input.kind {
                         ExprKind::Field(slot) => {
                             let f = self.fields.get(*slot)?;
                             (f.min, f.max, f.ty == FieldType::Integer)
                         }
-                        _ => (None, None, false),
+                        _ => (None, None, input.ty == Ty::Date),
                     };
                     let mut points: Vec<Decimal> = Vec::new();
                     for (c, each) in cells {

@@ -415,6 +415,7 @@ impl<'a> Eval<'a> {
         let Some(v) = v else { return J::Null };
         match v {
             Val::Bool(b) => J::Bool(*b),
+            Val::Num(d) if ty == Ty::Date => J::String(crate::date::show_day(*d)),
             // Whole numbers (most values) become JSON integers directly;
             // others go through their exact text.
             Val::Num(d) => match decimal::to_i64(*d) {

@@ -30,22 +30,13 @@ pub(crate) enum Matched {
 type Key = Option<Lit>;
 
 impl<'a> Eval<'a> {
-    /// The evaluation day, as a day number. The evaluation date is not yet
-    /// an input of an evaluation, so dated tables read today's date in UTC.
-    pub(super) fn table_day(&self) -> i64 {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        i64::try_from(secs / 86_400).unwrap_or(0)
-    }
-
     /// The version of a table's rows in force today.
     pub(super) fn table_version(&self, t: &ir::Table) -> R<usize> {
         let first = t.versions.first().and_then(|v| v.from.as_ref());
-        let Some((first_day, first_text)) = first else {
+        let Some((_, first_text)) = first else {
             return Ok(0);
         };
-        let today = self.table_day();
+        let today = crate::date::day_number(self.profile.as_of);
         match t
             .versions
             .iter()
@@ -57,7 +48,7 @@ impl<'a> Eval<'a> {
                 format!(
                     "no rows of {} are in force on {}; the earliest are from {first_text}",
                     t.meta.id,
-                    ir::show_day(today.min(*first_day))
+                    crate::date::show(self.profile.as_of)
                 ),
             ))),
         }
@@ -278,13 +269,8 @@ impl<'a> Eval<'a> {
         let ty = t.outputs.get(o).map_or(Ty::Num, |x| x.ty);
         let value = match self.table_val(ix, o) {
             Ok((v, _)) => {
-                let shown = v.as_deref().map(|v| match (v, t.outputs.get(o)) {
-                    (Val::Num(d), Some(out)) if out.date => {
-                        serde_json::Value::String(ir::show_day(decimal::to_i64(*d).unwrap_or(0)))
-                    }
-                    _ => self.json(Some(v), ty),
-                });
-                shown.unwrap_or(serde_json::Value::Null)
+                v.as_deref()
+                    .map_or(serde_json::Value::Null, |v| self.json(Some(v), ty))
             }
             Err(e) => serde_json::Value::String(format!("error: {}", e.message())),
         };

@@ -166,6 +166,7 @@ impl<'a> Eval<'a> {
                 (_, None) => Ok((None, Bits::default())),
             },
             ExprKind::Recommended => known(Val::Program(self.recommended)),
+            ExprKind::Today => known(Val::Num(self.today())),
             ExprKind::Call(f, args) => self.call(e, *f, args),
             ExprKind::Table { table, output } => self.table_val(*table, *output),
             ExprKind::Count(x) => {

@@ -53,6 +53,7 @@ pub(super) fn write_expr(e: &Expr, out: &mut String) {
             out.push_str(&n.text);
             out.push('%');
         }
+        ExprKind::Date(d) => out.push_str(d),
         ExprKind::Text(value) => out.push_str(&escape(value)),
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::None => out.push_str("none"),

@@ -289,5 +289,9 @@ pub(super) fn finish(
         Some(Some(Val::Text(_, s))) => Some(s.to_string()),
         _ => None,
     });
-    Ok(Profile { slots, client })
+    Ok(Profile {
+        slots,
+        client,
+        as_of: crate::date::today(),
+    })
 }

@@ -166,11 +166,27 @@ pub(crate) enum Val {
 /// assert_eq!(profile.client.as_deref(), Some("c-9"));
 /// assert!(engine.profile(&serde_json::json!({"age": 30})).is_err()); // `id` is required
 /// ```
+///
+/// The evaluation date, `as_of`, is today in UTC when the profile is read;
+/// set it to evaluate the profile as of another day:
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let mut profile = engine.profile(&serde_json::json!({"id": "c-9"})).unwrap();
+/// profile.as_of = careplan::date::parse("2026-03-01").unwrap();
+/// let report = engine.evaluate(&profile, None).unwrap();
+/// assert_eq!(careplan::date::show(report.as_of), "2026-03-01");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub(crate) slots: Vec<Option<Val>>,
     /// The client's id (the `id` field), when the schema has one.
     pub client: Option<String>,
+    /// The evaluation date: what `today` means, where durations `since` a
+    /// date end, and which dated values are in force. Reading a profile
+    /// sets it to today in UTC; callers set it to evaluate as of another
+    /// day.
+    pub as_of: crate::date::Date,
 }
 
 /// A short, safe rendering of a JSON value for messages.

@@ -297,6 +297,8 @@ pub enum ExprKind {
     Number(NumberLit),
     /// `138%`
     Percent(NumberLit),
+    /// `2026-01-15`, as written; `check` reads it as a calendar day.
+    Date(String),
     /// `"ptsd"`
     Text(String),
     /// `true`, `false`

@@ -326,6 +326,7 @@ impl Lower {
         let kind = match pair.as_rule() {
             Rule::ident | Rule::any_word => ExprKind::Name(pair.as_str().to_string()),
             Rule::number => ExprKind::Number(self.number(pair)),
+            Rule::date => ExprKind::Date(pair.as_str().to_string()),
             Rule::percent => ExprKind::Percent(self.number(pair.into_inner().next()?)),
             Rule::text => ExprKind::Text(self.text(pair).value),
             Rule::boolean => ExprKind::Bool(pair.as_str().starts_with('t')),

@@ -56,7 +56,7 @@ impl Lower {
                 }
                 Rule::from_clause => {
                     let cspan = span_of(&part);
-                    let d = part.into_inner().find(|p| p.as_rule() == Rule::table_date)?;
+                    let d = part.into_inner().find(|p| p.as_rule() == Rule::date)?;
                     parts.push(TablePart::From(self.ident(d), cspan));
                 }
                 Rule::default_row => {
@@ -182,7 +182,7 @@ impl Lower {
         let inner = pair.into_inner().next()?;
         let span = span_of(&inner);
         Some(match inner.as_rule() {
-            Rule::table_date => CellLit::Date(self.ident(inner)),
+            Rule::date => CellLit::Date(self.ident(inner)),
             Rule::percent_lit => {
                 let text = inner.as_str().trim_end_matches('%').to_string();
                 CellLit::Percent(NumberLit {
