@@ -61,12 +61,21 @@ fn first_is_unknown_after_an_earlier_unknown_row() {
         &["t = 1", "t = 2", "t = 0"],
     );
     // Age unknown: the first row might match, so the second cannot decide.
-    assert_eq!(truths(&e, json!({"housing": "homeless"})).unwrap(), [U, U, U]);
-    assert_eq!(truths(&e, json!({"age": 30, "housing": "homeless"})).unwrap(), [F, T, F]);
+    assert_eq!(
+        truths(&e, json!({"housing": "homeless"})).unwrap(),
+        [U, U, U]
+    );
+    assert_eq!(
+        truths(&e, json!({"age": 30, "housing": "homeless"})).unwrap(),
+        [F, T, F]
+    );
     assert_eq!(truths(&e, json!({"age": 70})).unwrap(), [T, F, F]);
     // The first row known false, the second unknown.
     assert_eq!(truths(&e, json!({"age": 30})).unwrap(), [U, U, U]);
-    assert_eq!(truths(&e, json!({"age": 30, "housing": "stable"})).unwrap(), [F, F, T]);
+    assert_eq!(
+        truths(&e, json!({"age": 30, "housing": "stable"})).unwrap(),
+        [F, F, T]
+    );
 }
 
 #[test]
@@ -75,13 +84,25 @@ fn priority_decides_when_no_higher_row_is_unknown() {
         "table t {\n  hit: priority\n  input: age, housing\n  output: one of {high, medium, low}\n  >= 65 | - -> low\n  - | homeless -> high\n  default -> medium\n}",
         &["t is high", "t is low", "t is medium"],
     );
-    assert_eq!(truths(&e, json!({"age": 70, "housing": "homeless"})).unwrap(), [T, F, F]);
+    assert_eq!(
+        truths(&e, json!({"age": 70, "housing": "homeless"})).unwrap(),
+        [T, F, F]
+    );
     // A low row holds, but the high row is unknown: unknown.
     assert_eq!(truths(&e, json!({"age": 70})).unwrap(), [U, U, U]);
     // The high row holds: whatever the age, nothing outranks it.
-    assert_eq!(truths(&e, json!({"housing": "homeless"})).unwrap(), [T, F, F]);
-    assert_eq!(truths(&e, json!({"age": 70, "housing": "stable"})).unwrap(), [F, T, F]);
-    assert_eq!(truths(&e, json!({"age": 7, "housing": "stable"})).unwrap(), [F, F, T]);
+    assert_eq!(
+        truths(&e, json!({"housing": "homeless"})).unwrap(),
+        [T, F, F]
+    );
+    assert_eq!(
+        truths(&e, json!({"age": 70, "housing": "stable"})).unwrap(),
+        [F, T, F]
+    );
+    assert_eq!(
+        truths(&e, json!({"age": 7, "housing": "stable"})).unwrap(),
+        [F, F, T]
+    );
 }
 
 #[test]
@@ -102,7 +123,11 @@ fn collect_is_unknown_when_any_row_is() {
         ],
     );
     assert_eq!(
-        truths(&e, json!({"age": 85, "housing": "homeless", "veteran": true})).unwrap(),
+        truths(
+            &e,
+            json!({"age": 85, "housing": "homeless", "veteran": true})
+        )
+        .unwrap(),
         [T, F, T, T, T, F]
     );
     // Veteran unknown: the sum and the set are unknown; the count and the
@@ -112,12 +137,23 @@ fn collect_is_unknown_when_any_row_is() {
         [U, U, T, T, U, U]
     );
     // No row matches: a sum of 0 and an empty set.
-    let r = truths(&e, json!({"age": 85, "housing": "stable", "veteran": false})).unwrap();
+    let r = truths(
+        &e,
+        json!({"age": 85, "housing": "stable", "veteran": false}),
+    )
+    .unwrap();
     assert_eq!(r, [F, F, T, T, F, T]);
     // The minimum of no rows is an error naming the table.
-    let err = truths(&e, json!({"age": 20, "housing": "stable", "veteran": false})).unwrap_err();
+    let err = truths(
+        &e,
+        json!({"age": 20, "housing": "stable", "veteran": false}),
+    )
+    .unwrap_err();
     assert_eq!(err.field(), Some("least"));
-    assert!(err.message().contains("least: no row matches age = 20"), "{err}");
+    assert!(
+        err.message().contains("least: no row matches age = 20"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -146,9 +182,17 @@ fn each_additional_counts_beyond_the_largest_key() {
         &["limit = 5713", "limit = 3381", "limit = 2500"],
     );
     // 3_381 + 4 × 583 for a household of 8.
-    let r = truths(&e, json!({"state_group": "contiguous", "household_size": 8})).unwrap();
+    let r = truths(
+        &e,
+        json!({"state_group": "contiguous", "household_size": 8}),
+    )
+    .unwrap();
     assert_eq!(r, [T, F, F]);
-    let r = truths(&e, json!({"state_group": "contiguous", "household_size": 4})).unwrap();
+    let r = truths(
+        &e,
+        json!({"state_group": "contiguous", "household_size": 4}),
+    )
+    .unwrap();
     assert_eq!(r, [F, T, F]);
     let r = truths(&e, json!({"state_group": "alaska", "household_size": 8})).unwrap();
     assert_eq!(r, [F, F, T]);
@@ -205,9 +249,18 @@ fn dated_versions_follow_the_evaluation_date() {
         "table t {\n  input: age\n  from 2024-10-01:\n    - -> 1\n  from 2025-10-01:\n    - -> 2\n}",
         &["t = 1", "t = 2"],
     );
-    assert_eq!(truths_on(&e, json!({"age": 1}), "2024-10-01").unwrap(), [T, F]);
-    assert_eq!(truths_on(&e, json!({"age": 1}), "2025-09-30").unwrap(), [T, F]);
-    assert_eq!(truths_on(&e, json!({"age": 1}), "2025-10-01").unwrap(), [F, T]);
+    assert_eq!(
+        truths_on(&e, json!({"age": 1}), "2024-10-01").unwrap(),
+        [T, F]
+    );
+    assert_eq!(
+        truths_on(&e, json!({"age": 1}), "2025-09-30").unwrap(),
+        [T, F]
+    );
+    assert_eq!(
+        truths_on(&e, json!({"age": 1}), "2025-10-01").unwrap(),
+        [F, T]
+    );
     // Before the first version: an input error naming the table.
     let err = truths_on(&e, json!({"age": 1}), "2019-03-01").unwrap_err();
     assert_eq!(err.field(), Some("t"));
@@ -267,7 +320,10 @@ fn explain_shows_the_row_its_line_and_the_inputs() {
     assert_eq!(t.value, T);
     assert_eq!(t.values["lace_length_points"], json!(4));
     // The table starts on line 10, after the schema; its second row is 13.
-    assert_eq!(t.values["lace_length_points.row"], json!("line 13: 4 to 6 -> 4"));
+    assert_eq!(
+        t.values["lace_length_points.row"],
+        json!("line 13: 4 to 6 -> 4")
+    );
     assert_eq!(t.values["age"], json!(5));
 }
 

@@ -86,8 +86,7 @@ impl Checker {
         }
         self.check_reserved(file, &t.id);
         let ix = self.table_ids.len();
-        self.table_ids
-            .insert(t.id.name.clone(), (file, t.id.span));
+        self.table_ids.insert(t.id.name.clone(), (file, t.id.span));
         self.names.insert(t.id.name.clone(), Binding::Table(ix));
         let decl = self.table_decl(file, t);
         self.table_decls.push(decl);
@@ -254,11 +253,7 @@ impl Checker {
     ) -> Option<Expr> {
         let decl = self.table_decls.get(ix)?.clone()?;
         let name = self.table_ids.get_index(ix)?.0.clone();
-        let names: Vec<String> = decl
-            .outputs
-            .iter()
-            .filter_map(|o| o.name.clone())
-            .collect();
+        let names: Vec<String> = decl.outputs.iter().filter_map(|o| o.name.clone()).collect();
         let o = match output {
             None if decl.outputs.len() == 1 => 0,
             None => {
@@ -676,7 +671,10 @@ impl Checker {
                         _ => input.ty == Ty::Num,
                     };
                     let single_number = decl.outputs.len() == 1
-                        && decl.outputs.first().is_some_and(|o| o.ty == Ty::Num && !o.date);
+                        && decl
+                            .outputs
+                            .first()
+                            .is_some_and(|o| o.ty == Ty::Num && !o.date);
                     if i != last || !integer || !single_number || !decl.hit.single() {
                         self.err(
                             Report::error(
@@ -779,7 +777,9 @@ impl Checker {
                 _ => None,
             }
         };
-        if !matches!(input.ty, Ty::Num | Ty::Date) && !matches!(test, T::Is(_) | T::Cmp(ast::CmpOp::Eq | ast::CmpOp::Ne, _)) {
+        if !matches!(input.ty, Ty::Num | Ty::Date)
+            && !matches!(test, T::Is(_) | T::Cmp(ast::CmpOp::Eq | ast::CmpOp::Ne, _))
+        {
             let span = match test {
                 T::Is(l) | T::Cmp(_, l) | T::OrMore(l) | T::OrLess(l) => l.span(),
                 T::To(a, b) | T::Interval { lo: a, hi: b, .. } => a.span().to(b.span()),
@@ -833,7 +833,11 @@ impl Checker {
                             Code::BadRange,
                             file,
                             a.span().to(b.span()),
-                            format!("the range runs from {} down to {}", decimal::show(lo), decimal::show(hi)),
+                            format!(
+                                "the range runs from {} down to {}",
+                                decimal::show(lo),
+                                decimal::show(hi)
+                            ),
                         )
                         .help("write the smaller end first"),
                     );
@@ -881,13 +885,7 @@ impl Checker {
 
     /// A literal of a cell or an output, as a value of type `ty`; `words`
     /// are the values of a `one of` output (texts, interned).
-    fn cell_lit(
-        &mut self,
-        file: FileId,
-        l: &CellLit,
-        ty: Ty,
-        words: &[String],
-    ) -> Option<Lit> {
+    fn cell_lit(&mut self, file: FileId, l: &CellLit, ty: Ty, words: &[String]) -> Option<Lit> {
         let n = |this: &mut Self, n: &ast::NumberLit| this.number(file, n);
         let found = match (l, ty) {
             (CellLit::Number(x), Ty::Num) => return n(self, x).map(Lit::Num),
@@ -898,8 +896,13 @@ impl Checker {
                 Ok(day) => return Some(Lit::Num(Decimal::from(crate::date::day_number(day)))),
                 Err(why) => {
                     self.err(
-                        Report::error(Code::BadDate, file, d.span, format!("`{}` is {why}", d.name))
-                            .help("write a real date as YYYY-MM-DD"),
+                        Report::error(
+                            Code::BadDate,
+                            file,
+                            d.span,
+                            format!("`{}` is {why}", d.name),
+                        )
+                        .help("write a real date as YYYY-MM-DD"),
                     );
                     return None;
                 }
@@ -943,7 +946,10 @@ impl Checker {
                 format!("`{word}` is not a value of this output"),
             );
             r = match did_you_mean(&word, words.iter().map(String::as_str)) {
-                Some(s) => r.help(format!("did you mean `{s}`? the output is one of {}", words.join(", "))),
+                Some(s) => r.help(format!(
+                    "did you mean `{s}`? the output is one of {}",
+                    words.join(", ")
+                )),
                 None => r.help(format!("the output is one of {}", words.join(", "))),
             };
             self.err(r);
@@ -1016,10 +1022,7 @@ impl Checker {
                 }
             }
             if let (Some(combo), true, None) = (gap, t.hit.single(), &t.default) {
-                let span = version
-                    .rows
-                    .first()
-                    .map_or(t.meta.span, |r| r.span);
+                let span = version.rows.first().map_or(t.meta.span, |r| r.span);
                 let values = self.combo_text(t, &combo);
                 let during = version
                     .from
@@ -1212,7 +1215,10 @@ impl Checker {
                     });
                     cands.sort_by(decimal::cmp);
                     cands.dedup_by(|a, b| decimal::cmp(a, b).is_eq());
-                    cands.into_iter().map(|d| Some(Lit::Num(d.normalize()))).collect()
+                    cands
+                        .into_iter()
+                        .map(|d| Some(Lit::Num(d.normalize())))
+                        .collect()
                 }
                 Ty::Set(_) | Ty::Program => return None,
             };

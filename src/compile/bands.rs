@@ -40,8 +40,16 @@ impl Bands {
         }
         let mut bands = Vec::with_capacity(version.rows.len());
         for row in &version.rows {
-            let ([CellMatch::Tests { negated: false, tests }], [Lit::Num(value)], None) =
-                (row.cells.as_slice(), row.outputs.as_slice(), row.each)
+            let (
+                [
+                    CellMatch::Tests {
+                        negated: false,
+                        tests,
+                    },
+                ],
+                [Lit::Num(value)],
+                None,
+            ) = (row.cells.as_slice(), row.outputs.as_slice(), row.each)
             else {
                 return None;
             };
@@ -96,12 +104,15 @@ impl Bands {
             })
         };
         let n = self.bands.partition_point(starts_below);
-        let hit = n.checked_sub(1).and_then(|i| self.bands.get(i)).filter(|b| {
-            b.hi.is_none_or(|(hi, incl)| {
-                let o = decimal::cmp(x, &hi);
-                o.is_lt() || (incl && o.is_eq())
-            })
-        });
+        let hit = n
+            .checked_sub(1)
+            .and_then(|i| self.bands.get(i))
+            .filter(|b| {
+                b.hi.is_none_or(|(hi, incl)| {
+                    let o = decimal::cmp(x, &hi);
+                    o.is_lt() || (incl && o.is_eq())
+                })
+            });
         hit.map(|b| b.value).or(self.default)
     }
 }
@@ -111,7 +122,10 @@ impl Bands {
 mod tests {
     use super::*;
 
-    fn bands(rows: &[(Option<(i64, bool)>, Option<(i64, bool)>, i64)]) -> Bands {
+    /// An end of a band: the number, and whether it is included.
+    type End = Option<(i64, bool)>;
+
+    fn bands(rows: &[(End, End, i64)]) -> Bands {
         let d = |p: Option<(i64, bool)>| p.map(|(x, i)| (Decimal::from(x), i));
         Bands {
             bands: rows
@@ -129,7 +143,9 @@ mod tests {
     #[test]
     fn finds_the_band_that_holds_a_value() {
         // LACE length of stay: 0, 1, 2, 3, 4 to 6, 7 to 13, 14 or more.
-        let mut rows: Vec<_> = (0..4).map(|k| (Some((k, true)), Some((k, true)), k)).collect();
+        let mut rows: Vec<_> = (0..4)
+            .map(|k| (Some((k, true)), Some((k, true)), k))
+            .collect();
         rows.push((Some((4, true)), Some((6, true)), 4));
         rows.push((Some((7, true)), Some((13, true)), 5));
         rows.push((Some((14, true)), None, 7));

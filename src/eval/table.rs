@@ -79,7 +79,10 @@ impl<'a> Eval<'a> {
         let Some(version) = t.versions.get(v) else {
             return Ok(Matched::Unknown(Bits::default()));
         };
-        let last = inputs.last().and_then(|k| k.as_ref().ok()).and_then(Option::as_ref);
+        let last = inputs
+            .last()
+            .and_then(|k| k.as_ref().ok())
+            .and_then(Option::as_ref);
         let mut unknown = Bits::default();
         let mut any_unknown = false;
         let mut rows: Vec<(usize, Vec<Lit>)> = Vec::new();
@@ -113,10 +116,7 @@ impl<'a> Eval<'a> {
         }
         if t.hit.single() {
             let best = match t.hit {
-                Hit::Priority => rows
-                    .iter()
-                    .min_by_key(|(_, vals)| rank(t, vals))
-                    .cloned(),
+                Hit::Priority => rows.iter().min_by_key(|(_, vals)| rank(t, vals)).cloned(),
                 _ => rows.first().cloned(),
             };
             if let Some((i, values)) = best {
@@ -197,7 +197,11 @@ impl<'a> Eval<'a> {
                             let name = match l {
                                 Lit::Text(s) => {
                                     bits.insert(*s);
-                                    self.rules.symbols.get_index(*s).cloned().unwrap_or_default()
+                                    self.rules
+                                        .symbols
+                                        .get_index(*s)
+                                        .cloned()
+                                        .unwrap_or_default()
                                 }
                                 Lit::Num(d) if out_ty == Ty::Num => decimal::show(*d),
                                 _ => continue,
@@ -268,10 +272,9 @@ impl<'a> Eval<'a> {
         };
         let ty = t.outputs.get(o).map_or(Ty::Num, |x| x.ty);
         let value = match self.table_val(ix, o) {
-            Ok((v, _)) => {
-                v.as_deref()
-                    .map_or(serde_json::Value::Null, |v| self.json(Some(v), ty))
-            }
+            Ok((v, _)) => v
+                .as_deref()
+                .map_or(serde_json::Value::Null, |v| self.json(Some(v), ty)),
             Err(e) => serde_json::Value::String(format!("error: {}", e.message())),
         };
         out.insert(name, value);

@@ -152,7 +152,10 @@ impl Coverage {
         // Each row of a table, and its default row, is a branch.
         for t in &rules.tables {
             let item = format!("table {}", t.meta.id);
-            let rows = t.versions.iter().flat_map(|v| v.rows.iter().map(|r| r.span));
+            let rows = t
+                .versions
+                .iter()
+                .flat_map(|v| v.rows.iter().map(|r| r.span));
             for span in rows.chain(t.default.iter().map(|(_, s)| *s)) {
                 let condition = rules
                     .sources

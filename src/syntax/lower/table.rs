@@ -20,19 +20,28 @@ impl Lower {
                 Rule::text => title = Some(self.text(part)),
                 Rule::hit_clause => {
                     let cspan = span_of(&part);
-                    let policy = part.into_inner().find(|p| p.as_rule() == Rule::hit_policy)?;
+                    let policy = part
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::hit_policy)?;
                     // One space between words, however many were written:
                     // `collect   sum` is the policy `collect sum`.
-                    let words: Vec<&str> = policy.clone().into_inner().map(|w| w.as_str()).collect();
-                    parts.push(TablePart::Hit(Ident {
-                        name: words.join(" "),
-                        span: span_of(&policy),
-                    }, cspan));
+                    let words: Vec<&str> =
+                        policy.clone().into_inner().map(|w| w.as_str()).collect();
+                    parts.push(TablePart::Hit(
+                        Ident {
+                            name: words.join(" "),
+                            span: span_of(&policy),
+                        },
+                        cspan,
+                    ));
                 }
                 Rule::input_clause => {
                     let cspan = span_of(&part);
                     let mut exprs = Vec::new();
-                    for p in part.into_inner().filter(|p| p.as_rule() == Rule::input_expr) {
+                    for p in part
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::input_expr)
+                    {
                         exprs.push(self.input_expr(p, 0)?);
                     }
                     parts.push(TablePart::Input(exprs, cspan));
