@@ -5,7 +5,7 @@
 //! read through the tree walker.
 
 use crate::decimal;
-use crate::ir::{CellMatch, CellTest, Cmp, Expr, Hit, Lit, Table};
+use crate::ir::{CellMatch, CellTest, Cmp, Expr, ExprKind, Hit, Lit, Table, Ty};
 use rust_decimal::Decimal;
 
 /// One band: `lo` (with whether it is included) up to `hi`, and the value.
@@ -16,10 +16,13 @@ pub(crate) struct Band {
     value: Decimal,
 }
 
-/// A table as bands, sorted by their lower ends.
+/// A table as bands, sorted by their lower ends; or, for a table of a
+/// boolean, enumeration or text field, as the value of each key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Bands {
     bands: Vec<Band>,
+    /// The keys of a table of a discrete field, with their values.
+    keys: Vec<(Lit, Decimal)>,
     default: Option<Decimal>,
 }
 
@@ -37,6 +40,46 @@ impl Bands {
         };
         if t.hit != Hit::Unique || version.from.is_some() || t.outputs.len() != 1 {
             return None;
+        }
+        let default = match &t.default {
+            None => None,
+            Some((values, _)) => match values.as_slice() {
+                [Lit::Num(d)] => Some(*d),
+                _ => return None,
+            },
+        };
+        if matches!(input.ty, Ty::Bool | Ty::Enum(_) | Ty::Text) {
+            // Keys: a field's value, each row a list of literals.
+            if !matches!(input.kind, ExprKind::Field(_)) {
+                return None;
+            }
+            let mut keys = Vec::new();
+            for row in &version.rows {
+                let (
+                    [
+                        CellMatch::Tests {
+                            negated: false,
+                            tests,
+                        },
+                    ],
+                    [Lit::Num(value)],
+                ) = (row.cells.as_slice(), row.outputs.as_slice())
+                else {
+                    return None;
+                };
+                for test in tests {
+                    let CellTest::Cmp(Cmp::Eq, key) = test else {
+                        return None;
+                    };
+                    keys.push((key.clone(), *value));
+                }
+            }
+            let bands = Bands {
+                bands: Vec::new(),
+                keys,
+                default,
+            };
+            return Some((bands, input));
         }
         let mut bands = Vec::with_capacity(version.rows.len());
         for row in &version.rows {
@@ -74,13 +117,6 @@ impl Bands {
                 value: *value,
             });
         }
-        let default = match &t.default {
-            None => None,
-            Some((values, _)) => match values.as_slice() {
-                [Lit::Num(d)] => Some(*d),
-                _ => return None,
-            },
-        };
         // No lower end sorts first; equal ends, the included one first.
         bands.sort_by(|a, b| match (a.lo, b.lo) {
             (None, None) => std::cmp::Ordering::Equal,
@@ -88,7 +124,14 @@ impl Bands {
             (Some(_), None) => std::cmp::Ordering::Greater,
             (Some((x, xi)), Some((y, yi))) => decimal::cmp(&x, &y).then(yi.cmp(&xi)),
         });
-        Some((Bands { bands, default }, input))
+        Some((
+            Bands {
+                bands,
+                keys: Vec::new(),
+                default,
+            },
+            input,
+        ))
     }
 
     /// The value for `x`: its band's, or the default; `None` when no band
@@ -115,6 +158,20 @@ impl Bands {
             });
         hit.map(|b| b.value).or(self.default)
     }
+
+    /// Whether the table is read by key (a discrete field) rather than by
+    /// band.
+    pub(crate) fn keyed(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// The value for a key: `Some(lit)`, or `None` for a text the rules
+    /// never mention; `None` when no row has it and there is no default.
+    #[inline]
+    pub(crate) fn find_key(&self, key: Option<&Lit>) -> Option<Decimal> {
+        key.and_then(|k| self.keys.iter().find(|(l, _)| l == k).map(|(_, v)| *v))
+            .or(self.default)
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +193,7 @@ mod tests {
                     value: Decimal::from(*v),
                 })
                 .collect(),
+            keys: Vec::new(),
             default: None,
         }
     }

@@ -393,7 +393,15 @@ impl Builder {
                 let Some(Some((bands, input))) = self.tables.get(*table).cloned() else {
                     return self.walker(e, false);
                 };
-                let input = self.number(&input);
+                let keyed = match (bands.keyed(), &input.kind) {
+                    (true, ExprKind::Field(s)) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
+                    (true, _) => return self.walker(e, false),
+                    (false, _) => None,
+                };
+                let input = match keyed {
+                    Some(_) => 0,
+                    None => self.number(&input),
+                };
                 let at = match self.bands.iter().position(|(t, _)| t == table) {
                     Some(i) => i,
                     None => {
@@ -401,9 +409,10 @@ impl Builder {
                         self.bands.len() - 1
                     }
                 };
-                match u32::try_from(at) {
-                    Ok(bands) => Op::Bands { input, bands },
-                    Err(_) => return self.walker(e, false),
+                match (u32::try_from(at), keyed) {
+                    (Ok(bands), Some(slot)) => Op::Keyed { slot, bands },
+                    (Ok(bands), None) => Op::Bands { input, bands },
+                    (Err(_), _) => return self.walker(e, false),
                 }
             }
             ExprKind::Count(x) => match x.kind {

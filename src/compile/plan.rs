@@ -110,6 +110,12 @@ pub(crate) enum Op {
         input: Id,
         bands: u32,
     },
+    /// A one-input table of a boolean, enumeration or text field, read by
+    /// the field's value as its key.
+    Keyed {
+        slot: u32,
+        bands: u32,
+    },
     /// A shared number, computed once per evaluation.
     MemoNumber {
         slot: u32,

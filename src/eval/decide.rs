@@ -344,7 +344,8 @@ impl<'a> Eval<'a> {
             | Op::CountField(_)
             | Op::MemoNumber { .. }
             | Op::Value(_)
-            | Op::Bands { .. } => Truth::Unknown,
+            | Op::Bands { .. }
+            | Op::Keyed { .. } => Truth::Unknown,
         }
     }
 
@@ -379,6 +380,19 @@ impl<'a> Eval<'a> {
                 let found = p.bands.get(*bands as usize)?.find(&x);
                 if found.is_none() {
                     // No row matches: the walker words the error.
+                    self.fail(Stop::Redo);
+                }
+                found
+            }
+            Op::Keyed { slot, bands } => {
+                let key = match self.field(*slot)? {
+                    Val::Bool(b) => Some(crate::ir::Lit::Bool(*b)),
+                    Val::Enum(i) => Some(crate::ir::Lit::Enum(*i)),
+                    Val::Text(Some(s), _) => Some(crate::ir::Lit::Text(*s)),
+                    _ => None,
+                };
+                let found = p.bands.get(*bands as usize)?.find_key(key.as_ref());
+                if found.is_none() {
                     self.fail(Stop::Redo);
                 }
                 found
