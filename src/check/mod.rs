@@ -10,9 +10,10 @@
 //! and the helpers they all use. The parts, each an `impl Checker`:
 //! `declarations` (the first pass: the schema, ids, reserved names and
 //! functions), `items` (each block's clauses and metadata), `expressions`
-//! (typing conditions and values), `calls` (built-in and declared functions)
-//! and `ordering` (the order definitions are typed in, the evaluation order,
-//! cycles).
+//! (typing conditions and values), `calls` (built-in and declared functions),
+//! `ordering` (the order definitions are typed in, the evaluation order,
+//! cycles) and `tables` (table blocks: rows, hit policies, the load-time
+//! analyses).
 
 mod calls;
 mod dates;

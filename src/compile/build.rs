@@ -130,7 +130,11 @@ impl Plan {
                         of,
                     }
                 }
-                Op::Arith { .. } | Op::Neg(_) | Op::Value(_) => {
+                Op::Arith { .. }
+                | Op::Neg(_)
+                | Op::Value(_)
+                | Op::Bands { .. }
+                | Op::Keyed { .. } => {
                     memo_num += 1;
                     Op::MemoNumber {
                         slot: memo_num - 1,

@@ -14,6 +14,8 @@
 //!   the forms the plan hands it, for the missing fields of unknown items,
 //!   and as the reference the plan is tested against;
 //! - `atoms`: each atom and comparison, once, for both of them;
+//! - `table`: tables, three-valued, under every hit policy, for both (the
+//!   plan reads simple one-input tables itself);
 //! - `explain`: traces of every condition, and the reasons of a report;
 //! - `assemble`: the decision, the lean outcomes and the full report.
 
