@@ -354,6 +354,23 @@ codes! {
     BadSeverity => "bad-severity",
     /// A condition is not true or false. Example: `eligible when age + 1`.
     NotACondition => "not-a-condition",
+    /// A table's `hit:` is not a hit policy. Example: `hit: frist`.
+    BadHit => "bad-hit",
+    /// A table is malformed: a row with the wrong number of cells or
+    /// outputs, a cell of the wrong type, `default` under `collect`, dated
+    /// and undated rows mixed, `each additional` misplaced. Example:
+    /// `input: age` with the row `1 | 2 -> 3`.
+    BadTable => "bad-table",
+    /// A table's output is named wrongly, or a table of several outputs is
+    /// named bare. Example: `approval.stauts`.
+    UnknownOutput => "unknown-output",
+    /// Rows of a `unique` table can match the same input, or rows of an
+    /// `any` table that can match together give different outputs.
+    /// Example: `1 to 5 -> 1` and `5 to 9 -> 2`.
+    TableOverlap => "table-overlap",
+    /// A warning: some input matches no row of a table that has no
+    /// `default`. Example: rows for `0 to 5` only, on an age field.
+    TableGap => "table-gap",
     /// A `parameter`, which must be a constant, reads the profile or an
     /// outcome. Example: `parameter p { value: age }`.
     ParameterReadsProfile => "parameter-reads-profile",
@@ -491,6 +508,7 @@ pub(crate) struct Sink<'a> {
 }
 
 /// A diagnostic before it is located: the stages build these.
+#[derive(Debug, Clone)]
 pub(crate) struct Report {
     pub(crate) code: Code,
     pub(crate) message: String,
@@ -516,6 +534,19 @@ impl Report {
             label: String::new(),
             help: None,
             severity: Severity::Error,
+        }
+    }
+
+    /// A finding that does not stop the rule set from loading.
+    pub(crate) fn warning(
+        code: Code,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Report {
+        Report {
+            severity: Severity::Warning,
+            ..Report::error(code, file, span, message)
         }
     }
 

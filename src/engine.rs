@@ -44,6 +44,28 @@ impl Engine {
         }
     }
 
+    /// Warnings found while loading: what looks wrong but does not stop
+    /// the rule set, such as inputs that no row of a table matches. Each
+    /// is located like an error, with severity warning.
+    ///
+    /// ```
+    /// let files = [("a.rules", "schema {\n  n: integer between 0 and 9\n}\n\
+    ///     table t {\n  input: n\n  0 to 5 -> 1\n}\n")];
+    /// let engine = careplan::load_sources(&files, &Default::default()).unwrap();
+    /// let w = engine.load_warnings();
+    /// assert_eq!(w[0].code, "table-gap");
+    /// assert_eq!(w[0].severity, careplan::DiagnosticSeverity::Warning);
+    /// assert!(w[0].message.contains("n = 6"));
+    /// ```
+    pub fn load_warnings(&self) -> Vec<crate::diagnostic::Diagnostic> {
+        let rules = &self.compiled.rules;
+        let mut sink = crate::diagnostic::Sink::new(&rules.sources);
+        for r in &rules.load_warnings {
+            sink.push(r.clone());
+        }
+        sink.diagnostics
+    }
+
     /// The checked rule set behind the engine: for the crate's own stages
     /// and tools; embedders read [`Engine::fields`] and the outcome views.
     pub(crate) fn rules(&self) -> &RuleSet {

@@ -10,6 +10,10 @@ use indexmap::IndexSet;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+#[path = "ir_table.rs"]
+mod table;
+pub use table::*;
+
 /// A checked rule set, ready to compile.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -39,6 +43,10 @@ pub struct RuleSet {
     pub functions: Vec<Function>,
     /// The sandboxed rhai engine the functions run on.
     pub sandbox: std::sync::Arc<rhai::Engine>,
+    /// Lookup and decision tables, in rule-set order.
+    pub tables: Vec<Table>,
+    /// Warnings found while checking (gaps in tables), unlocated.
+    pub(crate) load_warnings: Vec<crate::diagnostic::Report>,
 }
 
 /// A function written in rhai, compiled.
@@ -67,6 +75,9 @@ pub enum Node {
     Warning(usize),
     /// The choice of the recommended program.
     Recommended,
+    /// A table: evaluated where it is read, ordered after what its
+    /// inputs read.
+    Table(usize),
 }
 
 /// A field of the client profile.
@@ -543,6 +554,13 @@ pub enum ExprKind {
         /// Each version's value.
         values: Vec<Expr>,
     },
+    /// One output of a table, by index.
+    Table {
+        /// The table, in [`RuleSet::tables`].
+        table: usize,
+        /// The output, in the table's outputs.
+        output: usize,
+    },
 }
 
 /// The built-in number functions. Each is exact; rounding goes to the
@@ -671,7 +689,8 @@ impl Expr {
             | ExprKind::Recommended
             | ExprKind::Today
             | ExprKind::CaseloadFull(_)
-            | ExprKind::CaseloadExceeded(_) => (&[], &[]),
+            | ExprKind::CaseloadExceeded(_)
+            | ExprKind::Table { .. } => (&[], &[]),
         };
         Children {
             pair: [one.first().map(|b| &**b), None],
@@ -751,6 +770,15 @@ impl RuleSet {
             .iter()
             .enumerate()
             .map(|(i, w)| (Node::Warning(i), &w.when));
-        defines.chain(programs).chain(referrals).chain(warnings)
+        let tables = self
+            .tables
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| t.inputs.iter().map(move |e| (Node::Table(i), e)));
+        defines
+            .chain(programs)
+            .chain(referrals)
+            .chain(warnings)
+            .chain(tables)
     }
 }

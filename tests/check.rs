@@ -83,31 +83,41 @@ fn cases() -> Vec<PathBuf> {
 
 fn render(name: &str, text: &str) -> String {
     match careplan::load_sources(&[(name, text)], &options(name, text)) {
+        // A rule set that loads shows its warnings, if any.
+        Ok(engine) if !engine.load_warnings().is_empty() => {
+            render_diagnostics(name, text, engine.load_warnings())
+        }
         Ok(_) => "ok\n".into(),
         Err(LoadError::Io { message, .. }) => format!("io: {message}\n"),
         Err(e @ (LoadError::Limit { .. } | LoadError::Internal { .. })) => format!("load: {e}\n"),
-        Err(LoadError::Rules(diags)) => {
-            let mut out = String::new();
-            for d in diags {
-                let l = &d.location;
-                assert_eq!(l.file, name);
-                // The snippet is the line the error points into.
-                assert_eq!(d.snippet, text.lines().nth(l.line - 1).unwrap_or(""));
-                out.push_str(&format!(
-                    "{}:{} [{}] {}",
-                    l.line, l.column, d.code, d.message
-                ));
-                if !d.label.is_empty() {
-                    out.push_str(&format!(" ({})", d.label));
-                }
-                if let Some(h) = &d.help {
-                    out.push_str(&format!(" help: {h}"));
-                }
-                out.push('\n');
-            }
-            out
-        }
+        Err(LoadError::Rules(diags)) => render_diagnostics(name, text, diags),
     }
+}
+
+fn render_diagnostics(name: &str, text: &str, diags: Vec<careplan::Diagnostic>) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let l = &d.location;
+        assert_eq!(l.file, name);
+        // The snippet is the line the error points into.
+        assert_eq!(d.snippet, text.lines().nth(l.line - 1).unwrap_or(""));
+        let severity = match d.severity {
+            careplan::DiagnosticSeverity::Warning => "warning ",
+            careplan::DiagnosticSeverity::Error => "",
+        };
+        out.push_str(&format!(
+            "{}:{} {severity}[{}] {}",
+            l.line, l.column, d.code, d.message
+        ));
+        if !d.label.is_empty() {
+            out.push_str(&format!(" ({})", d.label));
+        }
+        if let Some(h) = &d.help {
+            out.push_str(&format!(" help: {h}"));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[test]

@@ -266,6 +266,14 @@ fn erase(mut file: File) -> File {
                 }
                 f.clauses.iter_mut().for_each(erase_clause);
             }
+            Item::Table(t) => {
+                t.span = Span::default();
+                erase_ident(&mut t.id);
+                if let Some(title) = &mut t.title {
+                    erase_text(title);
+                }
+                t.parts.iter_mut().for_each(erase_table_part);
+            }
             Item::Block(block) => {
                 block.span = Span::default();
                 erase_ident(&mut block.id);
@@ -277,6 +285,70 @@ fn erase(mut file: File) -> File {
         }
     }
     file
+}
+
+fn erase_table_part(p: &mut TablePart) {
+    match p {
+        TablePart::Hit(w, span) | TablePart::From(w, span) => {
+            *span = Span::default();
+            erase_ident(w);
+        }
+        TablePart::Input(exprs, span) => {
+            *span = Span::default();
+            exprs.iter_mut().for_each(erase_expr);
+        }
+        TablePart::Output { name, ty, span } => {
+            *span = Span::default();
+            if let Some(n) = name {
+                erase_ident(n);
+            }
+            match ty {
+                OutputType::Scalar(_, s) | OutputType::Date(s) => *s = Span::default(),
+                OutputType::OneOf(values, s) => {
+                    *s = Span::default();
+                    values.iter_mut().for_each(erase_ident);
+                }
+            }
+        }
+        TablePart::Row(r) => {
+            r.span = Span::default();
+            r.outputs.iter_mut().for_each(erase_cell_lit);
+            for c in &mut r.cells {
+                match c {
+                    Cell::Any(s) | Cell::EachAdditional(s) => *s = Span::default(),
+                    Cell::Not(tests, s) | Cell::Tests(tests, s) => {
+                        *s = Span::default();
+                        for t in tests {
+                            match t {
+                                CellTest::Is(l)
+                                | CellTest::Cmp(_, l)
+                                | CellTest::OrMore(l)
+                                | CellTest::OrLess(l) => erase_cell_lit(l),
+                                CellTest::To(a, b) | CellTest::Interval { lo: a, hi: b, .. } => {
+                                    erase_cell_lit(a);
+                                    erase_cell_lit(b);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        TablePart::Default(outs, span) => {
+            *span = Span::default();
+            outs.iter_mut().for_each(erase_cell_lit);
+        }
+        TablePart::Attr(c) => erase_clause(c),
+    }
+}
+
+fn erase_cell_lit(l: &mut CellLit) {
+    match l {
+        CellLit::Number(n) | CellLit::Percent(n) => erase_number(n),
+        CellLit::Text(t) => erase_text(t),
+        CellLit::Bool(_, s) => *s = Span::default(),
+        CellLit::Date(i) | CellLit::Word(i) => erase_ident(i),
+    }
 }
 
 fn erase_expr(e: &mut Expr) {
@@ -342,6 +414,10 @@ fn erase_expr(e: &mut Expr) {
                 erase_attr(&mut w.key);
                 erase_expr(&mut w.weight);
             }
+        }
+        ExprKind::Output { table, output } => {
+            erase_ident(table);
+            erase_ident(output);
         }
     }
 }

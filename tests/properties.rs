@@ -50,6 +50,43 @@ const SCHEMA: &str = "schema {
 }
 ";
 
+/// Tables every generated rule set has, read as numbers (`Num::Table`):
+/// bands (which the plan searches by binary search), a `first` table over
+/// three kinds of input, and `collect` aggregates.
+const TABLES: &str = "
+table tb_band {
+  input: n1
+  < -10 -> 1
+  -10 to 0 -> 2
+  (0..10] -> 3
+  default -> 4
+}
+
+table tb_first {
+  hit: first
+  input: n1, e1, b1
+  > 0 | red, green | - -> 5
+  - | blue | true -> 6
+  default -> 7
+}
+
+table tb_sum {
+  hit: collect sum
+  input: n2, e1
+  >= 5 | - -> 1
+  - | red -> 2
+}
+
+table tb_max {
+  hit: collect max
+  input: (n2 + 1), b1
+  - | - -> 0
+  [3..20) | - -> 8
+  - | not(false) -> 9
+}
+";
+const TABLE_NAMES: [&str; 4] = ["tb_band", "tb_first", "tb_sum", "tb_max"];
+
 /// The fields, for profiles and for removing fields.
 const FIELDS: [&str; 9] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1", "f1", "dt1"];
 /// Dates in conditions: the field, the evaluation date, literals (a leap
@@ -71,6 +108,7 @@ enum Num {
     Field(&'static str),
     Count(&'static str),
     Define(usize),
+    Table(&'static str),
     Neg(Box<Num>),
     Arith(Box<Num>, &'static str, Box<Num>),
     Paren(Box<Num>),
@@ -134,6 +172,7 @@ impl Num {
             Num::Field(f) => out.push_str(f),
             Num::Count(f) => out.push_str(&format!("count({f})")),
             Num::Define(i) => out.push_str(&format!("v{i}")),
+            Num::Table(t) => out.push_str(t),
             Num::Neg(x) => {
                 out.push('-');
                 x.print(out);
@@ -318,6 +357,9 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
             prop::option::of(prop::sample::select(DATES.to_vec())),
         )
             .prop_map(|(u, a, b)| Num::Duration(u, a, b))
+            .boxed(),
+        prop::sample::select(TABLE_NAMES.to_vec())
+            .prop_map(Num::Table)
             .boxed(),
     ];
     if scope.defines > 0 {
@@ -573,6 +615,7 @@ fn rules(non_monotone: bool) -> impl Strategy<Value = Rules> {
         })
         .prop_map(|(defines, programs, referrals, warnings)| {
             let mut text = String::from(SCHEMA);
+            text.push_str(TABLES);
             for (i, v) in defines.iter().enumerate() {
                 text.push_str(&format!("\ndefine v{i} {{\n  value: {}\n}}\n", printed_num(v)));
             }
@@ -725,7 +768,28 @@ fn fit_context(engine: &Engine, ctx: &Option<Value>) -> Option<Value> {
 fn meaning(report: &Report) -> Value {
     let mut v = serde_json::to_value(report).unwrap();
     v.as_object_mut().unwrap().remove("ruleset_version");
-    v
+    // A table row is shown with its line (`line 12: 0 to 5 -> 1`), which
+    // moves when the text is laid out anew, as spans do: compare without.
+    let text = v.to_string();
+    let re_line = |s: &str| {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find("line ") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 5..];
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            if digits > 0 && after[digits..].starts_with(": ") {
+                out.push_str("line _: ");
+                rest = &after[digits + 2..];
+            } else {
+                out.push_str("line ");
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    serde_json::from_str(&re_line(&text)).unwrap()
 }
 
 /// Adds spacing the formatter must remove: each space becomes one of

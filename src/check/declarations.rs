@@ -21,6 +21,7 @@ impl Checker {
                         ast::Item::Schema(s) => Span::new(s.span.start, s.span.start),
                         ast::Item::Block(b) => b.id.span,
                         ast::Item::Function(f) => f.name.span,
+                        ast::Item::Table(t) => t.id.span,
                     };
                     let max = self.limits.max_items;
                     self.limit_error(
@@ -37,6 +38,7 @@ impl Checker {
                     return;
                 }
                 match item {
+                    ast::Item::Table(t) => self.declare_table(*file, t),
                     ast::Item::Function(f) => {
                         if let Some((pf, ps)) = self.function_ids.get(&f.name.name).copied() {
                             let prev = self.place(pf, ps);

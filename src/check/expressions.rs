@@ -95,6 +95,7 @@ impl Checker {
                 conditions,
             } => self.count_of(file, span, *at_most, n, conditions),
             A::WeightedSum { set, weights } => self.weighted_sum(file, span, set, weights),
+            A::Output { table, output } => self.output_ref(file, span, table, output),
         }
     }
 
@@ -572,6 +573,7 @@ impl Checker {
                     let ty = self.fields.get(slot)?.ty.ty(slot);
                     Some(Self::mk(file, span, ty, ExprKind::Field(slot)))
                 }
+                Binding::Table(i) => self.table_ref(file, span, i, None),
                 Binding::Define(i) => {
                     let Some(ty) = self.define_types.get(i).copied().flatten() else {
                         // Its type is not settled: it is on a cycle (or
@@ -584,6 +586,10 @@ impl Checker {
         }
         if n == "recommended" {
             return Some(Self::mk(file, span, Ty::Program, ExprKind::Recommended));
+        }
+        // A value of a table's `one of` output, compared with the output.
+        if hint == Some(Ty::Text) && self.table_words.contains(n) {
+            return self.text_literal(file, span, n, hint);
         }
         if n == "today" {
             return Some(Self::mk(file, span, Ty::Date, ExprKind::Today));

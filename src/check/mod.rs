@@ -10,9 +10,10 @@
 //! and the helpers they all use. The parts, each an `impl Checker`:
 //! `declarations` (the first pass: the schema, ids, reserved names and
 //! functions), `items` (each block's clauses and metadata), `expressions`
-//! (typing conditions and values), `calls` (built-in and declared functions)
-//! and `ordering` (the order definitions are typed in, the evaluation order,
-//! cycles).
+//! (typing conditions and values), `calls` (built-in and declared functions),
+//! `ordering` (the order definitions are typed in, the evaluation order,
+//! cycles) and `tables` (table blocks: rows, hit policies, the load-time
+//! analyses).
 
 mod calls;
 mod dates;
@@ -22,6 +23,7 @@ mod expressions;
 mod items;
 mod numbers;
 mod ordering;
+mod tables;
 
 use crate::decimal;
 use crate::diagnostic::{Code, FileId, Report, Span};
@@ -41,6 +43,7 @@ const RESERVED: &[&str] = &[
     "warning",
     "parameter",
     "define",
+    "table",
 ];
 /// The built-in functions.
 const FUNCTIONS: &[&str] = &[
@@ -82,6 +85,11 @@ pub(crate) fn check(
     }
     c.resolve_all(files);
     c.order();
+    if !c.errors.is_empty() {
+        // With errors, the warnings are shown among them, by place.
+        let warnings = std::mem::take(&mut c.warnings_found);
+        c.errors.extend(warnings);
+    }
     if c.errors.is_empty() {
         Ok(ir::RuleSet {
             sources: c.sources,
@@ -97,6 +105,8 @@ pub(crate) fn check(
             sandbox: std::sync::Arc::new(c.sandbox.unwrap_or_else(crate::script::sandbox)),
             order: c.rule_order,
             eval_order: c.eval_order,
+            tables: c.tables.into_iter().flatten().collect(),
+            load_warnings: std::mem::take(&mut c.warnings_found),
         })
     } else {
         Err(c.errors)
@@ -108,6 +118,7 @@ pub(crate) fn check(
 enum Binding {
     Field(usize),
     Define(usize),
+    Table(usize),
 }
 
 #[derive(Default)]
@@ -150,6 +161,17 @@ struct Checker {
     deps: HashMap<Node, Vec<Node>>,
     /// The first checked program of each intensity.
     intensities: HashMap<i64, usize>,
+    /// Declared tables, in rule-set order.
+    table_ids: IndexMap<String, (FileId, Span)>,
+    /// Each table's hit policy and outputs, declared before any is checked.
+    table_decls: Vec<Option<tables::TableDecl>>,
+    /// Checked tables, by index.
+    tables: Vec<Option<ir::Table>>,
+    /// The values of every table's `one of` outputs, which a cell may
+    /// name as a word.
+    table_words: std::collections::HashSet<String>,
+    /// Findings that do not stop the load (gaps in tables).
+    warnings_found: Vec<Report>,
 }
 
 impl Checker {

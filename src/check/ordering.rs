@@ -87,6 +87,9 @@ impl Checker {
                 self.define(*file, b);
             }
         }
+        // Tables after definitions, whose types their inputs may need, and
+        // before the outcomes.
+        self.check_tables(files);
         for (file, ast) in files {
             for item in &ast.items {
                 if let ast::Item::Block(b) = item {
@@ -124,6 +127,7 @@ impl Checker {
     pub(super) fn order(&mut self) {
         let mut nodes: Vec<Node> = Vec::new();
         nodes.extend((0..self.defines.len()).map(Node::Define));
+        nodes.extend((0..self.tables.len()).map(Node::Table));
         nodes.extend(self.rule_order.iter().copied());
         nodes.push(Node::Recommended);
         let programs: Vec<Node> = (0..self.programs.len()).map(Node::Program).collect();
@@ -239,6 +243,7 @@ impl Checker {
             Node::Referral(i) => get(&self.referral_ids, i, "referral"),
             Node::Warning(i) => get(&self.warning_ids, i, "warning"),
             Node::Recommended => ("the recommended program".into(), None),
+            Node::Table(i) => get(&self.table_ids, i, "table"),
         }
     }
 
@@ -309,6 +314,7 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
         A::FirstKnown(items) => items.iter().for_each(|a| collect_names(a, out)),
         A::CountOf { conditions, .. } => conditions.iter().for_each(|a| collect_names(a, out)),
         A::WeightedSum { set, .. } => collect_names(set, out),
+        A::Output { table, .. } => out.push(&table.name),
         A::Number(_) | A::Percent(_) | A::Date(_) | A::Text(_) | A::Bool(_) | A::None => {}
     }
 }
@@ -328,6 +334,7 @@ pub(super) fn collect_deps(e: &Expr, out: &mut Vec<Node>) {
                 Some(Node::Recommended)
             }
             ExprKind::CaseloadExceeded(ProgramRef::Recommended) => Some(Node::Recommended),
+            ExprKind::Table { table, .. } => Some(Node::Table(*table)),
             _ => None,
         };
         if let Some(n) = n {

@@ -42,6 +42,12 @@ impl Plan {
             exprs: Vec::new(),
             weights: Vec::new(),
             folded: vec![None; rules.defines.len()],
+            tables: rules
+                .tables
+                .iter()
+                .map(|t| super::bands::Bands::of(t).map(|(b, e)| (b, e.clone())))
+                .collect(),
+            bands: Vec::new(),
         };
         let mut triggers = Vec::new();
         let mut steps = Vec::with_capacity(rules.eval_order.len());
@@ -101,6 +107,8 @@ impl Plan {
                     Step::Warning(ix(i), b.truth(&w.when))
                 }
                 Node::Recommended => Step::Recommended,
+                // A table is computed where it is read.
+                Node::Table(_) => continue,
             };
             steps.push(step);
         }
@@ -138,7 +146,9 @@ impl Plan {
                 | Op::NumCall { .. }
                 | Op::IfNum { .. }
                 | Op::FirstNum { .. }
-                | Op::WeightedField { .. } => {
+                | Op::WeightedField { .. }
+                | Op::Bands { .. }
+                | Op::Keyed { .. } => {
                     memo_num += 1;
                     Op::MemoNumber {
                         slot: memo_num - 1,
@@ -161,6 +171,7 @@ impl Plan {
             masks: b.masks.into_iter().collect(),
             weights: b.weights,
             exprs: b.exprs,
+            bands: b.bands.into_iter().map(|(_, bands)| bands).collect(),
             triggers,
             steps,
         }
@@ -181,6 +192,10 @@ struct Builder {
     weights: Vec<(u32, Decimal)>,
     /// The constant value of each parameter that folded to one.
     folded: Vec<Option<Decimal>>,
+    /// Each table as bands with its input, if the plan can search it.
+    tables: Vec<Option<(super::bands::Bands, Expr)>>,
+    /// The bands of the plan, and the table each came from.
+    bands: Vec<(usize, super::bands::Bands)>,
 }
 
 impl Builder {
@@ -443,6 +458,32 @@ impl Builder {
                     unit: *unit,
                     a: x,
                     b: y,
+                }
+            }
+            ExprKind::Table { table, output: 0 } if e.ty == Ty::Num => {
+                let Some(Some((bands, input))) = self.tables.get(*table).cloned() else {
+                    return self.walker(e, false);
+                };
+                let keyed = match (bands.keyed(), &input.kind) {
+                    (true, ExprKind::Field(s)) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
+                    (true, _) => return self.walker(e, false),
+                    (false, _) => None,
+                };
+                let input = match keyed {
+                    Some(_) => 0,
+                    None => self.number(&input),
+                };
+                let at = match self.bands.iter().position(|(t, _)| t == table) {
+                    Some(i) => i,
+                    None => {
+                        self.bands.push((*table, bands));
+                        self.bands.len() - 1
+                    }
+                };
+                match (u32::try_from(at), keyed) {
+                    (Ok(bands), Some(slot)) => Op::Keyed { slot, bands },
+                    (Ok(bands), None) => Op::Bands { input, bands },
+                    (Err(_), _) => return self.walker(e, false),
                 }
             }
             ExprKind::Count(x) => match x.kind {

@@ -6,6 +6,7 @@
 //! result is immutable and `Send + Sync`; `eval` runs it, and [`Engine`]
 //! (crate::Engine) wraps it with the profile readers.
 
+mod bands;
 mod build;
 mod plan;
 

@@ -155,6 +155,18 @@ pub(crate) enum Op {
     },
     /// Any other number, by the tree walker: `Plan::exprs[i]`.
     Value(u32),
+    /// A one-input table of numeric bands: `Plan::bands[bands]` searched
+    /// for the number `input`.
+    Bands {
+        input: Id,
+        bands: u32,
+    },
+    /// A one-input table of a boolean, enumeration or text field, read by
+    /// the field's value as its key.
+    Keyed {
+        slot: u32,
+        bands: u32,
+    },
     /// A shared number, computed once per evaluation.
     MemoNumber {
         slot: u32,
@@ -202,6 +214,8 @@ pub(crate) struct Plan {
     pub(crate) weights: Vec<(u32, Decimal)>,
     /// Expressions left to the tree walker.
     pub(crate) exprs: Vec<Expr>,
+    /// Tables the plan searches as bands.
+    pub(crate) bands: Vec<super::bands::Bands>,
     /// Referral triggers, most urgent first within each referral.
     pub(crate) triggers: Vec<(Priority, Id)>,
     pub(crate) steps: Vec<Step>,

@@ -101,7 +101,7 @@ impl<'a> Eval<'a> {
                     }
                     _ => continue,
                 },
-                Node::Define(_) | Node::Recommended => continue,
+                Node::Define(_) | Node::Recommended | Node::Table(_) => continue,
             };
             if truth == Truth::Unknown {
                 out.undetermined.push(Undetermined {
@@ -245,7 +245,7 @@ impl<'a> Eval<'a> {
                         item.why = Some(why(&w.meta, because));
                     }
                 }
-                Node::Define(_) | Node::Recommended => {}
+                Node::Define(_) | Node::Recommended | Node::Table(_) => {}
             }
         }
         report.programs = Some(programs);

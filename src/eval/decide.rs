@@ -394,7 +394,9 @@ impl<'a> Eval<'a> {
             | Op::IfNum { .. }
             | Op::FirstNum { .. }
             | Op::WeightedField { .. }
-            | Op::Value(_) => Truth::Unknown,
+            | Op::Value(_)
+            | Op::Bands { .. }
+            | Op::Keyed { .. } => Truth::Unknown,
         }
     }
 
@@ -516,6 +518,28 @@ impl<'a> Eval<'a> {
                     }
                 }
                 Some(sum)
+            }
+            Op::Bands { input, bands } => {
+                let x = self.number(p, *input)?;
+                let found = p.bands.get(*bands as usize)?.find(&x);
+                if found.is_none() {
+                    // No row matches: the walker words the error.
+                    self.fail(Stop::Redo);
+                }
+                found
+            }
+            Op::Keyed { slot, bands } => {
+                let key = match self.field(*slot)? {
+                    Val::Bool(b) => Some(crate::ir::Lit::Bool(*b)),
+                    Val::Enum(i) => Some(crate::ir::Lit::Enum(*i)),
+                    Val::Text(Some(s), _) => Some(crate::ir::Lit::Text(*s)),
+                    _ => None,
+                };
+                let found = p.bands.get(*bands as usize)?.find_key(key.as_ref());
+                if found.is_none() {
+                    self.fail(Stop::Redo);
+                }
+                found
             }
             Op::MemoNumber { slot, of } => {
                 if let Some(Some(v)) = self.s.memo_num.get(*slot as usize) {

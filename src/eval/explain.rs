@@ -56,6 +56,10 @@ pub struct Trace {
     /// Where.
     #[serde(skip)]
     pub(crate) span: Span,
+    /// The table rows (and default rows) that matched for the tables the
+    /// condition reads, by file and span: coverage counts each a branch.
+    #[serde(skip)]
+    pub(crate) rows: Vec<(FileId, Span)>,
 }
 
 /// A clause of an item (`eligible when`, `urgent when`, …) and its trace.
@@ -288,6 +292,7 @@ impl<'a> Eval<'a> {
             result: None,
             file: e.file,
             span: e.span,
+            rows: self.rows_matched(e),
         })
     }
 
@@ -365,7 +370,7 @@ impl<'a> Eval<'a> {
                         conditions: self.clauses(Clause::When, &w.when)?,
                     }
                 }
-                Node::Define(_) | Node::Recommended => continue,
+                Node::Define(_) | Node::Recommended | Node::Table(_) => continue,
             };
             out.push(item);
         }
@@ -512,6 +517,7 @@ impl<'a> Eval<'a> {
                     serde_json::Value::String(crate::date::show(self.profile.as_of)),
                 );
             }
+            ExprKind::Table { table, output } => self.table_values(*table, *output, out),
             ExprKind::Recommended => {
                 out.insert(
                     "recommended".into(),

@@ -14,6 +14,8 @@
 //!   the forms the plan hands it, for the missing fields of unknown items,
 //!   and as the reference the plan is tested against;
 //! - `atoms`: each atom and comparison, once, for both of them;
+//! - `table`: tables, three-valued, under every hit policy, for both (the
+//!   plan reads simple one-input tables itself);
 //! - `explain`: traces of every condition, and the reasons of a report;
 //! - `reported`: the explanation of the values marked `report: yes`;
 //! - `assemble`: the decision, the lean outcomes and the full report.
@@ -25,6 +27,7 @@ mod explain;
 mod numbers;
 mod reported;
 mod state;
+mod table;
 mod walk;
 
 pub(crate) use explain::parts;
@@ -323,7 +326,7 @@ impl<'a> Eval<'a> {
                     .warnings
                     .get(i)
                     .is_some_and(|(t, _)| *t == Truth::Unknown),
-                Node::Recommended => false,
+                Node::Recommended | Node::Table(_) => false,
             };
             if unknown {
                 self.walk(*node)?;

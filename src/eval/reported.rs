@@ -76,6 +76,7 @@ impl<'a> Eval<'a> {
             },
             children,
             result: Some(self.json(v.as_deref(), e.ty)),
+            rows: self.rows_matched(e),
             file: e.file,
             span: e.span,
         })

@@ -101,6 +101,8 @@ impl<'a> Eval<'a> {
                 }
             }
             Node::Recommended => self.recommended = self.recommend(),
+            // A table is computed where it is read (`val`).
+            Node::Table(_) => {}
         }
         Ok(())
     }
@@ -198,6 +200,7 @@ impl<'a> Eval<'a> {
                 Err(e) => Err(e),
             },
             ExprKind::Call(f, args) => self.call(e, *f, args),
+            ExprKind::Table { table, output } => self.table_val(*table, *output),
             ExprKind::Count(x) => {
                 let (v, m) = self.val(x)?;
                 Ok(match v.as_deref() {

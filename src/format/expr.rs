@@ -97,6 +97,11 @@ pub(super) fn write_expr(e: &Expr, out: &mut String) {
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::None => out.push_str("none"),
         ExprKind::Name(name) => out.push_str(name),
+        ExprKind::Output { table, output } => {
+            out.push_str(&table.name);
+            out.push('.');
+            out.push_str(&output.name);
+        }
         ExprKind::Call { name, args } => {
             out.push_str(&name.name);
             out.push('(');

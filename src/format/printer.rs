@@ -5,6 +5,9 @@ use super::comments::{Comment, scan_comments, string_end};
 use super::expr::*;
 use super::*;
 
+#[path = "table.rs"]
+mod table;
+
 /// What the grammar's `WHITESPACE` accepts.
 pub(super) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{FEFF}')
@@ -97,6 +100,7 @@ impl<'a> Printer<'a> {
                 Item::Schema(s) => self.schema(s, &mut lines),
                 Item::Block(b) => self.block(b, &mut lines),
                 Item::Function(f) => self.function(f, &mut lines),
+                Item::Table(t) => self.table(t, &mut lines),
             }
         }
         self.render(&lines)
@@ -536,7 +540,13 @@ impl<'a> Printer<'a> {
             // which cannot stay where they were.
             while let Some(c) = comments.next_if(|c| c.start < end) {
                 let keep = line.role.keeps_blank_before_comments();
-                out.element(c.start, keep, line.role.comment_indent(), c.body);
+                // Like the line it precedes: an entry may be indented
+                // further (the rows of a dated table).
+                let indent = match line.role {
+                    Role::Entry => line.indent,
+                    role => role.comment_indent(),
+                };
+                out.element(c.start, keep, indent, c.body);
                 out.prev_end = c.end;
             }
             out.element(line.start, line.role.keeps_blank(), line.indent, &line.code);

@@ -21,6 +21,9 @@ struct Goal {
     item: String,
     condition: String,
     can_be_unknown: bool,
+    /// A row of a table (or its default row): covered when some test
+    /// matched it.
+    row: bool,
     seen: [bool; 3],
 }
 
@@ -146,6 +149,29 @@ impl Coverage {
             c.fired.insert(item.clone(), false);
             c.walk(rules, &item, &w.when);
         }
+        // Each row of a table, and its default row, is a branch.
+        for t in &rules.tables {
+            let item = format!("table {}", t.meta.id);
+            let rows = t
+                .versions
+                .iter()
+                .flat_map(|v| v.rows.iter().map(|r| r.span));
+            for span in rows.chain(t.default.iter().map(|(_, s)| *s)) {
+                let condition = rules
+                    .sources
+                    .slice(t.meta.file, span)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                c.goals.entry((t.meta.file, span)).or_insert(Goal {
+                    item: item.clone(),
+                    condition,
+                    can_be_unknown: false,
+                    row: true,
+                    seen: [false; 3],
+                });
+            }
+        }
         c
     }
 
@@ -171,6 +197,7 @@ impl Coverage {
             // its parts correlate (a client recommended a program for a
             // diagnosis has known diagnoses), which no static test sees.
             can_be_unknown: is_atom(e) && can_be_unknown(rules, e),
+            row: false,
             seen: [false; 3],
         });
         // The parts an explanation shows: operands, `at least` operands,
@@ -226,6 +253,11 @@ impl Coverage {
                 *s = true;
             }
         }
+        for row in &t.rows {
+            if let Some(s) = self.goals.get_mut(row).and_then(|g| g.seen.get_mut(0)) {
+                *s = true;
+            }
+        }
         for c in &t.children {
             self.mark(c);
         }
@@ -247,7 +279,9 @@ impl Coverage {
         let (mut covered, mut total) = (0, 0);
         let mut uncovered = Vec::new();
         for ((file, span), g) in &self.goals {
-            let wanted: &[Truth] = if g.can_be_unknown {
+            let wanted: &[Truth] = if g.row {
+                &[Truth::True]
+            } else if g.can_be_unknown {
                 &[Truth::True, Truth::False, Truth::Unknown]
             } else {
                 &[Truth::True, Truth::False]

@@ -50,6 +50,8 @@ pub enum Item {
     Block(Block),
     /// `function name(params) -> type { script: … }`
     Function(Function),
+    /// `table id "Title" { … }`: a lookup or decision table.
+    Table(Table),
 }
 
 /// A function written in rhai.
@@ -431,6 +433,13 @@ pub enum ExprKind {
         /// The set.
         set: Box<Expr>,
     },
+    /// `approval.status`: a named output of a table.
+    Output {
+        /// The table.
+        table: Ident,
+        /// The output.
+        output: Ident,
+    },
     /// `s has any of t`
     Has {
         /// The set tested.
@@ -548,4 +557,145 @@ pub enum Quantifier {
     All,
     /// No value is in the set.
     None,
+}
+
+/// `table id "Title" { … }`: a lookup table or a decision table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Its stable id, as expressions name it.
+    pub id: Ident,
+    /// Its human title.
+    pub title: Option<Text>,
+    /// Its clauses and rows, in the order written.
+    pub parts: Vec<TablePart>,
+    /// The whole table.
+    pub span: Span,
+}
+
+/// One clause or row of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TablePart {
+    /// `hit: collect sum`: the words joined by one space, and the clause.
+    Hit(Ident, Span),
+    /// `input: a, b`
+    Input(Vec<Expr>, Span),
+    /// `output: integer`, `output status: one of {…}`
+    Output {
+        /// The output's name; none for the one anonymous output.
+        name: Option<Ident>,
+        /// Its type.
+        ty: OutputType,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `from 2025-10-01:`: the rows after it are in force from that day;
+    /// the date, and the clause.
+    From(Ident, Span),
+    /// A row: its cells and its outputs.
+    Row(Row),
+    /// `default -> outputs`
+    Default(Vec<CellLit>, Span),
+    /// `evidence: high`, `source: "…"`, `report: yes`
+    Attr(Clause),
+}
+
+/// The type of a table output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputType {
+    /// `integer`, `decimal`, `boolean`, `text`.
+    Scalar(ScalarType, Span),
+    /// `date`
+    Date(Span),
+    /// `one of {a, b}`
+    OneOf(Vec<Ident>, Span),
+}
+
+/// A row of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// One cell per input.
+    pub cells: Vec<Cell>,
+    /// One literal per output.
+    pub outputs: Vec<CellLit>,
+    /// Whether a `;` ends it.
+    pub semicolon: bool,
+    /// The whole row.
+    pub span: Span,
+}
+
+/// One input's test in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// `-`: any value.
+    Any(Span),
+    /// `each additional`
+    EachAdditional(Span),
+    /// `not(a, b)`: none of the tests holds.
+    Not(Vec<CellTest>, Span),
+    /// `a, b`: some test holds.
+    Tests(Vec<CellTest>, Span),
+}
+
+impl Cell {
+    /// Where the cell stands.
+    pub fn span(&self) -> Span {
+        match self {
+            Cell::Any(s) | Cell::EachAdditional(s) | Cell::Not(_, s) | Cell::Tests(_, s) => *s,
+        }
+    }
+}
+
+/// One test of a cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellTest {
+    /// A literal: the input equals it.
+    Is(CellLit),
+    /// `< v`, `>= v`, `!= v`, …
+    Cmp(CmpOp, CellLit),
+    /// `a to b`, both ends included.
+    To(CellLit, CellLit),
+    /// `v or more`
+    OrMore(CellLit),
+    /// `v or less`
+    OrLess(CellLit),
+    /// `[a..b)` and its kin: whether each end is included.
+    Interval {
+        /// `[` rather than `(`.
+        lo_closed: bool,
+        /// The lower end.
+        lo: CellLit,
+        /// The upper end.
+        hi: CellLit,
+        /// `]` rather than `)`.
+        hi_closed: bool,
+    },
+}
+
+/// A literal in a cell or an output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellLit {
+    /// A signed number as written.
+    Number(NumberLit),
+    /// A percentage, the number as written without `%`.
+    Percent(NumberLit),
+    /// A string.
+    Text(Text),
+    /// `true` or `false`.
+    Bool(bool, Span),
+    /// A date `YYYY-MM-DD`, as written.
+    Date(Ident),
+    /// A word: an enumeration value.
+    Word(Ident),
+}
+
+impl CellLit {
+    /// Where the literal stands.
+    pub fn span(&self) -> Span {
+        match self {
+            CellLit::Number(n) | CellLit::Percent(n) => n.span,
+            CellLit::Text(t) => t.span,
+            CellLit::Bool(_, s) => *s,
+            CellLit::Date(i) | CellLit::Word(i) => i.span,
+        }
+    }
 }

@@ -9,6 +9,7 @@ use crate::diagnostic::{Code, FileId, Report, Span};
 use pest::iterators::{Pair, Pairs};
 
 mod expr;
+mod table;
 
 /// Lowers a parsed file, or returns every error lowering found.
 pub(super) fn file(
@@ -37,6 +38,11 @@ pub(super) fn file(
                 Rule::function => {
                     if let Some(f) = lower.function(item) {
                         items.push(Item::Function(f));
+                    }
+                }
+                Rule::table => {
+                    if let Some(t) = lower.table(item) {
+                        items.push(Item::Table(t));
                     }
                 }
                 _ => {}

@@ -352,6 +352,11 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
     let result = load(rules);
     match (result, format) {
         (Ok(engine), OutputFormat::Human) => {
+            // Warnings (such as inputs no table row matches) do not stop
+            // the load; they are shown before the summary.
+            for w in engine.load_warnings() {
+                say!("{}", render::diagnostic(&w))?;
+            }
             say!(
                 "ok: {} fields, {} programs, {} referrals, {} warnings ({})",
                 engine.fields().len(),
@@ -365,7 +370,7 @@ fn check(rules: Option<&str>, format: OutputFormat) -> Result<u8, Fail> {
         (Ok(engine), OutputFormat::Json) => {
             say!(
                 "{}",
-                serde_json::json!({"ok": true, "version": engine.version(), "diagnostics": []})
+                serde_json::json!({"ok": true, "version": engine.version(), "diagnostics": engine.load_warnings()})
             )?;
             Ok(0)
         }

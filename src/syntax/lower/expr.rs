@@ -241,6 +241,23 @@ impl Lower {
         Some(Expr { kind, span })
     }
 
+    /// Lowers a table's `input_expr` pair: operands and arithmetic only.
+    pub(super) fn input_expr(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
+        let toks: Vec<Tok<'_>> = pair
+            .into_inner()
+            .map(|p| Tok {
+                rule: p.as_rule(),
+                span: if p.as_rule() == Rule::unary {
+                    operand_span(&p)
+                } else {
+                    pair_span(&p)
+                },
+                pair: p,
+            })
+            .collect();
+        self.sum(&toks, depth)
+    }
+
     /// Terms joined by `+` and `-`, left to right.
     fn sum(&mut self, toks: &[Tok<'_>], depth: usize) -> Option<Expr> {
         let span = extent(toks)?;
@@ -355,6 +372,12 @@ impl Lower {
                     from: dates.next()?,
                     to: dates.next(),
                 }
+            }
+            Rule::output_ref => {
+                let mut it = pair.into_inner();
+                let table = self.ident(it.next()?);
+                let output = self.ident(it.next()?);
+                ExprKind::Output { table, output }
             }
             Rule::set_literal => {
                 let mut items = Vec::new();
