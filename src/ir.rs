@@ -742,7 +742,12 @@ impl RuleSet {
                 found |= matches!(x.kind, ExprKind::Today | ExprKind::Dated { .. });
             });
         }
+        // A dated table picks its rows by the date.
         found
+            || self
+                .tables
+                .iter()
+                .any(|t| t.versions.iter().any(|v| v.from.is_some()))
     }
 
     /// Every expression the rule set holds at its top level, with the node

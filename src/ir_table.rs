@@ -21,9 +21,7 @@ pub struct Table {
     pub versions: Vec<TableVersion>,
     /// The `default` row's outputs and where it is written.
     pub default: Option<(Vec<Lit>, Span)>,
-    /// `report: yes`: the value appears in the report's values (read by
-    /// the report, issue 10's "reports" part).
-    #[allow(dead_code)]
+    /// `report: yes`: the value appears in the report's values.
     pub report: bool,
 }
 

@@ -349,3 +349,51 @@ fn coverage_counts_each_row_and_the_default_as_a_branch() {
     // The homeless row and the default matched; the unstable row never did.
     assert_eq!(rows, ["unstable -> 1"]);
 }
+
+/// A table marked `report: yes` is in the report's values: one output as
+/// its value, named outputs as an object; unknown is `null` with the
+/// missing fields.
+#[test]
+fn a_table_marked_for_the_report_is_in_its_values() {
+    let e = engine(
+        "table points \"Points\" {\n  input: phq9\n  0 to 9 -> 0\n  10 or more -> 2\n  report: yes\n}\n\
+         table approval \"Approval\" {\n  hit: first\n  input: age, housing\n  \
+         output status: one of {approved, declined}\n  output score: integer\n  \
+         >= 18 | homeless -> approved, 5\n  default -> declined, 0\n  report: yes\n}\n",
+        &[],
+    );
+    let report = e
+        .evaluate_json(&json!({"phq9": 12, "age": 30, "housing": "homeless"}), None)
+        .unwrap();
+    let values = serde_json::to_value(&report.values).unwrap();
+    assert_eq!(
+        values,
+        json!([
+            {"id": "points", "title": "Points", "value": 2},
+            {"id": "approval", "title": "Approval", "value": {"status": "approved", "score": 5}}
+        ])
+    );
+    let report = e
+        .evaluate_json(&json!({"housing": "stable"}), None)
+        .unwrap();
+    let values = serde_json::to_value(&report.values).unwrap();
+    assert_eq!(values[0]["value"], Value::Null);
+    assert_eq!(values[0]["missing"], json!(["phq9"]));
+    // `stable` fails the row whatever the age: the default decides.
+    assert_eq!(
+        values[1]["value"],
+        json!({"status": "declined", "score": 0})
+    );
+}
+
+/// A dated table reads the evaluation date, so a case file must give one.
+#[test]
+fn a_dated_table_reads_the_date() {
+    let dated = engine(
+        "table t {\n  input: phq9\n  from 2025-01-01:\n    - -> 1\n}\n",
+        &["t = 1"],
+    );
+    assert!(dated.reads_date());
+    let undated = engine("table t {\n  input: phq9\n  - -> 1\n}\n", &["t = 1"]);
+    assert!(!undated.reads_date());
+}

@@ -127,6 +127,14 @@ impl<'a> Eval<'a> {
                 ));
             }
         }
+        for (ix, t) in rules.tables.iter().enumerate() {
+            if t.report {
+                marked.push((
+                    (t.meta.file, t.meta.span.start),
+                    self.reported_table(rules, ix, t)?,
+                ));
+            }
+        }
         // Each kind is listed in its own order; one sort interleaves them.
         marked.sort_by_key(|(at, _)| *at);
         Ok(marked.into_iter().map(|(_, r)| r).collect())
@@ -143,6 +151,36 @@ impl<'a> Eval<'a> {
             None => (None, None),
         };
         Ok(self.reported_value(rules, &d.meta, v, d.value.ty, m))
+    }
+
+    /// A table marked `report: yes`: its one output's value, or an object
+    /// of its named outputs (unknown, `null`, when any of them is).
+    fn reported_table<'e>(
+        &self,
+        rules: &'e ir::RuleSet,
+        ix: usize,
+        t: &'e ir::Table,
+    ) -> R<Reported<'e>> {
+        if let [out] = t.outputs.as_slice() {
+            let (v, m) = self.table_val(ix, 0)?;
+            return Ok(self.reported_value(rules, &t.meta, v.as_deref(), out.ty, Some(&m)));
+        }
+        let mut object = serde_json::Map::new();
+        let mut missing = Bits::default();
+        let mut known = true;
+        for (o, out) in t.outputs.iter().enumerate() {
+            let (v, m) = self.table_val(ix, o)?;
+            known &= v.is_some();
+            missing.union(&m);
+            let name = out.name.clone().unwrap_or_default();
+            object.insert(name, self.json(v.as_deref(), out.ty));
+        }
+        let mut r = self.reported_value(rules, &t.meta, None, ir::Ty::Num, Some(&missing));
+        if known {
+            r.value = serde_json::Value::Object(object);
+            r.missing = None;
+        }
+        Ok(r)
     }
 
     /// A value for the report's `values`: shared by every kind of item that

@@ -804,6 +804,13 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         .iter()
         .filter(|d| d.report)
         .map(|d| d.meta.id.as_str())
+        .chain(
+            rules
+                .tables
+                .iter()
+                .filter(|t| t.report)
+                .map(|t| t.meta.id.as_str()),
+        )
         .collect();
     let mut problems = Vec::new();
     let mut check = |kind: &str, id: &str, known: &[&str]| {
