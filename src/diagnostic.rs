@@ -395,6 +395,24 @@ codes! {
     /// No thread could be started to parse on (the system is short of
     /// memory or threads). No rule file triggers it.
     NoThread => "no-thread",
+    /// A number function's arguments are wrong in a way only numbers can
+    /// be. Examples: `round(x, 2.5)` (places are a whole number 0 to 28),
+    /// `clamp(x, 10, 5)` (the lower bound above the upper).
+    BadNumberArgument => "bad-number-argument",
+    /// The N of `at least N of (…)` or `at most N of (…)` is not a whole
+    /// number, or is more than the conditions listed. Example: `at least 3
+    /// of (a, b)`, which can never hold.
+    BadCount => "bad-count",
+    /// A weighted sum names a member twice. Example: `weighted sum of s
+    /// {a: 1, a: 2}`.
+    DuplicateWeight => "duplicate-weight",
+    /// A field's default does not fit the field's type or range, or the
+    /// field is also `required`. Example: `age: integer between 0 and 130
+    /// default 200 because "…"`.
+    BadDefault => "bad-default",
+    /// A field's default has no reason, or a reason that is not a string.
+    /// Example: `violence_risk: boolean default false` (add `because "…"`).
+    DefaultReason => "default-reason",
 }
 
 impl fmt::Display for Code {

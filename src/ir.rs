@@ -82,12 +82,38 @@ pub struct Field {
     pub max: Option<Decimal>,
     /// A profile without it is rejected.
     pub required: bool,
+    /// What an absent or `null` field takes, and why.
+    pub default: Option<FieldDefault>,
     /// Its description.
     pub doc: Option<String>,
     /// Where it is declared.
     pub file: FileId,
     /// Where it is declared.
     pub span: Span,
+}
+
+/// A field's default, checked against its type and range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDefault {
+    /// The value.
+    pub value: DefaultValue,
+    /// Why it is safe to assume (the text after `because`).
+    pub reason: String,
+}
+
+/// The value of a field's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultValue {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number within the field's range.
+    Num(Decimal),
+    /// A text.
+    Text(String),
+    /// An enumeration value, by index.
+    Enum(usize),
+    /// The members of a set, each once, in the order written.
+    Set(Vec<String>),
 }
 
 /// The type of a profile field.
@@ -477,6 +503,41 @@ pub enum ExprKind {
     CaseloadExceeded(ProgramRef),
     /// A call of a rhai function, with its arguments.
     Call(usize, Vec<Expr>),
+    /// A built-in number function (`min`, `round`, …) and its arguments.
+    NumCall(NumFn, Vec<Expr>),
+    /// `if c then a else b`: the condition, and the two branches.
+    If(Box<Expr>, Box<[Expr; 2]>),
+    /// `first known of (…)`: the first operand that is known.
+    FirstKnown(Vec<Expr>),
+    /// `at least N of (…)`: at least N of the conditions hold.
+    AtLeast(usize, Vec<Expr>),
+    /// `at most N of (…)`: at most N of the conditions hold.
+    AtMost(usize, Vec<Expr>),
+    /// `weighted sum of s {k: w, …}`: the set, and each member (an
+    /// enumeration value or interned text) with its weight.
+    WeightedSum(Box<Expr>, Vec<(Lit, Decimal)>),
+    /// `when base unless exception`.
+    Unless(Box<Expr>, Box<Expr>),
+}
+
+/// The built-in number functions. Each is exact; rounding goes to the
+/// given number of decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NumFn {
+    /// The least of two or more numbers.
+    Min,
+    /// The greatest of two or more numbers.
+    Max,
+    /// `clamp(x, lo, hi)`: `x` brought within `lo` to `hi`.
+    Clamp,
+    /// The absolute value.
+    Abs,
+    /// Rounded toward −∞ at this many decimal places.
+    Floor(u32),
+    /// Rounded toward +∞ at this many decimal places.
+    Ceil(u32),
+    /// Rounded half away from zero at this many decimal places.
+    Round(u32),
 }
 
 impl Expr {
@@ -488,11 +549,21 @@ impl Expr {
     /// so a new form is added here once.
     pub fn children(&self) -> Children<'_> {
         let (one, many): (&[Box<Expr>], &[Expr]) = match &self.kind {
-            ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
-                (std::slice::from_ref(x), &[])
-            }
-            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => (&[], xs),
-            ExprKind::Cmp(_, a, b)
+            ExprKind::Not(x)
+            | ExprKind::Known(x, _)
+            | ExprKind::Count(x)
+            | ExprKind::Neg(x)
+            | ExprKind::WeightedSum(x, _) => (std::slice::from_ref(x), &[]),
+            ExprKind::And(xs)
+            | ExprKind::Or(xs)
+            | ExprKind::Call(_, xs)
+            | ExprKind::NumCall(_, xs)
+            | ExprKind::FirstKnown(xs)
+            | ExprKind::AtLeast(_, xs)
+            | ExprKind::AtMost(_, xs) => (&[], xs),
+            ExprKind::If(c, branches) => (std::slice::from_ref(c), &branches[..]),
+            ExprKind::Unless(a, b)
+            | ExprKind::Cmp(_, a, b)
             | ExprKind::In(a, b)
             | ExprKind::Arith(_, a, b)
             | ExprKind::Has(a, _, b) => {

@@ -148,12 +148,56 @@ impl<'e> FieldView<'e> {
     pub fn description(&self) -> Option<&'e str> {
         self.0.doc.as_deref()
     }
+
+    /// The value an absent or `null` field takes (`default … because …`),
+    /// as a profile would give it; `None` without a default.
+    ///
+    /// ```
+    /// let rules = "schema {\n  violence_risk: boolean default false because \"the intake form asks every client\"\n  \
+    ///              age: integer\n}\n";
+    /// let engine = careplan::load_sources(&[("s.rules", rules)], &Default::default()).unwrap();
+    /// let risk = engine.fields().find(|f| f.name() == "violence_risk").unwrap();
+    /// assert_eq!(risk.default(), Some(serde_json::json!(false)));
+    /// assert_eq!(engine.fields().find(|f| f.name() == "age").unwrap().default(), None);
+    /// ```
+    pub fn default(&self) -> Option<serde_json::Value> {
+        use ir::DefaultValue as D;
+        use serde_json::Value as J;
+        let d = self.0.default.as_ref()?;
+        Some(match &d.value {
+            D::Bool(b) => J::Bool(*b),
+            // Exact: a whole number as an integer, any other through its
+            // decimal text (the text itself if JSON cannot hold it).
+            D::Num(x) => match crate::decimal::to_i64(*x) {
+                Some(i) => J::from(i),
+                None => {
+                    let text = crate::decimal::show(*x);
+                    serde_json::from_str::<J>(&text).unwrap_or(J::String(text))
+                }
+            },
+            D::Text(t) => J::String(t.clone()),
+            D::Enum(i) => J::String(self.values().get(*i).cloned().unwrap_or_default()),
+            D::Set(members) => J::Array(members.iter().cloned().map(J::String).collect()),
+        })
+    }
+
+    /// Why the default is safe to assume: the text after `because`.
+    ///
+    /// ```
+    /// let rules = "schema {\n  violence_risk: boolean default false because \"the intake form asks every client\"\n}\n";
+    /// let engine = careplan::load_sources(&[("s.rules", rules)], &Default::default()).unwrap();
+    /// let risk = engine.fields().next().unwrap();
+    /// assert_eq!(risk.default_reason(), Some("the intake form asks every client"));
+    /// ```
+    pub fn default_reason(&self) -> Option<&'e str> {
+        self.0.default.as_ref().map(|d| d.reason.as_str())
+    }
 }
 
 impl Serialize for FieldView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Field", 7)?;
+        let mut st = s.serialize_struct("Field", 9)?;
         st.serialize_field("name", self.name())?;
         st.serialize_field("type", &self.kind())?;
         if self.values().is_empty() {
@@ -168,6 +212,16 @@ impl Serialize for FieldView<'_> {
             }
         }
         st.serialize_field("required", &self.required())?;
+        match (self.default(), self.default_reason()) {
+            (Some(v), Some(r)) => {
+                st.serialize_field("default", &v)?;
+                st.serialize_field("default_reason", r)?;
+            }
+            _ => {
+                st.skip_field("default")?;
+                st.skip_field("default_reason")?;
+            }
+        }
         match self.description() {
             Some(d) => st.serialize_field("description", d)?,
             None => st.skip_field("description")?,

@@ -141,11 +141,20 @@ fn erase_text(t: &mut Text) {
     t.span = Span::default();
 }
 
+fn erase_attr(value: &mut AttrValue) {
+    match value {
+        AttrValue::Text(t) => erase_text(t),
+        AttrValue::Number(n) => erase_number(n),
+        AttrValue::Word(w) => erase_ident(w),
+    }
+}
+
 fn erase_clause(clause: &mut Clause) {
     match clause {
         Clause::When {
             qualifier,
             condition,
+            exception,
             span,
         } => {
             *span = Span::default();
@@ -153,6 +162,9 @@ fn erase_clause(clause: &mut Clause) {
                 erase_ident(q);
             }
             erase_expr(condition);
+            if let Some(x) = exception {
+                erase_expr(x);
+            }
         }
         Clause::Caseload { limit, span, .. } => {
             *span = Span::default();
@@ -210,6 +222,21 @@ fn erase(mut file: File) -> File {
                         }
                         Some(Constraint::AtLeast(n) | Constraint::AtMost(n)) => erase_number(n),
                         None => {}
+                    }
+                    if let Some(d) = &mut field.default {
+                        d.span = Span::default();
+                        match &mut d.value {
+                            DefaultValue::Number(n) => erase_number(n),
+                            DefaultValue::Text(t) => erase_text(t),
+                            DefaultValue::Word(w) => erase_ident(w),
+                            DefaultValue::Set(members, span) => {
+                                *span = Span::default();
+                                members.iter_mut().for_each(erase_attr);
+                            }
+                        }
+                        if let Some(r) = &mut d.reason {
+                            erase_attr(r);
+                        }
                     }
                     if let Some(doc) = &mut field.doc {
                         erase_text(doc);
@@ -273,6 +300,28 @@ fn erase_expr(e: &mut Expr) {
         ExprKind::Has { set, values, .. } => {
             erase_expr(set);
             erase_expr(values);
+        }
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            erase_expr(condition);
+            erase_expr(then);
+            erase_expr(otherwise);
+        }
+        ExprKind::FirstKnown(items) => items.iter_mut().for_each(erase_expr),
+        ExprKind::CountOf { n, conditions, .. } => {
+            erase_number(n);
+            conditions.iter_mut().for_each(erase_expr);
+        }
+        ExprKind::WeightedSum { set, weights } => {
+            erase_expr(set);
+            for w in weights {
+                w.span = Span::default();
+                erase_attr(&mut w.key);
+                erase_expr(&mut w.weight);
+            }
         }
     }
 }

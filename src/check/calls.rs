@@ -19,6 +19,9 @@ impl Checker {
         if let Some(ix) = self.function_ids.get_index_of(f) {
             return self.call_function(file, span, ix, name, args);
         }
+        if super::numbers::NUMBER_FUNCTIONS.contains(&f) {
+            return self.number_call(file, span, name, args);
+        }
         if !FUNCTIONS.contains(&f) {
             let mut r = Report::error(
                 Code::UnknownFunction,
@@ -27,6 +30,7 @@ impl Checker {
                 format!("unknown function `{f}`"),
             );
             let mut known: Vec<&str> = FUNCTIONS.to_vec();
+            known.extend(super::numbers::NUMBER_FUNCTIONS);
             known.extend(self.function_ids.keys().map(String::as_str));
             r = match did_you_mean(f, known.iter().copied()) {
                 Some(s) => r.help(format!("did you mean `{s}`?")),

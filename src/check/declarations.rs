@@ -271,6 +271,10 @@ impl Checker {
                 ast::Constraint::AtMost(a) => max = self.number(file, a),
             }
         }
+        let default = match &f.default {
+            Some(d) => self.field_default(file, f, d, &ty, (min, max)),
+            None => None,
+        };
         let slot = self.fields.len();
         self.names.insert(f.name.name.clone(), Binding::Field(slot));
         self.fields.push(ir::Field {
@@ -279,6 +283,7 @@ impl Checker {
             min,
             max,
             required: f.required,
+            default,
             doc: f.doc.as_ref().map(|d| d.value.clone()),
             file,
             span: f.span,

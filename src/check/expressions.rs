@@ -79,6 +79,18 @@ impl Checker {
             } => self.has(file, span, set, *quantifier, values),
             A::Set(items) => self.set_literal(file, span, items, hint),
             A::Call { name, args } => self.call(file, span, name, args),
+            A::If {
+                condition,
+                then,
+                otherwise,
+            } => self.if_expr(file, span, condition, then, otherwise, hint),
+            A::FirstKnown(items) => self.first_known(file, span, items, hint),
+            A::CountOf {
+                at_most,
+                n,
+                conditions,
+            } => self.count_of(file, span, *at_most, n, conditions),
+            A::WeightedSum { set, weights } => self.weighted_sum(file, span, set, weights),
         }
     }
 

@@ -236,6 +236,30 @@ impl Checker {
         Some(x)
     }
 
+    /// A `when` clause's condition, with its `unless` exception if it has
+    /// one: `base unless exception` checks into `ExprKind::Unless`, spanning
+    /// both, so that every kind of item takes an exception the same way.
+    pub(super) fn clause_condition(
+        &mut self,
+        file: FileId,
+        condition: &ast::Expr,
+        exception: Option<&ast::Expr>,
+    ) -> Option<Expr> {
+        let base = self.condition(file, condition);
+        let Some(exception) = exception else {
+            return base;
+        };
+        let x = self.condition(file, exception);
+        let (base, x) = (base?, x?);
+        let span = base.span.to(x.span);
+        Some(Expr {
+            kind: ExprKind::Unless(Box::new(base), Box::new(x)),
+            ty: Ty::Bool,
+            file,
+            span,
+        })
+    }
+
     pub(super) fn program(&mut self, file: FileId, b: &ast::Block) {
         let Some(ix) = self.index(b) else { return };
         let (meta, rest) = self.meta(file, b, &["eligible", "intensity", "caseload", "services"]);
@@ -260,9 +284,13 @@ impl Checker {
                         .help("join the conditions with `and` or `or`: `eligible when a and b`"),
                     );
                 }
-                Clause::When { condition, .. } => {
+                Clause::When {
+                    condition,
+                    exception,
+                    ..
+                } => {
                     seen_condition = true;
-                    eligible = self.condition(file, condition);
+                    eligible = self.clause_condition(file, condition, exception.as_ref());
                 }
                 Clause::Attr { value, .. } => match value {
                     AttrValue::Number(n) => {
@@ -417,6 +445,7 @@ impl Checker {
             if let Clause::When {
                 qualifier,
                 condition,
+                exception,
                 ..
             } = c
             {
@@ -425,7 +454,7 @@ impl Checker {
                     Some("routine") => ir::Priority::Routine,
                     _ => continue,
                 };
-                if let Some(cond) = self.condition(file, condition) {
+                if let Some(cond) = self.clause_condition(file, condition, exception.as_ref()) {
                     triggers.push((priority, cond));
                 }
             }
@@ -479,6 +508,7 @@ impl Checker {
                 Clause::When {
                     condition,
                     qualifier,
+                    exception,
                     ..
                 } => {
                     if let Some(q) = qualifier {
@@ -495,7 +525,7 @@ impl Checker {
                             )),
                         );
                     }
-                    when = self.condition(file, condition);
+                    when = self.clause_condition(file, condition, exception.as_ref());
                 }
                 Clause::Attr { key, value, .. } if key.name == "severity" => {
                     let word = attr_text(value);

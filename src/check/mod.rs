@@ -15,9 +15,11 @@
 //! cycles).
 
 mod calls;
+mod defaults;
 mod declarations;
 mod expressions;
 mod items;
+mod numbers;
 mod ordering;
 
 use crate::decimal;

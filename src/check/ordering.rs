@@ -291,6 +291,18 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
             collect_names(first, out);
             rest.iter().for_each(|(_, x)| collect_names(x, out));
         }
+        A::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            collect_names(condition, out);
+            collect_names(then, out);
+            collect_names(otherwise, out);
+        }
+        A::FirstKnown(items) => items.iter().for_each(|a| collect_names(a, out)),
+        A::CountOf { conditions, .. } => conditions.iter().for_each(|a| collect_names(a, out)),
+        A::WeightedSum { set, .. } => collect_names(set, out),
         A::Number(_) | A::Percent(_) | A::Text(_) | A::Bool(_) | A::None => {}
     }
 }

@@ -24,6 +24,7 @@
 
 use super::plan::{DefineRoot, Id, Op, Plan, Step};
 use crate::ir::{Cmp, Expr, ExprKind, Lit, Node, RuleSet, Ty};
+use std::ops::Deref;
 use crate::profile::Bits;
 use indexmap::IndexSet;
 use rust_decimal::Decimal;
@@ -39,6 +40,7 @@ impl Plan {
             kid_lists: std::collections::HashMap::new(),
             masks: IndexSet::new(),
             exprs: Vec::new(),
+            weights: Vec::new(),
             folded: vec![None; rules.defines.len()],
         };
         let mut triggers = Vec::new();
@@ -115,14 +117,27 @@ impl Plan {
             let of = ix(nodes.len());
             let Some(op) = nodes.get_mut(i) else { continue };
             let memo = match op {
-                Op::And { .. } | Op::Or { .. } | Op::Not(_) | Op::NumCmp { .. } | Op::Truth(_) => {
+                Op::And { .. }
+                | Op::Or { .. }
+                | Op::Not(_)
+                | Op::NumCmp { .. }
+                | Op::Truth(_)
+                | Op::IfTruth { .. }
+                | Op::Count { .. }
+                | Op::Unless { .. } => {
                     memo_truth += 1;
                     Op::MemoTruth {
                         slot: memo_truth - 1,
                         of,
                     }
                 }
-                Op::Arith { .. } | Op::Neg(_) | Op::Value(_) => {
+                Op::Arith { .. }
+                | Op::Neg(_)
+                | Op::Value(_)
+                | Op::NumCall { .. }
+                | Op::IfNum { .. }
+                | Op::FirstNum { .. }
+                | Op::WeightedField { .. } => {
                     memo_num += 1;
                     Op::MemoNumber {
                         slot: memo_num - 1,
@@ -143,6 +158,7 @@ impl Plan {
             memo_num: memo_num as usize,
             kids: b.kids,
             masks: b.masks.into_iter().collect(),
+            weights: b.weights,
             exprs: b.exprs,
             triggers,
             steps,
@@ -160,6 +176,8 @@ struct Builder {
     kid_lists: std::collections::HashMap<Vec<Id>, (u32, u32)>,
     masks: IndexSet<Bits>,
     exprs: Vec<Expr>,
+    /// The weights of `WeightedField` nodes.
+    weights: Vec<(u32, Decimal)>,
     /// The constant value of each parameter that folded to one.
     folded: Vec<Option<Decimal>>,
 }
@@ -186,6 +204,19 @@ impl Builder {
         let i = u32::try_from(self.exprs.len()).unwrap_or(u32::MAX);
         self.exprs.push(e.clone());
         self.add(if truth { Op::Truth(i) } else { Op::Value(i) })
+    }
+
+    /// Where a list of operands is in `kids`, storing it if it is new: the
+    /// same operands are stored once.
+    fn list(&mut self, ids: Vec<Id>) -> Option<(u32, u32)> {
+        if let Some(&range) = self.kid_lists.get(&ids) {
+            return Some(range);
+        }
+        let start = u32::try_from(self.kids.len()).ok()?;
+        let len = u32::try_from(ids.len()).ok()?;
+        self.kids.extend(&ids);
+        self.kid_lists.insert(ids, (start, len));
+        Some((start, len))
     }
 
     fn mask(&mut self, lits: &[Lit]) -> Option<u32> {
@@ -328,6 +359,30 @@ impl Builder {
                 Ok(i) => Op::Warned(i),
                 Err(_) => return self.walker(e, true),
             },
+            ExprKind::If(c, branches) => {
+                let [a, b] = branches.deref();
+                Op::IfTruth {
+                    c: self.truth(c),
+                    a: self.truth(a),
+                    b: self.truth(b),
+                }
+            }
+            ExprKind::AtLeast(n, xs) | ExprKind::AtMost(n, xs) => {
+                let ids: Vec<Id> = xs.iter().map(|x| self.truth(x)).collect();
+                match (self.list(ids), u32::try_from(*n)) {
+                    (Some((start, len)), Ok(n)) => Op::Count {
+                        at_most: matches!(e.kind, ExprKind::AtMost(..)),
+                        n,
+                        start,
+                        len,
+                    },
+                    _ => return self.walker(e, true),
+                }
+            }
+            ExprKind::Unless(base, exception) => Op::Unless {
+                base: self.truth(base),
+                exception: self.truth(exception),
+            },
             _ => return self.walker(e, true),
         };
         self.add(op)
@@ -383,6 +438,51 @@ impl Builder {
                 },
                 _ => return self.walker(e, false),
             },
+            ExprKind::NumCall(f, args) => {
+                let ids: Vec<Id> = args.iter().map(|a| self.number(a)).collect();
+                match self.list(ids) {
+                    Some((start, len)) => Op::NumCall { f: *f, start, len },
+                    None => return self.walker(e, false),
+                }
+            }
+            ExprKind::If(c, branches) => {
+                let [a, b] = branches.deref();
+                Op::IfNum {
+                    c: self.truth(c),
+                    a: self.number(a),
+                    b: self.number(b),
+                }
+            }
+            ExprKind::FirstKnown(xs) => {
+                let ids: Vec<Id> = xs.iter().map(|x| self.number(x)).collect();
+                match self.list(ids) {
+                    Some((start, len)) => Op::FirstNum { start, len },
+                    None => return self.walker(e, false),
+                }
+            }
+            ExprKind::WeightedSum(set, weights) => {
+                let bits: Option<Vec<(u32, rust_decimal::Decimal)>> = weights
+                    .iter()
+                    .map(|(l, w)| match l {
+                        Lit::Enum(i) | Lit::Text(i) => u32::try_from(*i).ok().map(|i| (i, *w)),
+                        _ => None,
+                    })
+                    .collect();
+                let start = u32::try_from(self.weights.len()).ok();
+                let len = u32::try_from(weights.len()).ok();
+                match (&set.kind, bits, start, len) {
+                    (ExprKind::Field(s), Some(bits), Some(start), Some(len)) => {
+                        match u32::try_from(*s) {
+                            Ok(slot) => {
+                                self.weights.extend(bits);
+                                Op::WeightedField { slot, start, len }
+                            }
+                            Err(_) => return self.walker(e, false),
+                        }
+                    }
+                    _ => return self.walker(e, false),
+                }
+            }
             _ => return self.walker(e, false),
         };
         self.add(op)

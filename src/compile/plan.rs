@@ -3,7 +3,7 @@
 //! compute each define and outcome in dependency order. `build.rs` makes it;
 //! `eval::decide` runs it.
 
-use crate::ir::{Arith, Cmp, Expr, Priority, Quant};
+use crate::ir::{Arith, Cmp, Expr, NumFn, Priority, Quant};
 use crate::profile::Bits;
 use rust_decimal::Decimal;
 
@@ -90,6 +90,25 @@ pub(crate) enum Op {
         slot: u32,
         of: Id,
     },
+    /// `if c then a else b` of conditions.
+    IfTruth {
+        c: Id,
+        a: Id,
+        b: Id,
+    },
+    /// `at least n of` (`at_most` false) or `at most n of` the conditions
+    /// in `Plan::kids[start..start + len]`.
+    Count {
+        at_most: bool,
+        n: u32,
+        start: u32,
+        len: u32,
+    },
+    /// `base unless exception`.
+    Unless {
+        base: Id,
+        exception: Id,
+    },
     // ---- numbers
     Num(Decimal),
     NumField(u32),
@@ -102,6 +121,30 @@ pub(crate) enum Op {
     Neg(Id),
     /// The number of distinct members of a set field.
     CountField(u32),
+    /// A number function of the numbers in `Plan::kids[start..start + len]`.
+    NumCall {
+        f: NumFn,
+        start: u32,
+        len: u32,
+    },
+    /// `if c then a else b` of numbers.
+    IfNum {
+        c: Id,
+        a: Id,
+        b: Id,
+    },
+    /// `first known of` the numbers in `Plan::kids[start..start + len]`.
+    FirstNum {
+        start: u32,
+        len: u32,
+    },
+    /// `weighted sum of` a set field, the weights in
+    /// `Plan::weights[start..start + len]`.
+    WeightedField {
+        slot: u32,
+        start: u32,
+        len: u32,
+    },
     /// Any other number, by the tree walker: `Plan::exprs[i]`.
     Value(u32),
     /// A shared number, computed once per evaluation.
@@ -147,6 +190,8 @@ pub(crate) struct Plan {
     pub(crate) kids: Vec<Id>,
     /// Masks of `OneOf` and `Has`.
     pub(crate) masks: Vec<Bits>,
+    /// The weights of `WeightedField`: each member's bit and weight.
+    pub(crate) weights: Vec<(u32, Decimal)>,
     /// Expressions left to the tree walker.
     pub(crate) exprs: Vec<Expr>,
     /// Referral triggers, most urgent first within each referral.

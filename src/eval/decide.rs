@@ -6,7 +6,7 @@
 //! a calculation it cannot finish, it stops and the walker redoes the
 //! evaluation to word the error.
 
-use super::{Eval, EvalError, Truth, atoms};
+use super::{Eval, EvalError, Truth, atoms, numbers};
 use crate::compile::{DefineRoot, EMPTY, Id, Op, Plan, Step};
 use crate::profile::{Bits, Val};
 use rust_decimal::Decimal;
@@ -334,6 +334,40 @@ impl<'a> Eval<'a> {
             Op::FieldCmp { .. } | Op::Member { .. } | Op::EnumIs { .. } | Op::BoolField(_) => {
                 self.leaf(op).unwrap_or(Truth::Unknown)
             }
+            // As the walker: the condition, then only the branch it picks.
+            Op::IfTruth { c, a, b } => match self.truth(p, *c) {
+                Truth::True => self.truth(p, *a),
+                Truth::False => self.truth(p, *b),
+                Truth::Unknown => Truth::Unknown,
+            },
+            Op::Count {
+                at_most,
+                n,
+                start,
+                len,
+            } => {
+                let kids = p
+                    .kids
+                    .get(*start as usize..(*start + *len) as usize)
+                    .unwrap_or_default();
+                let (n, mut yes, mut unknown) = (*n as usize, 0, 0);
+                for (i, k) in kids.iter().enumerate() {
+                    let rest = kids.len() - i;
+                    if let Some(d) = numbers::count_decided(*at_most, n, yes, unknown, rest) {
+                        return d;
+                    }
+                    match self.truth(p, *k) {
+                        Truth::True => yes += 1,
+                        Truth::Unknown => unknown += 1,
+                        Truth::False => {}
+                    }
+                }
+                numbers::count_final(*at_most, n, yes, unknown)
+            }
+            Op::Unless { base, exception } => match self.truth(p, *base) {
+                Truth::False => Truth::False,
+                b => numbers::unless(b, self.truth(p, *exception)),
+            },
             // A number where a condition belongs: the checker never lets
             // one through.
             Op::Num(_)
@@ -343,7 +377,51 @@ impl<'a> Eval<'a> {
             | Op::Neg(_)
             | Op::CountField(_)
             | Op::MemoNumber { .. }
+            | Op::NumCall { .. }
+            | Op::IfNum { .. }
+            | Op::FirstNum { .. }
+            | Op::WeightedField { .. }
             | Op::Value(_) => Truth::Unknown,
+        }
+    }
+
+    /// A number function: every argument computed in turn, as the walker
+    /// does (so a failing one fails here too), with no allocation.
+    fn plan_num_call(&mut self, p: &'a Plan, f: crate::ir::NumFn, start: u32, len: u32) -> Option<Decimal> {
+        use crate::ir::NumFn;
+        let kids = p
+            .kids
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or_default();
+        let mut acc: Option<Decimal> = None;
+        let mut args = [Decimal::ZERO; 3];
+        let mut unknown = false;
+        for (i, k) in kids.iter().enumerate() {
+            match self.number(p, *k) {
+                Some(x) => {
+                    if let Some(slot) = args.get_mut(i) {
+                        *slot = x;
+                    }
+                    acc = Some(acc.map_or(x, |a| numbers::pick(f, a, x)));
+                }
+                None => unknown = true,
+            }
+        }
+        if unknown {
+            return None;
+        }
+        let [x, lo, hi] = args;
+        match f {
+            NumFn::Min | NumFn::Max => acc,
+            NumFn::Clamp => {
+                let r = numbers::clamp(x, lo, hi);
+                if r.is_none() {
+                    // The walker words the error.
+                    self.fail(Stop::Redo);
+                }
+                r
+            }
+            _ => Some(numbers::unary(f, x)),
         }
     }
 
@@ -373,6 +451,43 @@ impl<'a> Eval<'a> {
             }
             Op::Neg(x) => self.number(p, *x).map(|d| -d),
             Op::CountField(s) => self.set_field(*s).map(|(_, n)| Decimal::from(n)),
+            Op::NumCall { f, start, len } => self.plan_num_call(p, *f, *start, *len),
+            Op::IfNum { c, a, b } => match self.truth(p, *c) {
+                Truth::True => self.number(p, *a),
+                Truth::False => self.number(p, *b),
+                Truth::Unknown => None,
+            },
+            Op::FirstNum { start, len } => {
+                let kids = p
+                    .kids
+                    .get(*start as usize..(*start + *len) as usize)
+                    .unwrap_or_default();
+                // The first known, as the walker: those after it are not
+                // computed.
+                kids.iter().find_map(|k| self.number(p, *k))
+            }
+            Op::WeightedField { slot, start, len } => {
+                let (bits, _) = self.set_field(*slot)?;
+                let weights = p
+                    .weights
+                    .get(*start as usize..(*start + *len) as usize)
+                    .unwrap_or_default();
+                let mut sum = Decimal::ZERO;
+                for (bit, w) in weights {
+                    if bits.contains(*bit as usize) {
+                        // The checker made sure the sum of every weight's
+                        // size fits; should it not, the walker words it.
+                        match sum.checked_add(*w) {
+                            Some(s) => sum = s,
+                            None => {
+                                self.fail(Stop::Redo);
+                                return None;
+                            }
+                        }
+                    }
+                }
+                Some(sum)
+            }
             Op::MemoNumber { slot, of } => {
                 if let Some(Some(v)) = self.s.memo_num.get(*slot as usize) {
                     return *v;

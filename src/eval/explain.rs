@@ -107,6 +107,7 @@ pub struct ItemTrace {
 /// assert_eq!(Clause::Eligible.to_string(), "eligible when");
 /// assert_eq!(Clause::Trigger(Priority::Urgent).to_string(), "urgent when");
 /// assert_eq!(serde_json::to_string(&Clause::When).unwrap(), "\"when\"");
+/// assert_eq!(Clause::Unless.to_string(), "unless");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Clause {
@@ -116,6 +117,8 @@ pub enum Clause {
     Trigger(Priority),
     /// A warning's `when`.
     When,
+    /// The `unless` exception of the clause before it.
+    Unless,
 }
 
 impl fmt::Display for Clause {
@@ -124,6 +127,7 @@ impl fmt::Display for Clause {
             Clause::Eligible => f.write_str("eligible when"),
             Clause::Trigger(p) => write!(f, "{} when", p.word()),
             Clause::When => f.write_str("when"),
+            Clause::Unless => f.write_str("unless"),
         }
     }
 }
@@ -188,6 +192,56 @@ impl Serialize for ItemOutcome {
     }
 }
 
+/// The parts of a condition that an explanation shows under it and
+/// coverage counts as branches, and whether it is a compound (shown by its
+/// parts alone) rather than an atom (shown with the values it reads): the
+/// operands of `and`, `or`, `not`, `at least`/`at most N of`; the base and
+/// exception of `unless`; the condition and branches of an `if` between
+/// conditions, the operands of a `first known of` conditions; and, in an
+/// atom, the condition of every `if` it computes with.
+pub(crate) fn parts(e: &Expr) -> (Vec<&Expr>, bool) {
+    match &e.kind {
+        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::AtLeast(_, xs) | ExprKind::AtMost(_, xs) => {
+            (xs.iter().collect(), true)
+        }
+        // `x not in s` is one condition to the reader.
+        ExprKind::Not(x) if x.span != e.span => (vec![&**x], true),
+        ExprKind::Unless(base, exception) => (vec![&**base, &**exception], true),
+        ExprKind::If(c, branches) if e.ty == Ty::Bool => {
+            let [a, b] = &**branches;
+            (vec![&**c, a, b], true)
+        }
+        ExprKind::FirstKnown(xs) if e.ty == Ty::Bool => (xs.iter().collect(), true),
+        _ => {
+            let mut out = Vec::new();
+            for c in e.children() {
+                if_conditions(c, &mut out);
+            }
+            (out, false)
+        }
+    }
+}
+
+/// The conditions of the `if`s a value computes with, outermost first; an
+/// `else if` chain gives each of its conditions.
+fn if_conditions<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::If(c, branches) => {
+            out.push(c);
+            for b in branches.iter() {
+                if_conditions(b, out);
+            }
+        }
+        // A condition inside is a part of its own, with its own parts.
+        _ if e.ty == Ty::Bool => {}
+        _ => {
+            for c in e.children() {
+                if_conditions(c, out);
+            }
+        }
+    }
+}
+
 impl<'a> Eval<'a> {
     /// The whole tree of a condition: every sub-condition with its value and
     /// the values it read. Unlike evaluation, it does not stop at the first
@@ -195,22 +249,19 @@ impl<'a> Eval<'a> {
     pub(crate) fn trace(&self, e: &'a Expr) -> R<Trace> {
         let (value, missing) = self.tri(e)?;
         let mut children = Vec::new();
-        match &e.kind {
-            ExprKind::And(xs) | ExprKind::Or(xs) => {
-                // An operand after the one that decided may not be
-                // computable (evaluation never looked at it): it is left
-                // out rather than fail the whole explanation.
-                for x in xs {
-                    if let Ok(t) = self.trace(x) {
-                        children.push(t);
-                    }
-                }
+        let (parts, compound) = parts(e);
+        for x in parts {
+            // A part after the one that decided may not be computable
+            // (evaluation never looked at it): it is left out rather than
+            // fail the whole explanation.
+            match self.trace(x) {
+                Ok(t) => children.push(t),
+                Err(err) if matches!(e.kind, ExprKind::Not(_)) => return Err(err),
+                Err(_) => {}
             }
-            ExprKind::Not(x) if x.span != e.span => children.push(self.trace(x)?),
-            _ => {}
         }
         let mut values = IndexMap::new();
-        if children.is_empty() {
+        if !compound {
             self.values_read(e, &mut values);
         }
         Ok(Trace {
@@ -248,10 +299,7 @@ impl<'a> Eval<'a> {
                         id: p.meta.id.clone(),
                         title: p.meta.title.clone(),
                         outcome,
-                        conditions: vec![ClauseTrace {
-                            clause: Clause::Eligible,
-                            trace: self.trace(&p.eligible)?,
-                        }],
+                        conditions: self.clauses(Clause::Eligible, &p.eligible)?,
                     }
                 }
                 Node::Referral(i) => {
@@ -269,15 +317,11 @@ impl<'a> Eval<'a> {
                     for (p, c) in &r.triggers {
                         // Past the trigger that fired, a condition evaluation
                         // never looked at may not be computable: leave it out.
-                        let trace = match self.trace(c) {
-                            Ok(t) => t,
+                        match self.clauses(Clause::Trigger(*p), c) {
+                            Ok(traces) => conditions.extend(traces),
                             Err(_) if fired.is_some() => continue,
                             Err(e) => return Err(e),
-                        };
-                        conditions.push(ClauseTrace {
-                            clause: Clause::Trigger(*p),
-                            trace,
-                        });
+                        }
                     }
                     ItemTrace {
                         kind: Kind::Referral,
@@ -302,10 +346,7 @@ impl<'a> Eval<'a> {
                         id: w.meta.id.clone(),
                         title: w.meta.title.clone(),
                         outcome,
-                        conditions: vec![ClauseTrace {
-                            clause: Clause::When,
-                            trace: self.trace(&w.when)?,
-                        }],
+                        conditions: self.clauses(Clause::When, &w.when)?,
                     }
                 }
                 Node::Define(_) | Node::Recommended => continue,
@@ -313,6 +354,27 @@ impl<'a> Eval<'a> {
             out.push(item);
         }
         Ok(out)
+    }
+
+    /// A clause's traces: its condition, and an `unless` exception as a
+    /// clause of its own after it.
+    fn clauses(&self, clause: Clause, e: &'a Expr) -> R<Vec<ClauseTrace>> {
+        Ok(match &e.kind {
+            ExprKind::Unless(base, exception) => vec![
+                ClauseTrace {
+                    clause,
+                    trace: self.trace(base)?,
+                },
+                ClauseTrace {
+                    clause: Clause::Unless,
+                    trace: self.trace(exception)?,
+                },
+            ],
+            _ => vec![ClauseTrace {
+                clause,
+                trace: self.trace(e)?,
+            }],
+        })
     }
 
     /// The author's text of an expression, on one line.
@@ -332,6 +394,33 @@ impl<'a> Eval<'a> {
             // `x not in s` is one condition to the reader, though it checks
             // into `not (x in s)`: treat it as an atom.
             ExprKind::Not(x) if x.span != e.span => self.held(x, want.not(), out),
+            // The base held and the exception did not; or the exception
+            // held; or the base failed; or the undecided ones.
+            ExprKind::Unless(base, exception) => {
+                let b = self.tri(base)?.0;
+                let x = if b == Truth::False {
+                    Truth::False
+                } else {
+                    self.tri(exception)?.0
+                };
+                match want {
+                    Truth::True => {
+                        self.held(base, Truth::True, out)?;
+                        self.held(exception, Truth::False, out)
+                    }
+                    Truth::False if x == Truth::True => self.held(exception, Truth::True, out),
+                    Truth::False => self.held(base, Truth::False, out),
+                    Truth::Unknown => {
+                        if b == Truth::Unknown {
+                            self.held(base, Truth::Unknown, out)?;
+                        }
+                        if x == Truth::Unknown {
+                            self.held(exception, Truth::Unknown, out)?;
+                        }
+                        Ok(())
+                    }
+                }
+            }
             ExprKind::And(xs) | ExprKind::Or(xs) => {
                 for x in xs {
                     // Evaluation stopped at the first operand that decided;

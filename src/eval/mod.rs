@@ -21,10 +21,12 @@ mod assemble;
 mod atoms;
 mod decide;
 mod explain;
+mod numbers;
 mod state;
 mod walk;
 
 pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
+pub(crate) use explain::parts;
 pub(crate) use state::{State, with_state};
 
 use crate::compile::Compiled;

@@ -5,10 +5,11 @@
 //! show; it is also the reference the plan is tested against
 //! (`Engine::decide_walking`).
 
-use super::{Eval, EvalError, R, Truth, atoms};
+use super::{Eval, EvalError, R, Truth, atoms, numbers};
 use crate::decimal;
 use crate::ir::{self, Expr, ExprKind, Lit, Node, ProgramRef, Ty};
 use crate::profile::{Bits, InputError, Val};
+use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::ops::Not;
 
@@ -201,6 +202,46 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
+            ExprKind::NumCall(f, args) => self.num_call(e, *f, args),
+            ExprKind::If(c, branches) => {
+                let [then, otherwise] = &**branches;
+                let (t, m) = self.tri(c)?;
+                match t {
+                    Truth::True => self.val(then),
+                    Truth::False => self.val(otherwise),
+                    Truth::Unknown => Ok((None, m)),
+                }
+            }
+            ExprKind::FirstKnown(xs) => {
+                let mut missing = Bits::default();
+                for x in xs {
+                    let (v, m) = self.val(x)?;
+                    if v.is_some() {
+                        return Ok((v, Bits::default()));
+                    }
+                    missing.union(&m);
+                }
+                Ok((None, missing))
+            }
+            ExprKind::WeightedSum(set, weights) => {
+                let (v, m) = self.val(set)?;
+                let Some(Val::Set(bits, _, _)) = v.as_deref() else {
+                    return Ok((None, m));
+                };
+                let mut sum = Decimal::ZERO;
+                for (key, w) in weights {
+                    if let Lit::Enum(i) | Lit::Text(i) = key {
+                        if bits.contains(*i) {
+                            // The checker made sure the sum of every
+                            // weight's size fits.
+                            sum = sum.checked_add(*w).ok_or_else(|| {
+                                EvalError::internal("a weighted sum overflowed after its check")
+                            })?;
+                        }
+                    }
+                }
+                known(Val::Num(sum))
+            }
             _ => {
                 let (t, m) = self.tri(e)?;
                 Ok(match t {
@@ -277,6 +318,73 @@ impl<'a> Eval<'a> {
             S::List(_) => return Ok((None, Bits::default())),
         };
         Ok((Some(Cow::Owned(v)), Bits::default()))
+    }
+
+    /// `min`, `max`, `clamp`, `abs`, `floor`, `ceil`, `round`: unknown if
+    /// any argument is (missing: theirs), each argument computed in turn.
+    fn num_call(
+        &self,
+        e: &'a Expr,
+        f: ir::NumFn,
+        args: &'a [Expr],
+    ) -> R<(Option<Cow<'_, Val>>, Bits)> {
+        let mut xs = Vec::with_capacity(args.len());
+        let mut missing = Bits::default();
+        let mut unknown = false;
+        for a in args {
+            let (v, m) = self.val(a)?;
+            match v.as_deref() {
+                Some(Val::Num(d)) => xs.push(*d),
+                _ => {
+                    unknown = true;
+                    missing.union(&m);
+                }
+            }
+        }
+        if unknown {
+            return Ok((None, missing));
+        }
+        let r = match (f, xs.as_slice()) {
+            (ir::NumFn::Min | ir::NumFn::Max, [first, rest @ ..]) => {
+                Some(rest.iter().fold(*first, |acc, x| numbers::pick(f, acc, *x)))
+            }
+            (ir::NumFn::Clamp, [x, lo, hi]) => match numbers::clamp(*x, *lo, *hi) {
+                Some(r) => Some(r),
+                None => return Err(self.clamp_error(e, *lo, *hi)),
+            },
+            (_, [x]) => Some(numbers::unary(f, *x)),
+            _ => None,
+        };
+        Ok((r.map(|d| Cow::Owned(Val::Num(d))), Bits::default()))
+    }
+
+    /// `clamp` with bounds the profile made cross: an input error naming a
+    /// field the bounds read.
+    #[cold]
+    fn clamp_error(&self, e: &Expr, lo: Decimal, hi: Decimal) -> EvalError {
+        let mut field = String::new();
+        if let ExprKind::NumCall(_, args) = &e.kind {
+            for bound in args.iter().skip(1) {
+                bound.visit(&mut |x| {
+                    if let ExprKind::Field(slot) = x.kind {
+                        if field.is_empty() {
+                            if let Some(f) = self.rules.fields.get(slot) {
+                                field = f.name.clone();
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        EvalError::Input(InputError::new(
+            field,
+            format!(
+                "`{}`: the lower bound {} is above the upper bound {} for this profile",
+                self.text_of(e),
+                decimal::show(lo),
+                decimal::show(hi)
+            ),
+        ))
     }
 
     fn arith_error(&self, e: &Expr, op: ir::Arith) -> EvalError {
@@ -483,6 +591,51 @@ impl<'a> Eval<'a> {
                 .get(*i)
                 .cloned()
                 .unwrap_or((Truth::Unknown, Bits::default()))),
+            ExprKind::AtLeast(n, xs) | ExprKind::AtMost(n, xs) => {
+                let at_most = matches!(e.kind, ExprKind::AtMost(..));
+                let (mut yes, mut unknown) = (0, 0);
+                let mut missing = Bits::default();
+                for (i, x) in xs.iter().enumerate() {
+                    // Stop once the rest cannot change the answer, as the
+                    // plan does.
+                    let rest = xs.len() - i;
+                    if let Some(d) = numbers::count_decided(at_most, *n, yes, unknown, rest) {
+                        return Ok((d, Bits::default()));
+                    }
+                    let (v, m) = self.tri(x)?;
+                    match v {
+                        Truth::True => yes += 1,
+                        Truth::Unknown => {
+                            unknown += 1;
+                            missing.union(&m);
+                        }
+                        Truth::False => {}
+                    }
+                }
+                match numbers::count_final(at_most, *n, yes, unknown) {
+                    Truth::Unknown => Ok((Truth::Unknown, missing)),
+                    d => Ok((d, Bits::default())),
+                }
+            }
+            ExprKind::Unless(base, exception) => {
+                let (b, mb) = self.tri(base)?;
+                // A false base decides: the exception is not looked at.
+                if b == Truth::False {
+                    return t(false);
+                }
+                let (x, mx) = self.tri(exception)?;
+                let r = numbers::unless(b, x);
+                let mut m = Bits::default();
+                if r == Truth::Unknown {
+                    if b == Truth::Unknown {
+                        m.union(&mb);
+                    }
+                    if x == Truth::Unknown {
+                        m.union(&mx);
+                    }
+                }
+                Ok((r, m))
+            }
             ExprKind::CaseloadFull(p) => t(match p {
                 ProgramRef::Program(i) => self.full(*i),
                 ProgramRef::Recommended => self.recommended.is_some_and(|i| self.full(i)),

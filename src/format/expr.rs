@@ -27,6 +27,29 @@ pub(super) fn names(values: &[Ident]) -> String {
     names.join(", ")
 }
 
+/// A word, number or string as written (a default's reason, a set
+/// default's member, a weight's key).
+pub(super) fn attr_value(v: &AttrValue) -> String {
+    match v {
+        AttrValue::Text(t) => escape(&t.value),
+        AttrValue::Number(n) => n.text.clone(),
+        AttrValue::Word(w) => w.name.clone(),
+    }
+}
+
+/// A field's default value.
+pub(super) fn default_value(v: &DefaultValue) -> String {
+    match v {
+        DefaultValue::Number(n) => n.text.clone(),
+        DefaultValue::Text(t) => escape(&t.value),
+        DefaultValue::Word(w) => w.name.clone(),
+        DefaultValue::Set(members, _) => {
+            let items: Vec<String> = members.iter().map(attr_value).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
 /// An expression on one line.
 pub(super) fn flat(e: &Expr) -> String {
     let mut s = String::new();
@@ -134,6 +157,48 @@ pub(super) fn write_expr(e: &Expr, out: &mut String) {
                 Quantifier::None => " has none of ",
             });
             write_expr(values, out);
+        }
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            out.push_str("if ");
+            write_expr(condition, out);
+            out.push_str(" then ");
+            write_expr(then, out);
+            out.push_str(" else ");
+            write_expr(otherwise, out);
+        }
+        ExprKind::FirstKnown(items) => {
+            out.push_str("first known of (");
+            write_list(items, ", ", out);
+            out.push(')');
+        }
+        ExprKind::CountOf {
+            at_most,
+            n,
+            conditions,
+        } => {
+            out.push_str(if *at_most { "at most " } else { "at least " });
+            out.push_str(&n.text);
+            out.push_str(" of (");
+            write_list(conditions, ", ", out);
+            out.push(')');
+        }
+        ExprKind::WeightedSum { set, weights } => {
+            out.push_str("weighted sum of ");
+            write_expr(set, out);
+            out.push_str(" {");
+            for (i, w) in weights.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&attr_value(&w.key));
+                out.push_str(": ");
+                write_expr(&w.weight, out);
+            }
+            out.push('}');
         }
     }
 }

@@ -290,6 +290,12 @@ impl<'a> Printer<'a> {
             if field.required {
                 decl.push_str(" required");
             }
+            if let Some(d) = &field.default {
+                decl.push_str(&format!(" default {}", default_value(&d.value)));
+                if let Some(r) = &d.reason {
+                    decl.push_str(&format!(" because {}", attr_value(r)));
+                }
+            }
             let at = (field.span.start, BLOCK_INDENT, Role::Entry);
             match &field.doc {
                 Some(doc) => self.with_text(lines, at, decl, doc, ""),
@@ -373,6 +379,7 @@ impl<'a> Printer<'a> {
             Clause::When {
                 qualifier,
                 condition,
+                exception,
                 span,
             } => {
                 let prefix = match qualifier {
@@ -380,6 +387,9 @@ impl<'a> Printer<'a> {
                     None => "when ".to_string(),
                 };
                 self.condition(span.start, prefix, condition, lines);
+                if let Some(x) = exception {
+                    self.exception(condition.span.end, x, lines);
+                }
             }
             Clause::Value { value, span } => {
                 self.condition(span.start, "value: ".to_string(), value, lines);
@@ -456,6 +466,23 @@ impl<'a> Printer<'a> {
             }
             previous_end = part.span.end;
         }
+    }
+
+    /// `unless C` after a `when` clause's condition: on the clause's last
+    /// line when it fits and no comment stands between, else on a line of
+    /// its own, where the `unless` stands in the text.
+    fn exception(&self, condition_end: usize, x: &Expr, lines: &mut Vec<Line>) {
+        let code = format!("unless {}", flat(x));
+        let commented = self.has_comment_in(condition_end, self.trim_back(x.span.end));
+        if let Some(last) = lines.last_mut() {
+            let joined = format!("{} {code}", last.code);
+            if !commented && width(last.indent, &joined) <= WIDTH {
+                last.code = joined;
+                return;
+            }
+        }
+        let at = self.skip_trivia(condition_end);
+        Self::push(lines, at, CONTINUATION_INDENT, code, Role::Continuation);
     }
 
     fn services(&self, services: &[Ident], start: usize, lines: &mut Vec<Line>) {

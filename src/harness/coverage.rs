@@ -150,6 +150,13 @@ impl Coverage {
     }
 
     fn walk(&mut self, rules: &RuleSet, item: &str, e: &Expr) {
+        // `when a unless b` is two clauses to an explanation, each traced
+        // on its own: the base and the exception are the goals.
+        if let ExprKind::Unless(base, exception) = &e.kind {
+            self.walk(rules, item, base);
+            self.walk(rules, item, exception);
+            return;
+        }
         let condition = rules
             .sources
             .slice(e.file, e.span)
@@ -166,12 +173,10 @@ impl Coverage {
             can_be_unknown: is_atom(e) && can_be_unknown(rules, e),
             seen: [false; 3],
         });
-        match &e.kind {
-            ExprKind::And(xs) | ExprKind::Or(xs) => {
-                xs.iter().for_each(|x| self.walk(rules, item, x))
-            }
-            ExprKind::Not(x) if x.span != e.span => self.walk(rules, item, x),
-            _ => {}
+        // The parts an explanation shows: operands, `at least` operands,
+        // `if` conditions (its branches), as `eval::Trace` has them.
+        for x in crate::eval::parts(e).0 {
+            self.walk(rules, item, x);
         }
     }
 
@@ -188,9 +193,15 @@ impl Coverage {
     /// ```
     pub fn record(&mut self, items: &[ItemTrace]) {
         for it in items {
-            for c in &it.conditions {
+            for (i, c) in it.conditions.iter().enumerate() {
                 self.mark(&c.trace);
-                if c.trace.value == Truth::True {
+                // A clause's exception follows it: the clause fired if its
+                // condition held and its exception did not.
+                let excepted = it
+                    .conditions
+                    .get(i + 1)
+                    .is_some_and(|x| x.clause == Clause::Unless && x.trace.value != Truth::False);
+                if c.trace.value == Truth::True && c.clause != Clause::Unless && !excepted {
                     let key = match (it.kind, c.clause) {
                         (Kind::Referral, Clause::Trigger(p)) => {
                             format!("referral {} ({})", it.id, p.word())
@@ -280,11 +291,7 @@ impl Coverage {
 }
 
 fn is_atom(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::And(_) | ExprKind::Or(_) => false,
-        ExprKind::Not(x) => x.span == e.span,
-        _ => true,
-    }
+    !crate::eval::parts(e).1
 }
 
 /// Whether absent data can make this expression unknown.

@@ -265,17 +265,26 @@ impl<'de> serde::de::Visitor<'de> for ProfileSeed<'_> {
                 *s = v;
             }
         }
-        Ok(finish(rules, slots, None))
+        Ok(finish(rules, self.lookup, slots, None))
     }
 }
 
-/// The profile, once every slot is read: the first error in schema order
-/// (a value's, or a required field's absence), or the client id.
+/// The profile, once every slot is read: the defaults in the slots left
+/// empty, then the first error in schema order (a value's, or a required
+/// field's absence), or the client id.
 pub(super) fn finish(
     rules: &RuleSet,
-    slots: Vec<Option<Val>>,
+    lookup: &Lookup,
+    mut slots: Vec<Option<Val>>,
     error: Option<(usize, InputError)>,
 ) -> Result<Profile, InputError> {
+    // An absent or `null` field with a default takes it. (A required field
+    // has none: the checker refuses both.)
+    for (slot, v) in &lookup.defaults {
+        if let Some(s @ None) = slots.get_mut(*slot) {
+            *s = Some(v.clone());
+        }
+    }
     let upto = error.as_ref().map_or(slots.len(), |(slot, _)| *slot);
     for (field, v) in rules.fields.iter().zip(&slots).take(upto) {
         if field.required && v.is_none() {

@@ -282,7 +282,7 @@ impl Profile {
                 Err(e) => error = Some((slot, e)),
             }
         }
-        finish(rules, slots, error)
+        finish(rules, lookup, slots, error)
     }
 }
 
@@ -313,6 +313,9 @@ pub(crate) struct Lookup {
     /// whole `x`, so the bounds rounded inward keep the check exact, and
     /// every decimal's rounded value fits an `i128`.
     bounds: Vec<(i128, i128)>,
+    /// Each field's default as a slot holds it, made once: both readers
+    /// put it in a slot left empty (absent or `null`), in [`finish`].
+    defaults: Vec<(usize, Val)>,
 }
 
 impl Lookup {
@@ -340,7 +343,37 @@ impl Lookup {
                     )
                 })
                 .collect(),
+            defaults: Vec::new(),
         }
+        .with_defaults(rules)
+    }
+
+    /// The fields' defaults as values, read as a profile's would be.
+    fn with_defaults(mut self, rules: &RuleSet) -> Lookup {
+        use crate::ir::DefaultValue as D;
+        let mut defaults = Vec::new();
+        for (slot, field) in rules.fields.iter().enumerate() {
+            let Some(d) = &field.default else { continue };
+            let v = match &d.value {
+                D::Bool(b) => Some(Val::Bool(*b)),
+                D::Num(x) => number_val(field, self.bounds(slot), *x),
+                D::Text(t) => Some(Val::Text(self.symbol(t), t.as_str().into())),
+                D::Enum(i) => Some(Val::Enum(*i)),
+                D::Set(members) => {
+                    let mut set = SetBuilder::new(field, &self, members.len());
+                    members
+                        .iter()
+                        .try_for_each(|m| set.add(m))
+                        .map(|()| set.finish())
+                }
+            };
+            // The checker made sure every default fits its field.
+            if let Some(v) = v {
+                defaults.push((slot, v));
+            }
+        }
+        self.defaults = defaults;
+        self
     }
 
     fn bounds(&self, slot: usize) -> (i128, i128) {

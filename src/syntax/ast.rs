@@ -104,10 +104,49 @@ pub struct FieldDecl {
     pub constraint: Option<Constraint>,
     /// Whether a profile without it is rejected.
     pub required: bool,
+    /// `default VALUE because "reason"`: what an absent field takes.
+    pub default: Option<FieldDefault>,
     /// A description.
     pub doc: Option<Text>,
     /// The whole declaration.
     pub span: Span,
+}
+
+/// `default false because "the intake form asks every client"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDefault {
+    /// The value.
+    pub value: DefaultValue,
+    /// Why the default is safe to assume; `None` when not given (a check
+    /// error), and a non-string reason is kept to be refused by name.
+    pub reason: Option<AttrValue>,
+    /// The whole `default …` clause.
+    pub span: Span,
+}
+
+/// The value of a field's default, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultValue {
+    /// A number, with its sign.
+    Number(NumberLit),
+    /// A quoted string.
+    Text(Text),
+    /// A bare word: `true`, `false` or an enumeration value.
+    Word(Ident),
+    /// `{a, "b"}`: the members of a set.
+    Set(Vec<AttrValue>, Span),
+}
+
+impl DefaultValue {
+    /// Where the value stands.
+    pub fn span(&self) -> Span {
+        match self {
+            DefaultValue::Number(n) => n.span,
+            DefaultValue::Text(t) => t.span,
+            DefaultValue::Word(w) => w.span,
+            DefaultValue::Set(_, s) => *s,
+        }
+    }
 }
 
 /// A field's type as written.
@@ -199,6 +238,9 @@ pub enum Clause {
         qualifier: Option<Ident>,
         /// The condition.
         condition: Expr,
+        /// `… unless C`: the exception, which makes the clause false when
+        /// it holds.
+        exception: Option<Expr>,
         /// The whole clause.
         span: Span,
     },
@@ -374,6 +416,44 @@ pub enum ExprKind {
         /// The values looked for.
         values: Box<Expr>,
     },
+    /// `if c then a else b`
+    If {
+        /// The condition.
+        condition: Box<Expr>,
+        /// The value when it holds.
+        then: Box<Expr>,
+        /// The value when it does not.
+        otherwise: Box<Expr>,
+    },
+    /// `first known of (a, b, c)`
+    FirstKnown(Vec<Expr>),
+    /// `at least N of (…)` (`at_most` false) or `at most N of (…)`.
+    CountOf {
+        /// `at most` rather than `at least`.
+        at_most: bool,
+        /// N, as written.
+        n: NumberLit,
+        /// The conditions counted.
+        conditions: Vec<Expr>,
+    },
+    /// `weighted sum of s {k: w, …}`
+    WeightedSum {
+        /// The set whose members are weighed.
+        set: Box<Expr>,
+        /// Each key with its weight (a number, percentage or negated one).
+        weights: Vec<Weight>,
+    },
+}
+
+/// One `key: weight` of a weighted sum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weight {
+    /// The member: an enumeration value (a word) or a text (a string).
+    pub key: AttrValue,
+    /// The weight.
+    pub weight: Expr,
+    /// The whole entry.
+    pub span: Span,
 }
 
 /// Arithmetic operators.

@@ -152,6 +152,57 @@ impl Lower {
         Text { value, span }
     }
 
+    /// One `string` (not joined with others), escapes resolved.
+    pub(super) fn string(&self, pair: Pair<'_, Rule>) -> Text {
+        let raw = pair.as_str();
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+        Text {
+            value: unescape(inner),
+            span: span_of(&pair),
+        }
+    }
+
+    /// A word, string or number standing for a value (a default's reason,
+    /// a set default's member, a weight's key).
+    pub(super) fn attr_value(&self, pair: Pair<'_, Rule>) -> AttrValue {
+        match pair.as_rule() {
+            Rule::string => AttrValue::Text(self.string(pair)),
+            Rule::signed_number | Rule::number => AttrValue::Number(self.number(pair)),
+            _ => AttrValue::Word(self.ident(pair)),
+        }
+    }
+
+    /// `default VALUE because "reason"`.
+    fn default_clause(&self, pair: Pair<'_, Rule>) -> Option<FieldDefault> {
+        let span = span_of(&pair);
+        let mut value = None;
+        let mut reason = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::default_value => {
+                    let p = p.into_inner().next()?;
+                    value = Some(match p.as_rule() {
+                        Rule::default_set => {
+                            let sspan = span_of(&p);
+                            let members = p.into_inner().map(|m| self.attr_value(m)).collect();
+                            DefaultValue::Set(members, sspan)
+                        }
+                        Rule::signed_number => DefaultValue::Number(self.number(p)),
+                        Rule::string => DefaultValue::Text(self.string(p)),
+                        _ => DefaultValue::Word(self.ident(p)),
+                    });
+                }
+                Rule::kw_default | Rule::kw_because => {}
+                _ => reason = Some(self.attr_value(p)),
+            }
+        }
+        Some(FieldDefault {
+            value: value?,
+            reason,
+            span,
+        })
+    }
+
     fn schema(&mut self, pair: Pair<'_, Rule>) -> Schema {
         let span = span_of(&pair);
         let mut fields = Vec::new();
@@ -164,10 +215,12 @@ impl Lower {
             let mut ty = None;
             let mut constraint = None;
             let mut required = false;
+            let mut default = None;
             let mut doc = None;
             for part in decl.into_inner() {
                 match part.as_rule() {
                     Rule::ident => name = Some(self.ident(part)),
+                    Rule::default_clause => default = self.default_clause(part),
                     Rule::type_expr => ty = self.type_expr(part),
                     Rule::constraint => constraint = self.constraint(part),
                     Rule::required => required = true,
@@ -181,6 +234,7 @@ impl Lower {
                     ty,
                     constraint,
                     required,
+                    default,
                     doc,
                     span: dspan,
                 });
@@ -370,17 +424,33 @@ impl Lower {
                     let cspan = span_of(&part);
                     let mut qualifier = None;
                     let mut condition = None;
+                    // `Some(None)`: an exception was written but failed to
+                    // lower (its error is reported); the clause is dropped.
+                    let mut exception = None;
                     for p in part.into_inner() {
                         match p.as_rule() {
                             Rule::ident => qualifier = Some(self.ident(p)),
                             Rule::expr => condition = self.expr(p, 0),
+                            Rule::unless_part => {
+                                exception = Some(
+                                    p.into_inner()
+                                        .find(|x| x.as_rule() == Rule::expr)
+                                        .and_then(|x| self.expr(x, 0)),
+                                );
+                            }
                             _ => {}
                         }
                     }
-                    if let Some(condition) = condition {
+                    let exception = match exception {
+                        Some(None) => None,
+                        Some(Some(x)) => Some(Some(x)),
+                        None => Some(None),
+                    };
+                    if let (Some(condition), Some(exception)) = (condition, exception) {
                         clauses.push(Clause::When {
                             qualifier,
                             condition,
+                            exception,
                             span: cspan,
                         });
                     }

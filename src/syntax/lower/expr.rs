@@ -332,9 +332,112 @@ impl Lower {
                 }
                 ExprKind::Set(items)
             }
+            Rule::if_expr => {
+                let mut parts = Vec::new();
+                for a in pair.into_inner().filter(|p| p.as_rule() == Rule::expr) {
+                    parts.push(self.expr(a, depth + 1)?);
+                }
+                let [condition, then, otherwise] = <[Expr; 3]>::try_from(parts).ok()?;
+                // From the else branch, not the pair, whose span may run on
+                // over spaces after a trailing string.
+                let span = Span::new(span.start, otherwise.span.end);
+                return Some(Expr {
+                    kind: ExprKind::If {
+                        condition: Box::new(condition),
+                        then: Box::new(then),
+                        otherwise: Box::new(otherwise),
+                    },
+                    span,
+                });
+            }
+            Rule::first_known => {
+                let mut items = Vec::new();
+                for a in pair.into_inner().filter(|p| p.as_rule() == Rule::expr) {
+                    items.push(self.expr(a, depth + 1)?);
+                }
+                ExprKind::FirstKnown(items)
+            }
+            Rule::count_of => {
+                let mut at_most = false;
+                let mut n = None;
+                let mut conditions = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::count_bound => at_most = p.as_str().starts_with("most"),
+                        Rule::number => n = Some(self.number(p)),
+                        Rule::expr => conditions.push(self.expr(p, depth + 1)?),
+                        _ => {}
+                    }
+                }
+                ExprKind::CountOf {
+                    at_most,
+                    n: n?,
+                    conditions,
+                }
+            }
+            Rule::weighted_sum => {
+                let mut set = None;
+                let mut weights = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::weighted_set => {
+                            set = Some(self.primary(p.into_inner().next()?, depth + 1)?);
+                        }
+                        Rule::weight => weights.push(self.weight(p)?),
+                        _ => {}
+                    }
+                }
+                ExprKind::WeightedSum {
+                    set: Box::new(set?),
+                    weights,
+                }
+            }
             _ => return None,
         };
         Some(Expr { kind, span })
+    }
+
+    /// `key: weight` in a weighted sum.
+    fn weight(&mut self, pair: Pair<'_, Rule>) -> Option<Weight> {
+        let span = pair_span(&pair);
+        let mut inner = pair.into_inner();
+        let key = self.attr_value(inner.next()?);
+        let value = inner.next()?;
+        let vspan = pair_span(&value);
+        let mut minus = None;
+        let mut number = None;
+        for p in value.into_inner() {
+            match p.as_rule() {
+                Rule::minus => minus = Some(p.as_span().start()),
+                Rule::percent => {
+                    let s = pair_span(&p);
+                    let n = self.number(p.into_inner().next()?);
+                    number = Some(Expr {
+                        kind: ExprKind::Percent(n),
+                        span: s,
+                    });
+                }
+                _ => {
+                    let s = pair_span(&p);
+                    number = Some(Expr {
+                        kind: ExprKind::Number(self.number(p)),
+                        span: s,
+                    });
+                }
+            }
+        }
+        let mut weight = number?;
+        if let Some(start) = minus {
+            weight = Expr {
+                kind: ExprKind::Neg(Box::new(weight)),
+                span: Span::new(start, vspan.end),
+            };
+        }
+        Some(Weight {
+            key,
+            weight,
+            span,
+        })
     }
 }
 
