@@ -231,7 +231,7 @@ impl Engine {
             let mut eval = Eval::new(&self.compiled, profile, caseloads, s);
             eval.run()?;
             eval.fill_missing()?;
-            Ok(eval.outcomes(self.rules(), profile.client.as_deref().map(Cow::Borrowed)))
+            eval.outcomes(self.rules(), profile.client.as_deref().map(Cow::Borrowed))
         })
     }
 

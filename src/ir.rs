@@ -244,6 +244,8 @@ pub struct Define {
     pub is_parameter: bool,
     /// The value.
     pub value: Expr,
+    /// Marked `report: yes`: the report lists its value.
+    pub report: bool,
 }
 
 /// A program.

@@ -33,5 +33,7 @@ pub use ir::{Priority, Severity};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
 pub use profile::{Caseloads, InputError, Profile, read_json};
-pub use report::{Held, Kind, ProgramItem, Referral, Report, Status, Undetermined, Warning, Why};
+pub use report::{
+    Held, Kind, ProgramItem, Referral, Report, Reported, Status, Undetermined, Warning, Why,
+};
 pub use view::{FieldKind, FieldView, ItemView};

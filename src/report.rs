@@ -55,6 +55,9 @@ pub struct Report<'e> {
     /// Programs, referrals and warnings that depend on unknown data, with
     /// the fields that would decide them.
     pub undetermined: Vec<Undetermined<'e>>,
+    /// The values the rule set marks `report: yes`, in rule-set order;
+    /// empty when nothing is marked.
+    pub values: Vec<Reported<'e>>,
     /// In the full report: every program with its status and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub programs: Option<Vec<ProgramItem<'e>>>,
@@ -77,9 +80,48 @@ pub struct Referral<'e> {
     pub id: &'e str,
     /// How urgent.
     pub priority: Priority,
+    /// Made at a lower priority while a more urgent trigger is unknown:
+    /// the absent fields that would decide that trigger (in schema
+    /// order). `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgent_if: Option<Vec<&'e str>>,
     /// In the full report: why it was made.
     #[serde(flatten)]
     pub why: Option<Why<'e>>,
+}
+
+/// A value marked `report: yes` (a define, or a table), as the report
+/// gives it: known, or unknown with the absent fields that would decide it.
+/// Numbers are exact decimals, sets are lists, enumeration values and
+/// texts are strings.
+///
+/// ```
+/// let engine = careplan::load_sources(
+///     &[("r.rules", "schema {\n  a: integer\n  b: integer\n}\n\
+///       define total \"Total\" {\n  value: a + b\n  report: yes\n}\n")],
+///     &careplan::LoadOptions::default(),
+/// ).unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"a": 1, "b": 2}), None).unwrap();
+/// assert_eq!(report.values[0].id, "total");
+/// assert_eq!(report.values[0].value, 3);
+/// assert_eq!(report.values[0].missing, None);
+/// let report = engine.evaluate_json(&serde_json::json!({"a": 1}), None).unwrap();
+/// assert!(report.values[0].value.is_null());
+/// assert_eq!(report.values[0].missing.as_deref(), Some(&["b"][..]));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reported<'e> {
+    /// The define's (or table's) id.
+    pub id: &'e str,
+    /// Its title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<&'e str>,
+    /// Its value; `null` when unknown.
+    pub value: serde_json::Value,
+    /// When unknown: the absent fields that would decide it, in schema
+    /// order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<&'e str>>,
 }
 
 /// A warning raised.
@@ -176,6 +218,9 @@ pub enum Kind {
     Referral,
     /// A warning.
     Warning,
+    /// A definition marked `report: yes` (in explanations only: a value is
+    /// never undetermined in the report's sense).
+    Define,
 }
 
 /// An item that depends on unknown data.

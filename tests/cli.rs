@@ -914,3 +914,43 @@ fn issue13_10_unreadable_files_exit_2() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
 }
+
+/// Values marked `report: yes` and a routine referral whose urgent trigger
+/// is unknown, in both outputs and in `explain --id`.
+#[test]
+fn values_and_urgent_if_in_eval_and_explain() {
+    let dir = scratch("values");
+    std::fs::write(
+        dir.join("r.rules"),
+        "schema {\n  id: text\n  x: integer\n  y: boolean\n  a: integer\n}\n\
+         define total \"Total\" {\n  value: x + a\n  report: yes\n}\n\
+         referral r \"R\" {\n  urgent when x >= 20\n  routine when y\n}\n",
+    )
+    .unwrap();
+    let profile = dir.join("p.json");
+    std::fs::write(&profile, r#"{"id": "c", "y": true, "a": 3}"#).unwrap();
+    let (rules, profile) = (dir.to_str().unwrap(), profile.to_str().unwrap());
+    let o = careplan(&["eval", "--rules", rules, profile]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("routine (urgent unknown: x)  r  because y"),
+        "{text}"
+    );
+    assert!(text.contains("total (Total): unknown, needs x"), "{text}");
+    let o = careplan(&["eval", "--rules", rules, profile, "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(v["referrals"][0]["urgent_if"], serde_json::json!(["x"]));
+    assert_eq!(
+        v["values"],
+        serde_json::json!([{"id": "total", "title": "Total", "value": null, "missing": ["x"]}])
+    );
+    let o = careplan(&["explain", "--rules", rules, profile, "--id", "total"]);
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("define total (Total): undetermined"),
+        "{text}"
+    );
+    assert!(text.contains("unknown x + a   (missing: x)"), "{text}");
+    assert!(text.contains("= 3     a   [a = 3]"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

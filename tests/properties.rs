@@ -45,11 +45,12 @@ const SCHEMA: &str = "schema {
   e1: one of {red, green, blue}
   s1: set of {alpha, beta, gamma}
   t1: set of text
+  f1: integer between 0 and 9 default 3 because \"generated\"
 }
 ";
 
 /// The fields, for profiles and for removing fields.
-const FIELDS: [&str; 7] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1"];
+const FIELDS: [&str; 8] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1", "f1"];
 const COLOURS: [&str; 3] = ["red", "green", "blue"];
 const GREEK: [&str; 3] = ["alpha", "beta", "gamma"];
 const WORDS: [&str; 3] = ["x", "y", "z"];
@@ -69,6 +70,18 @@ enum Num {
     Neg(Box<Num>),
     Arith(Box<Num>, &'static str, Box<Num>),
     Paren(Box<Num>),
+    /// `min(…)`, `max(…)`, `abs(x)`.
+    Call(&'static str, Vec<Num>),
+    /// `round(x, p)`, `floor(x, p)`, `ceil(x, p)`.
+    Rounded(&'static str, Box<Num>, u32),
+    /// `clamp(x, lo, hi)` with constant bounds, lo <= hi.
+    Clamp(Box<Num>, i64, i64),
+    /// `(if field op k then a else b)`.
+    If(&'static str, &'static str, i64, Box<Num>, Box<Num>),
+    /// `first known of (…)`: not monotone.
+    FirstKnown(Vec<Num>),
+    /// `weighted sum of s1 {key: weight, …}`, keys distinct.
+    Weighted(Vec<(&'static str, i64)>),
 }
 
 /// A condition.
@@ -95,6 +108,10 @@ enum Cond {
     And(Vec<Cond>),
     Or(Vec<Cond>),
     Paren(Box<Cond>),
+    /// `at least n of (…)` (false) or `at most n of (…)` (true).
+    Count(bool, usize, Vec<Cond>),
+    /// `(if c then a else b)` of conditions.
+    If(Box<Cond>, Box<Cond>, Box<Cond>),
 }
 
 impl Num {
@@ -123,7 +140,48 @@ impl Num {
                 x.print(out);
                 out.push(')');
             }
+            Num::Call(f, args) => {
+                out.push_str(f);
+                out.push('(');
+                print_list(args, out);
+                out.push(')');
+            }
+            Num::Rounded(f, x, p) => {
+                out.push_str(&format!("{f}("));
+                x.print(out);
+                out.push_str(&format!(", {p})"));
+            }
+            Num::Clamp(x, lo, hi) => {
+                out.push_str("clamp(");
+                x.print(out);
+                out.push_str(&format!(", {lo}, {hi})"));
+            }
+            Num::If(f, op, k, a, b) => {
+                out.push_str(&format!("(if {f} {op} {k} then "));
+                a.print(out);
+                out.push_str(" else ");
+                b.print(out);
+                out.push(')');
+            }
+            Num::FirstKnown(xs) => {
+                out.push_str("first known of (");
+                print_list(xs, out);
+                out.push(')');
+            }
+            Num::Weighted(ws) => {
+                let ws: Vec<String> = ws.iter().map(|(k, w)| format!("{k}: {w}")).collect();
+                out.push_str(&format!("weighted sum of s1 {{{}}}", ws.join(", ")));
+            }
         }
+    }
+}
+
+fn print_list(xs: &[Num], out: &mut String) {
+    for (i, x) in xs.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        x.print(out);
     }
 }
 
@@ -193,6 +251,26 @@ impl Cond {
                 x.print(out);
                 out.push(')');
             }
+            Cond::Count(at_most, n, xs) => {
+                out.push_str(if *at_most { "at most " } else { "at least " });
+                out.push_str(&format!("{n} of ("));
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    x.print(out);
+                }
+                out.push(')');
+            }
+            Cond::If(c, a, b) => {
+                out.push_str("(if ");
+                c.print(out);
+                out.push_str(" then ");
+                a.print(out);
+                out.push_str(" else ");
+                b.print(out);
+                out.push(')');
+            }
         }
     }
 }
@@ -225,8 +303,62 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
     if scope.defines > 0 {
         leaves.push((0..scope.defines).prop_map(Num::Define).boxed());
     }
-    prop::strategy::Union::new(leaves).prop_recursive(3, 12, 2, |inner| {
+    // A field with a default is not monotone: filled in, it changes from
+    // its default rather than from unknown.
+    if scope.non_monotone {
+        leaves.push(Just(Num::Field("f1")).boxed());
+    }
+    leaves.push(
+        prop::sample::subsequence(GREEK.to_vec(), 1..=3)
+            .prop_flat_map(|keys| {
+                let n = keys.len();
+                (Just(keys), prop::collection::vec(-5i64..=10, n))
+            })
+            .prop_map(|(keys, ws)| Num::Weighted(keys.into_iter().zip(ws).collect()))
+            .boxed(),
+    );
+    let non_monotone = scope.non_monotone;
+    prop::strategy::Union::new(leaves).prop_recursive(3, 12, 2, move |inner| {
+        let first_known = if non_monotone {
+            prop::collection::vec(inner.clone(), 2..=3)
+                .prop_map(Num::FirstKnown)
+                .boxed()
+        } else {
+            inner.clone().boxed()
+        };
         prop_oneof![
+            first_known,
+            (
+                prop::sample::select(vec!["min", "max"]),
+                prop::collection::vec(inner.clone(), 2..=3)
+            )
+                .prop_map(|(f, xs)| Num::Call(f, xs)),
+            inner.clone().prop_map(|x| Num::Call("abs", vec![x])),
+            (
+                prop::sample::select(vec!["round", "floor", "ceil"]),
+                inner.clone(),
+                0u32..=2
+            )
+                .prop_map(|(f, x, p)| Num::Rounded(f, Box::new(x), p)),
+            (inner.clone(), -20i64..=20, 0i64..=40).prop_map(|(x, lo, w)| Num::Clamp(
+                Box::new(x),
+                lo,
+                lo + w
+            )),
+            (
+                prop::sample::select(vec!["n1", "n2", "d1"]),
+                prop::sample::select(CMP.to_vec()),
+                -5i64..=60,
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(f, op, k, a, b)| Num::If(
+                    f,
+                    op,
+                    k,
+                    Box::new(a),
+                    Box::new(b)
+                )),
             inner
                 .clone()
                 .prop_map(|x| Num::Neg(Box::new(Num::Paren(Box::new(x))))),
@@ -318,7 +450,19 @@ fn cond(scope: Scope) -> impl Strategy<Value = Cond> {
                 .prop_map(|x| Cond::Not(Box::new(Cond::Paren(Box::new(x))))),
             prop::collection::vec(inner.clone(), 2..=3)
                 .prop_map(|xs| Cond::Paren(Box::new(Cond::And(xs)))),
-            prop::collection::vec(inner, 2..=3).prop_map(|xs| Cond::Paren(Box::new(Cond::Or(xs)))),
+            prop::collection::vec(inner.clone(), 2..=3)
+                .prop_map(|xs| Cond::Paren(Box::new(Cond::Or(xs)))),
+            (any::<bool>(), prop::collection::vec(inner.clone(), 1..=4))
+                .prop_flat_map(|(at_most, xs)| {
+                    let len = xs.len();
+                    (Just(at_most), 0..=len, Just(xs))
+                })
+                .prop_map(|(at_most, n, xs)| Cond::Count(at_most, n, xs)),
+            (inner.clone(), inner.clone(), inner).prop_map(|(c, a, b)| Cond::If(
+                Box::new(c),
+                Box::new(a),
+                Box::new(b)
+            )),
         ]
     })
 }
@@ -335,6 +479,13 @@ fn printed(c: &Cond) -> String {
     let mut s = String::new();
     c.print(&mut s);
     s
+}
+
+/// ` unless c`, or nothing.
+fn unless(exception: &Option<Cond>) -> String {
+    exception
+        .as_ref()
+        .map_or(String::new(), |x| format!(" unless {}", printed(x)))
 }
 
 fn printed_num(n: &Num) -> String {
@@ -359,7 +510,8 @@ fn rules(non_monotone: bool) -> impl Strategy<Value = Rules> {
                 .collect();
             let programs: Vec<_> = (0..np)
                 .map(|i| {
-                    (cond(Scope { defines: nd, programs: i, ..base }), prop::option::of(1u64..=40))
+                    let s = Scope { defines: nd, programs: i, ..base };
+                    (cond(s), prop::option::of(1u64..=40), prop::option::of(cond(s)))
                         .boxed()
                 })
                 .collect();
@@ -382,7 +534,12 @@ fn rules(non_monotone: bool) -> impl Strategy<Value = Rules> {
                     } else {
                         cond(ws).boxed()
                     };
-                    (extra, prop::sample::select(vec!["info", "warning", "critical"])).boxed()
+                    (
+                        extra,
+                        prop::sample::select(vec!["info", "warning", "critical"]),
+                        prop::option::of(cond(ws)),
+                    )
+                        .boxed()
                 })
                 .collect();
             (defines, programs, referrals, warnings)
@@ -392,11 +549,12 @@ fn rules(non_monotone: bool) -> impl Strategy<Value = Rules> {
             for (i, v) in defines.iter().enumerate() {
                 text.push_str(&format!("\ndefine v{i} {{\n  value: {}\n}}\n", printed_num(v)));
             }
-            for (i, (c, caseload)) in programs.iter().enumerate() {
+            for (i, (c, caseload, exception)) in programs.iter().enumerate() {
                 text.push_str(&format!(
-                    "\nprogram p{i} \"Program {i}\" {{\n  intensity: {}\n  eligible when {}\n",
+                    "\nprogram p{i} \"Program {i}\" {{\n  intensity: {}\n  eligible when {}{}\n",
                     i * 10,
-                    printed(c)
+                    printed(c),
+                    unless(exception)
                 ));
                 if let Some(n) = caseload {
                     text.push_str(&format!("  caseload: at most {n} per case manager\n"));
@@ -410,10 +568,11 @@ fn rules(non_monotone: bool) -> impl Strategy<Value = Rules> {
                 }
                 text.push_str(&format!("  routine when {}\n}}\n", printed(routine)));
             }
-            for (i, (c, severity)) in warnings.iter().enumerate() {
+            for (i, (c, severity, exception)) in warnings.iter().enumerate() {
                 text.push_str(&format!(
-                    "\nwarning w{i} {{\n  severity: {severity}\n  when {}\n  message: \"w{i}\"\n}}\n",
-                    printed(c)
+                    "\nwarning w{i} {{\n  severity: {severity}\n  when {}{}\n  message: \"w{i}\"\n}}\n",
+                    printed(c),
+                    unless(exception)
                 ));
             }
             Rules { text }
@@ -440,6 +599,7 @@ fn field_value(field: &'static str) -> BoxedStrategy<Value> {
             })
             .boxed(),
         "b1" => any::<bool>().prop_map(Value::Bool).boxed(),
+        "f1" => (0i64..=9).prop_map(|n| json!(n)).boxed(),
         "e1" => prop::sample::select(COLOURS.to_vec())
             .prop_map(|v| json!(v))
             .boxed(),
@@ -714,7 +874,8 @@ proptest! {
     /// Filling in unknown fields never changes a decided item. An item not
     /// in `referrals`/`warnings` and not undetermined was decided "no".
     /// One exception is by design: a referral made `routine` while its
-    /// `urgent` condition is unknown may become `urgent`.
+    /// `urgent` condition is unknown may become `urgent`; it says so in
+    /// `urgent_if`, naming only fields that were left out.
     #[test]
     fn unknowns_never_flip_decided_items(
         rules in rules(false),
@@ -757,10 +918,26 @@ proptest! {
             let key = format!("{kind} {id}");
             let (was, now) = (b.get(&key), a.get(&key));
             if kind == "referral" && was.map(String::as_str) == Some("routine") {
-                prop_assert!(
-                    matches!(now.map(String::as_str), Some("routine" | "urgent")),
-                    "{key}: routine, then {now:?}\n{}", rules.text
-                );
+                // Only a referral that said so (`urgent_if`, naming fields
+                // that were left out) may become urgent.
+                let urgent_if = before
+                    .referrals
+                    .iter()
+                    .find(|r| r.id == id)
+                    .and_then(|r| r.urgent_if.clone());
+                match urgent_if {
+                    Some(fields) => {
+                        prop_assert!(
+                            matches!(now.map(String::as_str), Some("routine" | "urgent")),
+                            "{key}: routine, then {now:?}\n{}", rules.text
+                        );
+                        prop_assert!(
+                            fields.iter().all(|f| removed.contains(f)),
+                            "{key}: urgent_if {fields:?} names a field that was given\n{}", rules.text
+                        );
+                    }
+                    None => prop_assert_eq!(was, now, "{} changed with no urgent_if\n{}", key, rules.text),
+                }
                 continue;
             }
             prop_assert_eq!(was, now, "{} changed when {:?} were filled in\n{}", key, removed, rules.text);

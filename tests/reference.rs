@@ -217,3 +217,73 @@ fn outcomes_agree_with_the_full_report() {
     }
     assert!(compared >= 250, "compared only {compared} cases");
 }
+
+/// Cases name only what they are about: adding a referral or a warning that
+/// fires for everyone, or a referral that is undetermined for everyone,
+/// breaks no case except the golden ones marked `exact: true`, which demand
+/// the whole report (and so must all break, which shows the new item is
+/// really in every report).
+#[test]
+fn a_new_item_breaks_only_the_cases_about_it() {
+    let extras = [
+        (
+            "a referral made for everyone",
+            "referral everyone_referral \"For everyone\" {\n  routine when id is known\n}\n",
+            "everyone_referral",
+        ),
+        (
+            "a warning raised for everyone",
+            "warning everyone_warning {\n  severity: info\n  when id is known\n  message: \"m\"\n}\n",
+            "everyone_warning",
+        ),
+        (
+            "a referral undetermined for everyone",
+            "schema {\n  new_score: integer\n}\n\
+             referral unknown_referral {\n  urgent when new_score > 3\n}\n",
+            "unknown_referral",
+        ),
+    ];
+    let cases = all_cases("tests/reference");
+    let exact: HashSet<String> = cases
+        .iter()
+        .filter(|(_, c)| c.exact)
+        .map(|(_, c)| c.name.clone())
+        .collect();
+    assert!(exact.len() >= 5, "expected a few golden cases");
+    for (what, text, id) in extras {
+        let mut sources: Vec<(&str, &str)> = careplan::REFERENCE_RULES.to_vec();
+        sources.push(("rules/zz_extra.rules", text));
+        let engine = careplan::load_sources(&sources, &careplan::LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let mut failed = HashSet::new();
+        let mut reported = 0;
+        for (_, case) in &cases {
+            let outcome = careplan::harness::cases::run(&engine, case);
+            if !outcome.passed() {
+                failed.insert(case.name.clone());
+            }
+            if let Some(r) = &outcome.report {
+                let named = r.referrals.iter().any(|x| x.id == id)
+                    || r.warnings.iter().any(|x| x.code == id)
+                    || r.undetermined.iter().any(|x| x.id == id);
+                assert!(
+                    named,
+                    "{what}: `{id}` is not in the report of {}",
+                    case.name
+                );
+                reported += 1;
+            }
+        }
+        assert!(reported >= 250, "{what}: only {reported} reports");
+        let mut wrongly: Vec<&String> = failed.difference(&exact).collect();
+        wrongly.sort();
+        assert!(
+            wrongly.is_empty(),
+            "{what} breaks cases that do not name it: {wrongly:#?}"
+        );
+        assert_eq!(
+            failed, exact,
+            "{what}: every golden case compares the whole report"
+        );
+    }
+}

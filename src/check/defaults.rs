@@ -83,7 +83,11 @@ impl Checker {
         match (ty, v) {
             (FieldType::Integer | FieldType::Decimal, V::Number(n)) => {
                 let d = self.number(file, n)?;
-                let d = if d.is_zero() { Decimal::ZERO } else { d.normalize() };
+                let d = if d.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    d.normalize()
+                };
                 if *ty == FieldType::Integer && d.scale() != 0 {
                     return self.bad_default(file, span, name, ty, "not a whole number");
                 }
@@ -95,7 +99,9 @@ impl Checker {
                             format!("from {} to {}", decimal::show(lo), decimal::show(hi))
                         }
                         (Some(lo), None) => format!("of at least {}", decimal::show(lo)),
-                        (None, _) => format!("of at most {}", max.map(decimal::show).unwrap_or_default()),
+                        (None, _) => {
+                            format!("of at most {}", max.map(decimal::show).unwrap_or_default())
+                        }
                     };
                     self.err(
                         Report::error(

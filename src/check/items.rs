@@ -147,9 +147,22 @@ impl Checker {
             return;
         }
         let is_parameter = b.kind == BlockKind::Parameter;
-        let (meta, rest) = self.meta(file, b, &["value"]);
+        // A parameter is the same for every client: reporting it would
+        // say nothing about this one.
+        let allowed: &[&str] = if is_parameter {
+            &["value"]
+        } else {
+            &["value", "report"]
+        };
+        let (meta, rest) = self.meta(file, b, allowed);
         let mut value = None;
+        let mut report = false;
         for c in rest {
+            if let Clause::Attr { key, value: v, .. } = c {
+                if key.name == "report" {
+                    report = self.report_flag(file, v);
+                }
+            }
             if let Clause::When { .. } = c {
                 // `value: 7 when age >= 200` reads as a value with a
                 // condition, but a definition's value always applies: the
@@ -212,7 +225,44 @@ impl Checker {
                 meta,
                 is_parameter,
                 value,
+                report,
             });
+        }
+    }
+
+    /// Reads `report: yes` or `report: no`; anything else is an error
+    /// (and counts as `no`).
+    pub(super) fn report_flag(&mut self, file: FileId, v: &AttrValue) -> bool {
+        match v {
+            AttrValue::Word(w) if w.name == "yes" => true,
+            AttrValue::Word(w) if w.name == "no" => false,
+            AttrValue::Text(t) => {
+                self.err(
+                    Report::error(
+                        Code::BadClause,
+                        file,
+                        t.span,
+                        "`report` takes the word `yes` or `no`, not a string",
+                    )
+                    .help("write `report: yes`, without quotes"),
+                );
+                false
+            }
+            v => {
+                let shown = attr_text(v);
+                let mut r = Report::error(
+                    Code::BadClause,
+                    file,
+                    v.span(),
+                    format!("`report` takes `yes` or `no`, not `{shown}`"),
+                );
+                r = match did_you_mean(&shown, ["yes", "no"]) {
+                    Some(s) => r.help(format!("did you mean `{s}`?")),
+                    None => r.help("write `report: yes` to list the value in the report"),
+                };
+                self.err(r);
+                false
+            }
         }
     }
 

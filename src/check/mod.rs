@@ -15,8 +15,8 @@
 //! cycles).
 
 mod calls;
-mod defaults;
 mod declarations;
+mod defaults;
 mod expressions;
 mod items;
 mod numbers;

@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 
 /// The built-in number functions' names. They are not reserved words: a
 /// call is written with brackets, so a field may still be called `max`.
-pub(super) const NUMBER_FUNCTIONS: &[&str] = &["min", "max", "clamp", "abs", "floor", "ceil", "round"];
+pub(super) const NUMBER_FUNCTIONS: &[&str] =
+    &["min", "max", "clamp", "abs", "floor", "ceil", "round"];
 
 /// The most decimal places `round`, `floor` and `ceil` take: an exact
 /// decimal holds at most 28 after the point.
@@ -30,7 +31,11 @@ impl Checker {
     ) -> Option<Expr> {
         let f = name.name.as_str();
         let (low, high, usage) = match f {
-            "min" | "max" => (2, usize::MAX, format!("`{f}(a, b, …)` with two or more numbers")),
+            "min" | "max" => (
+                2,
+                usize::MAX,
+                format!("`{f}(a, b, …)` with two or more numbers"),
+            ),
             "clamp" => (3, 3, "`clamp(x, lowest, highest)`".to_string()),
             "abs" => (1, 1, "`abs(x)`".to_string()),
             _ => (1, 2, format!("`{f}(x)` or `{f}(x, places)`")),
@@ -41,7 +46,11 @@ impl Checker {
                     Code::BadArguments,
                     file,
                     span,
-                    format!("`{f}` does not take {} argument{}", args.len(), plural(args.len())),
+                    format!(
+                        "`{f}` does not take {} argument{}",
+                        args.len(),
+                        plural(args.len())
+                    ),
                 )
                 .help(format!("write {usage}")),
             );
@@ -82,7 +91,7 @@ impl Checker {
             "ceil" => NumFn::Ceil(places),
             _ => NumFn::Round(places),
         };
-        if let [_, lo, hi] = out.as_slice() {
+        if let (NumFn::Clamp, [_, lo, hi]) = (func, out.as_slice()) {
             let consts = &self.const_values;
             if let (Some(a), Some(b)) = (Self::constant(consts, lo), Self::constant(consts, hi)) {
                 if decimal::cmp(&a, &b).is_gt() {
@@ -114,7 +123,10 @@ impl Checker {
             ast::ExprKind::Number(n) => decimal::parse_literal(&n.text),
             _ => None,
         };
-        match n.and_then(decimal::to_i64).and_then(|i| u32::try_from(i).ok()) {
+        match n
+            .and_then(decimal::to_i64)
+            .and_then(|i| u32::try_from(i).ok())
+        {
             Some(i) if i <= MAX_PLACES => Some(i),
             _ => {
                 self.err(
@@ -122,7 +134,9 @@ impl Checker {
                         Code::BadNumberArgument,
                         file,
                         p.span,
-                        format!("the places of `{f}` must be a whole number from 0 to {MAX_PLACES}"),
+                        format!(
+                            "the places of `{f}` must be a whole number from 0 to {MAX_PLACES}"
+                        ),
                     )
                     .label("not a number of places")
                     .help(format!("write e.g. `{f}(x, 2)` for two decimal places")),
@@ -186,7 +200,10 @@ impl Checker {
         hint: Option<Ty>,
     ) -> Option<Expr> {
         // The first operand that is not a bare word sets the type.
-        let lead = items.iter().position(|i| !self.is_free_name(i)).unwrap_or(0);
+        let lead = items
+            .iter()
+            .position(|i| !self.is_free_name(i))
+            .unwrap_or(0);
         let first = self.expr(file, items.get(lead)?, hint)?;
         let ty = first.ty;
         let mut out = Vec::new();
@@ -250,7 +267,11 @@ impl Checker {
             return None;
         };
         if count > conditions.len() {
-            let never = if at_most { "always holds" } else { "can never hold" };
+            let never = if at_most {
+                "always holds"
+            } else {
+                "can never hold"
+            };
             self.err(
                 Report::error(
                     Code::BadCount,
@@ -347,14 +368,7 @@ impl Checker {
             out.push((key, weight));
             firsts.push(w.key.span());
         }
-        ok.then(|| {
-            Self::mk(
-                file,
-                span,
-                Ty::Num,
-                ExprKind::WeightedSum(Box::new(s), out),
-            )
-        })
+        ok.then(|| Self::mk(file, span, Ty::Num, ExprKind::WeightedSum(Box::new(s), out)))
     }
 
     /// A weight's key as a set member: an enumeration value (did-you-mean
@@ -385,10 +399,7 @@ impl Checker {
                         Code::TypeMismatch,
                         file,
                         other.span(),
-                        format!(
-                            "`{}` is not a member of a set of text",
-                            key_text(other)
-                        ),
+                        format!("`{}` is not a member of a set of text", key_text(other)),
                     )
                     .help("text values are quoted: `\"ptsd\": 2`"),
                 );

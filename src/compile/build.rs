@@ -24,10 +24,10 @@
 
 use super::plan::{DefineRoot, Id, Op, Plan, Step};
 use crate::ir::{Cmp, Expr, ExprKind, Lit, Node, RuleSet, Ty};
-use std::ops::Deref;
 use crate::profile::Bits;
 use indexmap::IndexSet;
 use rust_decimal::Decimal;
+use std::ops::Deref;
 
 impl Plan {
     /// Lowers a checked rule set. Never fails: a form it has no node for

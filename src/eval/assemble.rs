@@ -5,7 +5,9 @@
 use super::{Decision, Eval, R, Truth};
 use crate::ir::{self, Node};
 use crate::profile::Bits;
-use crate::report::{Kind, ProgramItem, Referral, Report, Status, Undetermined, Warning, Why};
+use crate::report::{
+    Kind, ProgramItem, Referral, Report, Reported, Status, Undetermined, Warning, Why,
+};
 use std::borrow::Cow;
 
 impl<'a> Eval<'a> {
@@ -20,6 +22,7 @@ impl<'a> Eval<'a> {
         refill(&mut out.programs, &self.s.programs, |(t, _)| *t);
         refill(&mut out.referrals, &self.s.referrals, |(p, _, _)| *p);
         refill(&mut out.referral_truth, &self.s.referrals, |(_, t, _)| *t);
+        refill(&mut out.urgent_unknown, &self.s.urgent_if, Option::is_some);
         refill(&mut out.warnings, &self.s.warnings, |(t, _)| *t);
         out.recommended = self.recommended;
         out.alternative = self.alternative();
@@ -27,12 +30,14 @@ impl<'a> Eval<'a> {
 
     /// The outcomes without the reasons, in rule-set order. `rules` is the
     /// evaluation's own, passed again so that the result borrows it and not
-    /// the evaluation's state; `client` is the profile's id.
+    /// the evaluation's state; `client` is the profile's id. Fails only
+    /// when a value marked for the report failed to compute: the report
+    /// reads it, so its failure counts.
     pub(crate) fn outcomes<'e>(
         &self,
         rules: &'e ir::RuleSet,
         client: Option<Cow<'e, str>>,
-    ) -> Report<'e> {
+    ) -> R<Report<'e>> {
         let id = |i: Option<usize>| Some(rules.programs.get(i?)?.meta.id.as_str());
         let missing = |m: &Bits| -> Vec<&'e str> {
             m.iter()
@@ -51,6 +56,7 @@ impl<'a> Eval<'a> {
             referrals: Vec::new(),
             warnings: Vec::new(),
             undetermined: Vec::new(),
+            values: Vec::new(),
             programs: None,
             ruleset_version: &rules.version,
         };
@@ -68,9 +74,11 @@ impl<'a> Eval<'a> {
                 Node::Referral(i) => match (rules.referrals.get(i), self.s.referrals.get(i)) {
                     (Some(r), Some((fired, t, m))) => {
                         if let Some(priority) = fired {
+                            let urgent_if = self.s.urgent_if.get(i).and_then(Option::as_ref);
                             out.referrals.push(Referral {
                                 id: &r.meta.id,
                                 priority: *priority,
+                                urgent_if: urgent_if.map(missing),
                                 why: None,
                             });
                         }
@@ -102,7 +110,64 @@ impl<'a> Eval<'a> {
                 });
             }
         }
-        out
+        out.values = self.values(rules)?;
+        Ok(out)
+    }
+
+    /// The values marked `report: yes`, in rule-set order (file, then
+    /// place in the file), whatever their kind.
+    fn values<'e>(&self, rules: &'e ir::RuleSet) -> R<Vec<Reported<'e>>> {
+        let mut marked = Vec::new();
+        for (i, d) in rules.defines.iter().enumerate() {
+            if d.report {
+                marked.push((
+                    (d.meta.file, d.meta.span.start),
+                    self.reported(rules, i, d)?,
+                ));
+            }
+        }
+        // Each kind is listed in its own order; one sort interleaves them.
+        marked.sort_by_key(|(at, _)| *at);
+        Ok(marked.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// A define marked `report: yes`, as the report lists it. Reading it
+    /// is what the report does, so a failed calculation fails the report.
+    fn reported<'e>(&self, rules: &'e ir::RuleSet, i: usize, d: &'e ir::Define) -> R<Reported<'e>> {
+        if let Some(Some(e)) = self.s.failed.get(i) {
+            return Err((**e).clone());
+        }
+        let (v, m) = match self.s.defines.get(i) {
+            Some((v, m)) => (v.as_ref(), Some(m)),
+            None => (None, None),
+        };
+        Ok(self.reported_value(rules, &d.meta, v, d.value.ty, m))
+    }
+
+    /// A value for the report's `values`: shared by every kind of item that
+    /// can be marked `report: yes`.
+    fn reported_value<'e>(
+        &self,
+        rules: &'e ir::RuleSet,
+        meta: &'e ir::Meta,
+        v: Option<&crate::profile::Val>,
+        ty: ir::Ty,
+        missing: Option<&Bits>,
+    ) -> Reported<'e> {
+        let names = |m: &Bits| -> Vec<&'e str> {
+            m.iter()
+                .filter_map(|i| rules.fields.get(i).map(|f| f.name.as_str()))
+                .collect()
+        };
+        Reported {
+            id: &meta.id,
+            title: meta.title.as_deref(),
+            value: self.json(v, ty),
+            missing: match v {
+                Some(_) => None,
+                None => Some(missing.map(names).unwrap_or_default()),
+            },
+        }
     }
 
     /// The full report: the outcomes, with the reasons of every referral
@@ -112,7 +177,7 @@ impl<'a> Eval<'a> {
         rules: &'e ir::RuleSet,
         client: Option<Cow<'e, str>>,
     ) -> R<Report<'e>> {
-        let mut report = self.outcomes(rules, client);
+        let mut report = self.outcomes(rules, client)?;
         let why = |meta: &'e ir::Meta, because: Vec<crate::report::Held>| Why {
             reason: Self::reason(&because),
             title: meta.title.as_deref(),
@@ -184,5 +249,160 @@ impl<'a> Eval<'a> {
         }
         report.programs = Some(programs);
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+    use crate::{Engine, LoadOptions, Priority};
+    use serde_json::json;
+
+    fn engine(text: &str) -> Engine {
+        crate::load_sources(&[("r.rules", text)], &LoadOptions::default()).unwrap()
+    }
+
+    const URGENT: &str = "schema {\n  x: integer\n  y: boolean\n}\n\
+        referral r \"R\" {\n  urgent when x >= 20\n  routine when y\n}\n";
+
+    #[test]
+    fn routine_below_an_unknown_urgent_trigger_names_its_fields() {
+        let e = engine(URGENT);
+        let cases = [
+            (json!({"y": true}), Some(Priority::Routine), Some(vec!["x"])),
+            (json!({"y": true, "x": 5}), Some(Priority::Routine), None),
+            (json!({"y": false, "x": 25}), Some(Priority::Urgent), None),
+            (json!({"x": 25}), Some(Priority::Urgent), None),
+            (json!({"y": false}), None, None),
+        ];
+        for (profile, priority, urgent_if) in cases {
+            let p = e.profile(&profile).unwrap();
+            let full = e.evaluate(&p, None).unwrap();
+            let lean = e.outcomes(&p, None).unwrap();
+            for report in [&full, &lean] {
+                assert_eq!(
+                    report.referrals.first().map(|r| r.priority),
+                    priority,
+                    "{profile}"
+                );
+                assert_eq!(
+                    report.referrals.first().and_then(|r| r.urgent_if.clone()),
+                    urgent_if,
+                    "{profile}"
+                );
+            }
+            let decided = e.decide(&p, None).unwrap();
+            assert_eq!(decided.urgent_unknown, [urgent_if.is_some()], "{profile}");
+            assert_eq!(decided, e.decide_walking(&p, None).unwrap(), "{profile}");
+            let json = full.to_json();
+            assert_eq!(
+                json.contains("\"urgent_if\":[\"x\"]"),
+                urgent_if.is_some(),
+                "{json}"
+            );
+        }
+        // Both unknown: undetermined, nothing made.
+        let p = e.profile(&json!({})).unwrap();
+        let report = e.evaluate(&p, None).unwrap();
+        assert!(report.referrals.is_empty());
+        assert_eq!(report.undetermined[0].missing, ["x", "y"]);
+    }
+
+    const VALUES: &str = "schema {\n  a: integer\n  b: decimal\n  \
+        h: one of {stable, homeless}\n  s: set of {food, legal}\n  n: integer\n}\n\
+        define total \"Total\" {\n  value: a + b\n  report: yes\n}\n\
+        define hidden {\n  value: a * 2\n}\n\
+        define adult {\n  value: a >= 18\n  report: yes\n}\n\
+        define housing {\n  value: h\n  report: yes\n}\n\
+        define needs {\n  value: s\n  report: yes\n}\n\
+        define ratio {\n  value: a / n\n  report: yes\n}\n\
+        define off {\n  value: 1\n  report: no\n}\n";
+
+    #[test]
+    fn marked_values_are_reported_in_order_known_or_with_their_missing_fields() {
+        let e = engine(VALUES);
+        let p = e
+            .profile(&json!({"a": 20, "b": 0.25, "h": "homeless", "s": ["legal", "food"], "n": 4}))
+            .unwrap();
+        let report = e.evaluate(&p, None).unwrap();
+        let got: Vec<(&str, serde_json::Value)> = report
+            .values
+            .iter()
+            .map(|v| (v.id, v.value.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("total", json!(20.25)),
+                ("adult", json!(true)),
+                ("housing", json!("homeless")),
+                ("needs", json!(["legal", "food"])),
+                ("ratio", json!(5)),
+            ]
+        );
+        assert_eq!(report.values[0].title, Some("Total"));
+        assert!(report.values.iter().all(|v| v.missing.is_none()));
+        assert_eq!(e.outcomes(&p, None).unwrap().values, report.values);
+        // Unknown: null, with the fields that would decide it.
+        let p = e.profile(&json!({"b": 1, "n": 1})).unwrap();
+        let report = e.evaluate(&p, None).unwrap();
+        let total = &report.values[0];
+        assert!(total.value.is_null());
+        assert_eq!(total.missing.as_deref(), Some(&["a"][..]));
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(
+            json["values"][0],
+            json!({"id": "total", "title": "Total", "value": null, "missing": ["a"]})
+        );
+        // A failed calculation fails the report that reads it, not the
+        // decision, which does not.
+        let p = e.profile(&json!({"a": 1, "n": 0})).unwrap();
+        let err = e.evaluate(&p, None).unwrap_err();
+        assert_eq!(err.field(), Some("n"));
+        assert!(e.outcomes(&p, None).is_err());
+        assert!(e.explain(&p, None).is_err());
+        assert!(e.decide(&p, None).is_ok());
+    }
+
+    #[test]
+    fn no_value_marked_gives_an_empty_list() {
+        let e = crate::reference().unwrap();
+        let report = e.evaluate_json(&json!({"id": "c"}), None).unwrap();
+        assert!(report.values.is_empty());
+        assert!(report.to_json().contains("\"values\":[]"));
+    }
+
+    #[test]
+    fn a_marked_value_is_explained_with_its_calculation() {
+        let e = engine(VALUES);
+        let p = e.profile(&json!({"a": 20, "b": 1.5, "n": 4})).unwrap();
+        let traces = e.explain(&p, None).unwrap();
+        let total = traces.iter().find(|t| t.id == "total").unwrap();
+        assert_eq!(total.kind, crate::Kind::Define);
+        assert_eq!(total.outcome, crate::ItemOutcome::Computed);
+        let root = &total.conditions[0].trace;
+        assert_eq!(root.condition, "a + b");
+        assert_eq!(root.result, Some(json!(21.5)));
+        assert_eq!(root.children[1].values["b"], json!(1.5));
+        assert!(!traces.iter().any(|t| t.id == "hidden" || t.id == "off"));
+        let housing = traces.iter().find(|t| t.id == "housing").unwrap();
+        assert_eq!(housing.outcome, crate::ItemOutcome::Undetermined);
+        assert_eq!(housing.conditions[0].trace.missing, ["h"]);
+    }
+
+    #[test]
+    fn report_takes_yes_or_no_and_only_on_a_define() {
+        let bad = |text: &str| {
+            crate::load_sources(&[("r.rules", text)], &LoadOptions::default())
+                .err()
+                .map(|e| format!("{e:?}"))
+                .unwrap_or_default()
+        };
+        let e = bad("schema {\n  a: integer\n}\ndefine d {\n  value: a\n  report: yse\n}\n");
+        assert!(e.contains("`report` takes `yes` or `no`, not `yse`"), "{e}");
+        let e = bad("schema {\n  a: integer\n}\ndefine d {\n  value: a\n  report: \"yes\"\n}\n");
+        assert!(e.contains("not a string"), "{e}");
+        let e = bad("parameter p {\n  value: 1\n  report: yes\n}\n");
+        assert!(e.contains("`report` does not belong in a parameter"), "{e}");
     }
 }

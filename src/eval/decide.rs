@@ -115,18 +115,29 @@ impl<'a> Eval<'a> {
                         .get(start as usize..(start + len) as usize)
                         .unwrap_or_default();
                     let mut state = (None, Truth::False);
+                    // Triggers run most urgent first: one that is unknown
+                    // before the one that holds is a more urgent one.
+                    let mut upper_unknown = false;
                     for (priority, id) in triggers {
                         match self.truth(p, *id) {
                             Truth::True => {
                                 state = (Some(*priority), Truth::True);
                                 break;
                             }
-                            Truth::Unknown => state.1 = Truth::Unknown,
+                            Truth::Unknown => {
+                                state.1 = Truth::Unknown;
+                                upper_unknown = true;
+                            }
                             Truth::False => {}
                         }
                     }
+                    // Flagged here; `fill_missing` names the fields.
+                    let upper_unknown = upper_unknown && state.0.is_some();
                     if let Some(slot) = self.s.referrals.get_mut(i as usize) {
                         (slot.0, slot.1) = state;
+                    }
+                    if let Some(slot) = self.s.urgent_if.get_mut(i as usize) {
+                        *slot = upper_unknown.then(Bits::default);
                     }
                 }
                 Step::Warning(i, id) => {
@@ -387,7 +398,13 @@ impl<'a> Eval<'a> {
 
     /// A number function: every argument computed in turn, as the walker
     /// does (so a failing one fails here too), with no allocation.
-    fn plan_num_call(&mut self, p: &'a Plan, f: crate::ir::NumFn, start: u32, len: u32) -> Option<Decimal> {
+    fn plan_num_call(
+        &mut self,
+        p: &'a Plan,
+        f: crate::ir::NumFn,
+        start: u32,
+        len: u32,
+    ) -> Option<Decimal> {
         use crate::ir::NumFn;
         let kids = p
             .kids

@@ -40,9 +40,15 @@ pub struct Trace {
     /// When unknown: the absent fields that would decide it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
-    /// The operands of `and`, `or`, `not`.
+    /// The operands of `and`, `or`, `not` (and, in the explanation of a
+    /// value, the operands of a calculation).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Trace>,
+    /// For an expression that is not a condition (a number, a text, a set),
+    /// in the explanation of a value marked `report: yes`: its value, with
+    /// `value` true when it is known and unknown when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
     /// The file the condition is written in: coverage keys its goals by
     /// file and span.
     #[serde(skip)]
@@ -119,6 +125,9 @@ pub enum Clause {
     When,
     /// The `unless` exception of the clause before it.
     Unless,
+    /// A definition's `value:`, in the explanation of a value marked
+    /// `report: yes`.
+    Value,
 }
 
 impl fmt::Display for Clause {
@@ -128,6 +137,7 @@ impl fmt::Display for Clause {
             Clause::Trigger(p) => write!(f, "{} when", p.word()),
             Clause::When => f.write_str("when"),
             Clause::Unless => f.write_str("unless"),
+            Clause::Value => f.write_str("value:"),
         }
     }
 }
@@ -169,6 +179,9 @@ pub enum ItemOutcome {
     NotRaised,
     /// Depends on absent data.
     Undetermined,
+    /// A value marked `report: yes`, known: the value is the `result` of
+    /// its trace.
+    Computed,
 }
 
 impl fmt::Display for ItemOutcome {
@@ -182,6 +195,7 @@ impl fmt::Display for ItemOutcome {
             ItemOutcome::Raised(s) => write!(f, "raised, {}", s.word()),
             ItemOutcome::NotRaised => f.write_str("not raised"),
             ItemOutcome::Undetermined => f.write_str("undetermined"),
+            ItemOutcome::Computed => f.write_str("computed"),
         }
     }
 }
@@ -201,9 +215,10 @@ impl Serialize for ItemOutcome {
 /// atom, the condition of every `if` it computes with.
 pub(crate) fn parts(e: &Expr) -> (Vec<&Expr>, bool) {
     match &e.kind {
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::AtLeast(_, xs) | ExprKind::AtMost(_, xs) => {
-            (xs.iter().collect(), true)
-        }
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::AtLeast(_, xs)
+        | ExprKind::AtMost(_, xs) => (xs.iter().collect(), true),
         // `x not in s` is one condition to the reader.
         ExprKind::Not(x) if x.span != e.span => (vec![&**x], true),
         ExprKind::Unless(base, exception) => (vec![&**base, &**exception], true),
@@ -270,13 +285,14 @@ impl<'a> Eval<'a> {
             values,
             missing: self.names(&missing),
             children,
+            result: None,
             file: e.file,
             span: e.span,
         })
     }
 
     /// The explanation of every program, referral and warning, in rule-set
-    /// order.
+    /// order, then of every value marked `report: yes`.
     pub(crate) fn explain(&self) -> R<Vec<ItemTrace>> {
         let rules = self.rules;
         let mut out = Vec::new();
@@ -353,6 +369,8 @@ impl<'a> Eval<'a> {
             };
             out.push(item);
         }
+        // Then the values marked for the report, as the report lists them.
+        self.reported_items(&mut out)?;
         Ok(out)
     }
 

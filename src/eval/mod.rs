@@ -15,6 +15,7 @@
 //!   and as the reference the plan is tested against;
 //! - `atoms`: each atom and comparison, once, for both of them;
 //! - `explain`: traces of every condition, and the reasons of a report;
+//! - `reported`: the explanation of the values marked `report: yes`;
 //! - `assemble`: the decision, the lean outcomes and the full report.
 
 mod assemble;
@@ -22,11 +23,12 @@ mod atoms;
 mod decide;
 mod explain;
 mod numbers;
+mod reported;
 mod state;
 mod walk;
 
-pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
 pub(crate) use explain::parts;
+pub use explain::{Clause, ClauseTrace, ItemOutcome, ItemTrace, Trace};
 pub(crate) use state::{State, with_state};
 
 use crate::compile::Compiled;
@@ -212,6 +214,9 @@ pub struct Decision {
     pub referrals: Vec<Option<Priority>>,
     /// Each referral: whether it fired (true), not (false) or is undetermined.
     pub referral_truth: Vec<Truth>,
+    /// Each referral: made at a lower priority while a more urgent trigger
+    /// is unknown (the report's `urgent_if`).
+    pub urgent_unknown: Vec<bool>,
     /// Each warning.
     pub warnings: Vec<Truth>,
     /// The recommended program's index.
@@ -299,11 +304,15 @@ impl<'a> Eval<'a> {
                     .programs
                     .get(i)
                     .is_some_and(|(t, _)| *t == Truth::Unknown),
-                Node::Referral(i) => self
-                    .s
-                    .referrals
-                    .get(i)
-                    .is_some_and(|r| r.1 == Truth::Unknown),
+                // A referral made below an unknown, more urgent trigger
+                // names that trigger's missing fields too.
+                Node::Referral(i) => {
+                    self.s
+                        .referrals
+                        .get(i)
+                        .is_some_and(|r| r.1 == Truth::Unknown)
+                        || self.s.urgent_if.get(i).is_some_and(Option::is_some)
+                }
                 Node::Warning(i) => self
                     .s
                     .warnings

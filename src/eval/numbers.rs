@@ -57,7 +57,13 @@ pub(super) fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Option<Decimal> {
 /// answer cannot change, so evaluation stops there (the plan and the
 /// walker at the same operand).
 #[inline]
-pub(super) fn count_decided(at_most: bool, n: usize, t: usize, u: usize, rest: usize) -> Option<Truth> {
+pub(super) fn count_decided(
+    at_most: bool,
+    n: usize,
+    t: usize,
+    u: usize,
+    rest: usize,
+) -> Option<Truth> {
     let possible = t + u + rest;
     if at_most {
         if t > n {
@@ -166,7 +172,11 @@ mod tests {
             (2, 1, True, Unknown),
             (0, 3, Unknown, Unknown),
         ] {
-            assert_eq!(count_final(false, 2, t, u), least, "at least 2: t={t} u={u}");
+            assert_eq!(
+                count_final(false, 2, t, u),
+                least,
+                "at least 2: t={t} u={u}"
+            );
             assert_eq!(count_final(true, 2, t, u), most, "at most 2: t={t} u={u}");
         }
     }
@@ -186,7 +196,11 @@ mod tests {
             (Unknown, Unknown, Unknown),
         ];
         for (base, exception, want) in cases {
-            assert_eq!(unless(base, exception), want, "{base:?} unless {exception:?}");
+            assert_eq!(
+                unless(base, exception),
+                want,
+                "{base:?} unless {exception:?}"
+            );
         }
     }
 }

@@ -22,6 +22,10 @@ pub(crate) struct State {
     pub(crate) programs: Vec<(Truth, Bits)>,
     pub(crate) referrals: Vec<(Option<Priority>, Truth, Bits)>,
     pub(crate) warnings: Vec<(Truth, Bits)>,
+    /// Each referral made at a lower priority while a more urgent trigger
+    /// is unknown: `Some`, with the missing fields of that trigger once
+    /// the tree walker has computed them (the plan leaves them empty).
+    pub(crate) urgent_if: Vec<Option<Bits>>,
     /// The compiled plan's memo of shared conditions and numbers.
     pub(crate) memo_truth: Vec<u8>,
     pub(crate) memo_num: Vec<Option<Option<rust_decimal::Decimal>>>,
@@ -48,6 +52,7 @@ impl State {
         let sized = self.defines.len() == rules.defines.len()
             && self.programs.len() == rules.programs.len()
             && self.referrals.len() == rules.referrals.len()
+            && self.urgent_if.len() == rules.referrals.len()
             && self.warnings.len() == rules.warnings.len();
         if !sized || self.walked {
             fill(
@@ -72,6 +77,7 @@ impl State {
                 rules.warnings.len(),
                 (Truth::Unknown, Bits::default()),
             );
+            fill(&mut self.urgent_if, rules.referrals.len(), None);
             self.walked = false;
         }
         fill(&mut self.memo_truth, memo.0, EMPTY);

@@ -75,13 +75,20 @@ impl<'a> Eval<'a> {
                             Truth::False => {}
                         }
                     }
-                    let state = match (fired, unknown) {
-                        (Some(p), _) => (Some(p), Truth::True, Bits::default()),
-                        (None, true) => (None, Truth::Unknown, missing),
-                        (None, false) => (None, Truth::False, Bits::default()),
+                    // Made below an unknown trigger (a more urgent one:
+                    // triggers run most urgent first): its missing fields
+                    // are what would decide the higher priority.
+                    let (state, urgent_if) = match (fired, unknown) {
+                        (Some(p), true) => ((Some(p), Truth::True, Bits::default()), Some(missing)),
+                        (Some(p), false) => ((Some(p), Truth::True, Bits::default()), None),
+                        (None, true) => ((None, Truth::Unknown, missing), None),
+                        (None, false) => ((None, Truth::False, Bits::default()), None),
                     };
                     if let Some(slot) = self.s.referrals.get_mut(i) {
                         *slot = state;
+                    }
+                    if let Some(slot) = self.s.urgent_if.get_mut(i) {
+                        *slot = urgent_if;
                     }
                 }
             }

@@ -1,11 +1,21 @@
 //! Test cases for rule sets, as data.
 //!
 //! A case file holds `cases:`, each a profile, an optional caseload context
-//! and what the report must say: `expect` (exactly, order included),
-//! `includes` (at least), `excludes` (none of), or `error` (the input is
-//! rejected naming a field). The same format serves the crate's own tests
-//! and policy authors; the caller parses the file (YAML or JSON) into a
-//! [`CaseFile`], this module runs it.
+//! and what the report must say: `expect` (each list it names, exactly,
+//! order included), `includes` (at least), `excludes` (none of), or `error`
+//! (the input is rejected naming a field). Values marked `report: yes` are
+//! checked by id with `values: {lace_score: 12}` in `expect` or `includes`
+//! (`null` for unknown; numbers as exact decimals, lists as sets).
+//!
+//! A case compares only what it names, so a case names only what it is
+//! about: adding a referral to the rules breaks only the cases that name
+//! referrals exactly. `exact: true` on a case compares the whole report
+//! (every list; one that `expect` leaves out must be empty), for the few
+//! golden cases that mean it.
+//!
+//! The same format serves the crate's own tests and policy authors; the
+//! caller parses the file (YAML or JSON) into a [`CaseFile`], this module
+//! runs it.
 
 use crate::Engine;
 use crate::ir::Priority;
@@ -44,6 +54,14 @@ pub struct CaseFile {
 /// })).unwrap();
 /// assert_eq!(case.name, "n");
 /// assert!(cases::run(&engine, &case).passed());
+/// // `exact: true`: what `expect` leaves out must be empty; here the
+/// // housing referral was made.
+/// let strict: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "exact": true, "expect": {"warnings": []}
+/// })).unwrap();
+/// let outcome = cases::run(&engine, &strict);
+/// assert!(outcome.failures.iter().any(|f| f.message.starts_with("referrals:")));
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,9 +73,16 @@ pub struct Case {
     /// The caseload context.
     #[serde(default)]
     pub context: Option<Value>,
-    /// What the report must hold exactly.
+    /// What the report must hold exactly: each list it names is compared
+    /// whole; a list it does not name is not compared (unless `exact`).
     #[serde(default)]
     pub expect: Option<Expect>,
+    /// The whole report must match `expect`: every list is compared, and
+    /// one that `expect` does not name must be empty (a program, null).
+    /// For golden cases; most cases name only what they are about, so
+    /// that adding a referral or a warning breaks only the cases about it.
+    #[serde(default)]
+    pub exact: bool,
     /// What the report must hold at least.
     #[serde(default)]
     pub includes: Option<Includes>,
@@ -112,6 +137,9 @@ pub struct Expect {
     /// Every undetermined item, in order.
     #[serde(default)]
     pub undetermined: Option<Vec<UndeterminedExpect>>,
+    /// Every value marked `report: yes`, by id (null for unknown).
+    #[serde(default)]
+    pub values: Option<IndexMap<String, Value>>,
 }
 
 /// "At least" expectations.
@@ -140,6 +168,10 @@ pub struct Includes {
     /// These items are undetermined, missing exactly these fields.
     #[serde(default)]
     pub undetermined: Vec<UndeterminedExpect>,
+    /// These values marked `report: yes` have these values (null for
+    /// unknown).
+    #[serde(default)]
+    pub values: IndexMap<String, Value>,
 }
 
 /// "None of" expectations: ids that must not appear.
@@ -207,6 +239,10 @@ pub enum KindName {
     Referral,
     /// A warning.
     Warning,
+    /// A definition: never undetermined in a report (a case checks an
+    /// unknown value with `values: {id: null}`), so a case that names one
+    /// here is refused by [`validate`].
+    Define,
 }
 
 impl From<Kind> for KindName {
@@ -215,6 +251,7 @@ impl From<Kind> for KindName {
             Kind::Program => KindName::Program,
             Kind::Referral => KindName::Referral,
             Kind::Warning => KindName::Warning,
+            Kind::Define => KindName::Define,
         }
     }
 }
@@ -392,7 +429,16 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
         }
         (Ok(r), None) => r,
     };
-    if let Some(x) = &case.expect {
+    // `exact: true` names every list: one `expect` leaves out is empty.
+    let whole;
+    let expect = match (&case.expect, case.exact) {
+        (x, true) => {
+            whole = x.clone().unwrap_or_default().whole();
+            Some(&whole)
+        }
+        (x, false) => x.as_ref(),
+    };
+    if let Some(x) = expect {
         let opt = |o: Option<&str>| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         if let Some(w) = &x.recommended_program {
@@ -493,6 +539,29 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
                 ));
             }
         }
+        if let Some(w) = &x.values {
+            let got: IndexMap<String, Value> = report
+                .values
+                .iter()
+                .map(|v| (v.id.to_string(), v.value.clone()))
+                .collect();
+            let same = w.len() == got.len()
+                && w.iter()
+                    .zip(&got)
+                    .all(|((wk, wv), (gk, gv))| wk == gk && same_value(wv, gv));
+            if !same {
+                let mut ids: Vec<String> = w
+                    .iter()
+                    .filter(|(k, v)| !got.get(*k).is_some_and(|g| same_value(v, g)))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                ids.extend(got.keys().filter(|k| !w.contains_key(*k)).cloned());
+                failures.push(fail(
+                    format!("values: expected {}, found {}", show(w), show(&got)),
+                    ids,
+                ));
+            }
+        }
     }
     if let Some(inc) = &case.includes {
         for p in &inc.eligible_programs {
@@ -555,6 +624,29 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
             }
         }
     }
+    if let Some(inc) = &case.includes {
+        for (id, want) in &inc.values {
+            match report.values.iter().find(|v| v.id == id) {
+                Some(v) if same_value(want, &v.value) => {}
+                Some(v) => failures.push(fail(
+                    format!(
+                        "values: expected `{id}` = {}, found {}{}",
+                        show(want),
+                        show(&v.value),
+                        v.missing
+                            .as_ref()
+                            .map(|m| format!(" (missing {})", show(m)))
+                            .unwrap_or_default()
+                    ),
+                    vec![id.clone()],
+                )),
+                None => failures.push(fail(
+                    format!("values: expected `{id}` = {}, not reported", show(want)),
+                    vec![id.clone()],
+                )),
+            }
+        }
+    }
     if let Some(exc) = &case.excludes {
         for p in &exc.eligible_programs {
             if report.eligible_programs.contains(&p.as_str()) {
@@ -605,6 +697,50 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
     }
 }
 
+impl Expect {
+    /// The same expectations with every list named: one left out expects
+    /// nothing (an empty list, or no program).
+    fn whole(self) -> Expect {
+        Expect {
+            recommended_program: self.recommended_program.or(Some(None)),
+            alternative_program: self.alternative_program.or(Some(None)),
+            eligible_programs: self.eligible_programs.or_else(|| Some(vec![])),
+            recommended_services: self.recommended_services.or_else(|| Some(vec![])),
+            referrals: self.referrals.or_else(|| Some(IndexMap::new())),
+            warnings: self.warnings.or_else(|| Some(vec![])),
+            undetermined: self.undetermined.or_else(|| Some(vec![])),
+            values: self.values.or_else(|| Some(IndexMap::new())),
+        }
+    }
+}
+
+/// Whether a value in a case is the value in the report: numbers as exact
+/// decimals (`12` is `12.0`), lists as sets (a set's order is not part of
+/// its value), everything else as written.
+fn same_value(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.to_string(), b.to_string());
+            match (
+                crate::decimal::parse_number(&a),
+                crate::decimal::parse_number(&b),
+            ) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            let key = |xs: &[Value]| {
+                let mut k: Vec<String> = xs.iter().map(show).collect();
+                k.sort();
+                k
+            };
+            key(a) == key(b)
+        }
+        (a, b) => a == b,
+    }
+}
+
 fn show_und(w: &[UndeterminedExpect]) -> String {
     let v: Vec<Value> = w
         .iter()
@@ -613,6 +749,7 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
                 KindName::Program => "program",
                 KindName::Referral => "referral",
                 KindName::Warning => "warning",
+                KindName::Define => "define",
             };
             serde_json::json!({"kind": kind, "id": u.id, "missing": u.missing})
         })
@@ -639,6 +776,12 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
     let referrals: Vec<&str> = rules.referrals.iter().map(|r| r.meta.id.as_str()).collect();
     let warnings: Vec<&str> = rules.warnings.iter().map(|w| w.meta.id.as_str()).collect();
     let fields: Vec<&str> = rules.fields.iter().map(|f| f.name.as_str()).collect();
+    let reported: Vec<&str> = rules
+        .defines
+        .iter()
+        .filter(|d| d.report)
+        .map(|d| d.meta.id.as_str())
+        .collect();
     let mut problems = Vec::new();
     let mut check = |kind: &str, id: &str, known: &[&str]| {
         if !known.contains(&id) {
@@ -671,6 +814,9 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         for u in x.undetermined.iter().flatten() {
             undetermined_ok(u, &programs, &referrals, &warnings, &fields, &mut check);
         }
+        for v in x.values.iter().flat_map(|m| m.keys()) {
+            check("value marked `report: yes`", v, &reported);
+        }
     }
     if let Some(x) = &case.includes {
         for p in &x.eligible_programs {
@@ -684,6 +830,9 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         }
         for u in &x.undetermined {
             undetermined_ok(u, &programs, &referrals, &warnings, &fields, &mut check);
+        }
+        for v in x.values.keys() {
+            check("value marked `report: yes`", v, &reported);
         }
     }
     if let Some(x) = &case.excludes {
@@ -721,8 +870,124 @@ fn undetermined_ok(
         KindName::Program => check("program", &u.id, programs),
         KindName::Referral => check("referral", &u.id, referrals),
         KindName::Warning => check("warning", &u.id, warnings),
+        KindName::Define => check(
+            "program, referral or warning (a value is checked with `values`)",
+            &u.id,
+            &[],
+        ),
     }
     for f in &u.missing {
         check("field", f, fields);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+    use super::*;
+    use serde_json::json;
+
+    const RULES: &str = "schema {\n  a: integer\n  b: decimal\n  s: set of {food, legal}\n}\n\
+        define total \"Total\" {\n  value: a + b\n  report: yes\n}\n\
+        define needs {\n  value: s\n  report: yes\n}\n\
+        define hidden {\n  value: a\n}\n\
+        referral r {\n  routine when a > 1\n}\n\
+        warning w {\n  severity: info\n  when b > 1\n  message: \"m\"\n}\n";
+
+    fn engine() -> Engine {
+        crate::load_sources(&[("r.rules", RULES)], &crate::LoadOptions::default()).unwrap()
+    }
+
+    fn case(v: serde_json::Value) -> Case {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn messages(e: &Engine, c: &Case) -> Vec<String> {
+        let mut m = validate(e, c);
+        m.extend(run(e, c).failures.into_iter().map(|f| f.message));
+        m
+    }
+
+    #[test]
+    fn values_compare_as_exact_decimals_and_sets() {
+        let e = engine();
+        let profile = json!({"a": 2, "b": 1.50, "s": ["legal", "food"]});
+        let ok = case(json!({"name": "n", "profile": profile,
+            "expect": {"values": {"total": 3.5, "needs": ["food", "legal"]}},
+            "includes": {"values": {"total": 3.500}}}));
+        assert_eq!(messages(&e, &ok), Vec::<String>::new());
+        let wrong = case(json!({"name": "n", "profile": profile,
+            "includes": {"values": {"total": 3.4, "needs": null}}}));
+        let out = run(&e, &wrong);
+        assert_eq!(out.failures.len(), 2);
+        assert!(
+            out.failures[0]
+                .message
+                .starts_with("values: expected `total` = 3.4, found 3.5")
+        );
+        assert_eq!(out.failures[1].ids, ["needs"]);
+        // Exact: every marked value, no more, no fewer.
+        let short = case(json!({"name": "n", "profile": profile,
+            "expect": {"values": {"total": 3.5}}}));
+        let out = run(&e, &short);
+        assert_eq!(out.failures.len(), 1);
+        assert_eq!(out.failures[0].ids, ["needs"]);
+        // Unknown is null; the message names the missing fields.
+        let unknown = case(json!({"name": "n", "profile": {"b": 1},
+            "includes": {"values": {"total": null}}}));
+        assert!(run(&e, &unknown).passed());
+        let said = case(json!({"name": "n", "profile": {"b": 1},
+            "includes": {"values": {"total": 1}}}));
+        assert!(
+            run(&e, &said).failures[0]
+                .message
+                .contains("(missing [\"a\"])")
+        );
+    }
+
+    #[test]
+    fn values_name_only_marked_definitions() {
+        let e = engine();
+        let c = case(json!({"name": "n", "profile": {},
+            "includes": {"values": {"hidden": 1, "totl": 2}}}));
+        let problems = validate(&e, &c);
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].starts_with("`hidden` is not a value marked `report: yes`"));
+        assert!(problems[1].contains("did you mean `total`?"));
+        let c = case(json!({"name": "n", "profile": {},
+            "includes": {"undetermined": [{"kind": "define", "id": "total", "missing": ["a"]}]}}));
+        assert_eq!(validate(&e, &c).len(), 1);
+    }
+
+    #[test]
+    fn a_case_compares_only_what_it_names_unless_exact() {
+        let e = engine();
+        let profile = json!({"a": 2, "b": 2, "s": []});
+        // The referral and the warning fire; a case about the referral
+        // alone passes.
+        let named = case(json!({"name": "n", "profile": profile,
+            "expect": {"referrals": {"r": "routine"}}}));
+        assert!(run(&e, &named).passed());
+        // `exact`: the warning and the values are in the report but not
+        // in `expect`.
+        let exact = case(json!({"name": "n", "profile": profile, "exact": true,
+            "expect": {"referrals": {"r": "routine"}}}));
+        let out = run(&e, &exact);
+        let lists: Vec<&str> = out
+            .failures
+            .iter()
+            .map(|f| f.message.split(':').next().unwrap())
+            .collect();
+        assert_eq!(lists, ["warnings", "values"]);
+        let whole = case(json!({"name": "n", "profile": profile, "exact": true,
+            "expect": {"referrals": {"r": "routine"}, "warnings": ["w"],
+                       "values": {"total": 4, "needs": []}}}));
+        assert!(run(&e, &whole).passed());
+        // With nothing expected, an exact case wants an empty report.
+        let empty = case(
+            json!({"name": "n", "profile": {"a": 0, "b": 0, "s": []}, "exact": true,
+            "expect": {"values": {"total": 0, "needs": []}}}),
+        );
+        assert!(run(&e, &empty).passed());
     }
 }

@@ -209,6 +209,8 @@ impl Coverage {
                         (Kind::Program, _) => format!("program {}", it.id),
                         (Kind::Referral, _) => format!("referral {}", it.id),
                         (Kind::Warning, _) => format!("warning {}", it.id),
+                        // A value is no condition: nothing fires.
+                        (Kind::Define, _) => continue,
                     };
                     if let Some(f) = self.fired.get_mut(&key) {
                         *f = true;

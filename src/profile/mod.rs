@@ -2,8 +2,9 @@
 //!
 //! A profile is read once into slots, one per schema field: names are
 //! looked up here and never during evaluation. Absent and `null` fields are
-//! unknown. A value of the wrong type or out of range is an [`InputError`]
-//! naming the field; fields the schema does not name are ignored.
+//! unknown, or take the field's schema default. A value of the wrong type
+//! or out of range is an [`InputError`] naming the field; fields the schema
+//! does not name are ignored.
 //!
 //! Numbers become exact decimals from their decimal text. serde_json prints
 //! a number it parsed as `f64` in the shortest form that reads back the same

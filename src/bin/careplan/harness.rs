@@ -203,7 +203,13 @@ fn mark(t: Truth) -> &'static str {
 
 fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
     let pad = "  ".repeat(depth);
-    let mut line = format!("{pad}{} {}", mark(t.value), t.condition);
+    // A calculation (in a value's explanation) shows its value where a
+    // condition shows true or false.
+    let shown = match &t.result {
+        Some(r) if !r.is_boolean() && !r.is_null() => format!("{:<7}", format!("= {r}")),
+        _ => mark(t.value).to_string(),
+    };
+    let mut line = format!("{pad}{shown} {}", t.condition);
     if !t.values.is_empty() {
         let vals: Vec<String> = t.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         line.push_str(&format!("   [{}]", vals.join(", ")));
@@ -223,6 +229,7 @@ pub fn explain_item(it: &ItemTrace) -> String {
         careplan::Kind::Program => "program",
         careplan::Kind::Referral => "referral",
         careplan::Kind::Warning => "warning",
+        careplan::Kind::Define => "define",
     };
     let mut out = String::new();
     let title = it
@@ -230,7 +237,19 @@ pub fn explain_item(it: &ItemTrace) -> String {
         .as_deref()
         .map(|t| format!(" ({t})"))
         .unwrap_or_default();
-    let _ = writeln!(out, "{kind} {}{title}: {}", it.id, it.outcome);
+    let value = it
+        .conditions
+        .first()
+        .and_then(|c| c.trace.result.as_ref())
+        .filter(|_| it.outcome == careplan::ItemOutcome::Computed);
+    match value {
+        Some(v) => {
+            let _ = writeln!(out, "{kind} {}{title} = {v}", it.id);
+        }
+        None => {
+            let _ = writeln!(out, "{kind} {}{title}: {}", it.id, it.outcome);
+        }
+    }
     for c in &it.conditions {
         let _ = writeln!(out, "  {}", c.clause);
         trace_lines(&c.trace, 2, &mut out);
@@ -249,7 +268,7 @@ pub fn select<'a>(items: &'a [ItemTrace], id: Option<&str>) -> Result<Vec<&'a It
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
                 Err(format!(
-                    "no program, referral or warning has the id `{id}`{hint}"
+                    "no program, referral, warning or value marked `report: yes` has the id `{id}`{hint}"
                 ))
             } else {
                 Ok(chosen)

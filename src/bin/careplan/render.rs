@@ -90,7 +90,7 @@ pub fn report(r: &Report) -> String {
             let _ = writeln!(
                 out,
                 "  {}  {}  because {}",
-                priority(x.priority),
+                referral_priority(x),
                 x.id,
                 x.reason().unwrap_or_default()
             );
@@ -106,6 +106,7 @@ pub fn report(r: &Report) -> String {
             .iter()
             .map(|u| (u.kind, u.id, u.missing.clone())),
     );
+    values(&mut out, &r.values);
     let not_eligible: Vec<&str> = programs
         .iter()
         .filter(|p| p.status == Status::NotEligible)
@@ -146,7 +147,7 @@ pub fn outcomes(o: &Report<'_>) -> String {
     } else {
         let _ = writeln!(out, "Referrals:");
         for x in &o.referrals {
-            let _ = writeln!(out, "  {}  {}", priority(x.priority), x.id);
+            let _ = writeln!(out, "  {}  {}", referral_priority(x), x.id);
         }
     }
     warnings(
@@ -159,6 +160,7 @@ pub fn outcomes(o: &Report<'_>) -> String {
             .iter()
             .map(|u| (u.kind, u.id, u.missing.clone())),
     );
+    values(&mut out, &o.values);
     out
 }
 
@@ -166,6 +168,57 @@ fn priority(p: careplan::Priority) -> &'static str {
     match p {
         careplan::Priority::Urgent => "URGENT ",
         careplan::Priority::Routine => "routine",
+    }
+}
+
+/// A referral's priority, with the more urgent one that is still unknown:
+/// "routine (urgent unknown: phq9)".
+fn referral_priority(r: &careplan::Referral) -> String {
+    match &r.urgent_if {
+        Some(missing) => format!(
+            "{} (urgent unknown: {})",
+            priority(r.priority).trim_end(),
+            if missing.is_empty() {
+                "no field named".to_string()
+            } else {
+                missing.join(", ")
+            }
+        ),
+        None => priority(r.priority).to_string(),
+    }
+}
+
+/// The values marked `report: yes`; nothing when none is.
+fn values(out: &mut String, items: &[careplan::Reported]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Values:");
+    for v in items {
+        let title = v.title.map(|t| format!(" ({t})")).unwrap_or_default();
+        match &v.missing {
+            Some(m) if !m.is_empty() => {
+                let _ = writeln!(out, "  {}{title}: unknown, needs {}", v.id, m.join(", "));
+            }
+            Some(_) => {
+                let _ = writeln!(out, "  {}{title}: unknown", v.id);
+            }
+            None => {
+                let _ = writeln!(out, "  {}{title}: {}", v.id, shown(&v.value));
+            }
+        }
+    }
+}
+
+/// A value for people: text without quotes, lists joined.
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(xs) => {
+            let items: Vec<String> = xs.iter().map(shown).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -207,6 +260,7 @@ fn undetermined<'a>(
             Kind::Program => "program",
             Kind::Referral => "referral",
             Kind::Warning => "warning",
+            Kind::Define => "value",
         };
         let _ = writeln!(out, "  {kind} {id}: needs {}", missing.join(", "));
     }

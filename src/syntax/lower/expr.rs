@@ -433,11 +433,7 @@ impl Lower {
                 span: Span::new(start, vspan.end),
             };
         }
-        Some(Weight {
-            key,
-            weight,
-            span,
-        })
+        Some(Weight { key, weight, span })
     }
 }
 
