@@ -46,11 +46,15 @@ const SCHEMA: &str = "schema {
   s1: set of {alpha, beta, gamma}
   t1: set of text
   f1: integer between 0 and 9 default 3 because \"generated\"
+  dt1: date
 }
 ";
 
 /// The fields, for profiles and for removing fields.
-const FIELDS: [&str; 8] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1", "f1"];
+const FIELDS: [&str; 9] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1", "f1", "dt1"];
+/// Dates in conditions: the field, the evaluation date, literals (a leap
+/// day and a month end among them).
+const DATES: [&str; 5] = ["dt1", "today", "2024-02-29", "2001-01-31", "2026-03-01"];
 const COLOURS: [&str; 3] = ["red", "green", "blue"];
 const GREEK: [&str; 3] = ["alpha", "beta", "gamma"];
 const WORDS: [&str; 3] = ["x", "y", "z"];
@@ -82,6 +86,8 @@ enum Num {
     FirstKnown(Vec<Num>),
     /// `weighted sum of s1 {key: weight, …}`, keys distinct.
     Weighted(Vec<(&'static str, i64)>),
+    /// `years since d` (no second date) or `days between a and b`.
+    Duration(&'static str, &'static str, Option<&'static str>),
 }
 
 /// A condition.
@@ -112,6 +118,8 @@ enum Cond {
     Count(bool, usize, Vec<Cond>),
     /// `(if c then a else b)` of conditions.
     If(Box<Cond>, Box<Cond>, Box<Cond>),
+    /// Two dates compared.
+    DateCmp(&'static str, &'static str, &'static str),
 }
 
 impl Num {
@@ -171,6 +179,10 @@ impl Num {
             Num::Weighted(ws) => {
                 let ws: Vec<String> = ws.iter().map(|(k, w)| format!("{k}: {w}")).collect();
                 out.push_str(&format!("weighted sum of s1 {{{}}}", ws.join(", ")));
+            }
+            Num::Duration(unit, a, None) => out.push_str(&format!("{unit} since {a}")),
+            Num::Duration(unit, a, Some(b)) => {
+                out.push_str(&format!("{unit} between {a} and {b}"));
             }
         }
     }
@@ -271,6 +283,7 @@ impl Cond {
                 b.print(out);
                 out.push(')');
             }
+            Cond::DateCmp(a, op, b) => out.push_str(&format!("{a} {op} {b}")),
         }
     }
 }
@@ -298,6 +311,13 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
             .boxed(),
         prop::sample::select(vec!["s1", "t1"])
             .prop_map(Num::Count)
+            .boxed(),
+        (
+            prop::sample::select(vec!["days", "months", "years"]),
+            prop::sample::select(DATES.to_vec()),
+            prop::option::of(prop::sample::select(DATES.to_vec())),
+        )
+            .prop_map(|(u, a, b)| Num::Duration(u, a, b))
             .boxed(),
     ];
     if scope.defines > 0 {
@@ -420,6 +440,13 @@ fn cond(scope: Scope) -> impl Strategy<Value = Cond> {
             .boxed(),
         prop::sample::select(vec!["caseload_full", "caseload_exceeded"])
             .prop_map(|f| Cond::Caseload(f, None))
+            .boxed(),
+        (
+            prop::sample::select(DATES.to_vec()),
+            prop::sample::select(CMP.to_vec()),
+            prop::sample::select(DATES.to_vec()),
+        )
+            .prop_map(|(a, op, b)| Cond::DateCmp(a, op, b))
             .boxed(),
     ];
     if scope.non_monotone {
@@ -605,6 +632,10 @@ fn field_value(field: &'static str) -> BoxedStrategy<Value> {
             .boxed(),
         "s1" => prop::sample::subsequence(GREEK.to_vec(), 0..=3)
             .prop_map(|v| json!(v))
+            .boxed(),
+        // 1990-01-01 to 2030-12-31, leap days and month ends included.
+        "dt1" => (7_305i64..=22_279)
+            .prop_map(|n| json!(careplan::date::from_day_number(n).map(careplan::date::show)))
             .boxed(),
         _ => prop::collection::vec(prop::sample::select(vec!["x", "y", "z", "w"]), 0..4)
             .prop_map(|v| json!(v))

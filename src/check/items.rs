@@ -72,6 +72,7 @@ impl Checker {
                 // Each kind checks the word before `when` itself, with a
                 // message about priorities or `eligible`.
                 Clause::When { .. } => rest.push(c),
+                Clause::From { .. } if allowed.contains(&"from") => rest.push(c),
                 _ => {
                     if !allowed.contains(&key.as_str()) {
                         let mut all: Vec<&str> = allowed.to_vec();
@@ -150,14 +151,19 @@ impl Checker {
         // A parameter is the same for every client: reporting it would
         // say nothing about this one.
         let allowed: &[&str] = if is_parameter {
-            &["value"]
+            &["value", "from"]
         } else {
-            &["value", "report"]
+            &["value", "from", "report"]
         };
         let (meta, rest) = self.meta(file, b, allowed);
         let mut value = None;
         let mut report = false;
-        for c in rest {
+        let froms: Vec<&Clause> = rest
+            .iter()
+            .copied()
+            .filter(|c| matches!(c, Clause::From { .. }))
+            .collect();
+        for &c in &rest {
             if let Clause::Attr { key, value: v, .. } = c {
                 if key.name == "report" {
                     report = self.report_flag(file, v);
@@ -204,8 +210,33 @@ impl Checker {
                 }
             }
         }
+        if !froms.is_empty() {
+            value = self.dated(file, ix, &rest, &froms);
+            if is_parameter {
+                if let Some(v) = &value {
+                    if let Some(span) = reads_profile(v, &self.define_is_parameter) {
+                        self.err(
+                            Report::error(
+                                Code::ParameterReadsProfile,
+                                file,
+                                span,
+                                format!(
+                                    "parameter `{}` must be a constant, but this reads the profile",
+                                    b.id.name
+                                ),
+                            )
+                            .help("use `define` for a value computed from the profile"),
+                        );
+                    }
+                }
+            }
+        }
         let Some(value) = value else {
-            if !b.clauses.iter().any(|c| matches!(c, Clause::Value { .. })) {
+            if !b
+                .clauses
+                .iter()
+                .any(|c| matches!(c, Clause::Value { .. } | Clause::From { .. }))
+            {
                 self.missing(file, b, "value", "value: …");
             }
             return;
@@ -426,7 +457,7 @@ impl Checker {
                         }
                     }
                 }
-                Clause::Value { .. } | Clause::Script { .. } => {}
+                Clause::Value { .. } | Clause::From { .. } | Clause::Script { .. } => {}
             }
         }
         if let Some(Clause::When { qualifier, .. }) =

@@ -287,6 +287,12 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
             collect_names(set, out);
             collect_names(values, out);
         }
+        A::Duration { from, to, .. } => {
+            collect_names(from, out);
+            if let Some(to) = to {
+                collect_names(to, out);
+            }
+        }
         A::Compare { first, rest } => {
             collect_names(first, out);
             rest.iter().for_each(|(_, x)| collect_names(x, out));
@@ -303,7 +309,7 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
         A::FirstKnown(items) => items.iter().for_each(|a| collect_names(a, out)),
         A::CountOf { conditions, .. } => conditions.iter().for_each(|a| collect_names(a, out)),
         A::WeightedSum { set, .. } => collect_names(set, out),
-        A::Number(_) | A::Percent(_) | A::Text(_) | A::Bool(_) | A::None => {}
+        A::Number(_) | A::Percent(_) | A::Date(_) | A::Text(_) | A::Bool(_) | A::None => {}
     }
 }
 

@@ -145,6 +145,14 @@ pub(crate) enum Op {
         start: u32,
         len: u32,
     },
+    /// The evaluation date's day number.
+    Today,
+    /// Whole days, months or years from date `a` to date `b`.
+    Duration {
+        unit: crate::date::Unit,
+        a: Id,
+        b: Id,
+    },
     /// Any other number, by the tree walker: `Plan::exprs[i]`.
     Value(u32),
     /// A shared number, computed once per evaluation.

@@ -387,6 +387,8 @@ impl<'a> Eval<'a> {
             | Op::Arith { .. }
             | Op::Neg(_)
             | Op::CountField(_)
+            | Op::Today
+            | Op::Duration { .. }
             | Op::MemoNumber { .. }
             | Op::NumCall { .. }
             | Op::IfNum { .. }
@@ -467,6 +469,16 @@ impl<'a> Eval<'a> {
                 r
             }
             Op::Neg(x) => self.number(p, *x).map(|d| -d),
+            Op::Today => Some(self.today()),
+            Op::Duration { unit, a, b } => {
+                let x = self.number(p, *a);
+                let y = self.number(p, *b);
+                let r = atoms::duration(*unit, x?, y?);
+                if r.is_none() {
+                    self.fail(Stop::Redo);
+                }
+                r
+            }
             Op::CountField(s) => self.set_field(*s).map(|(_, n)| Decimal::from(n)),
             Op::NumCall { f, start, len } => self.plan_num_call(p, *f, *start, *len),
             Op::IfNum { c, a, b } => match self.truth(p, *c) {

@@ -70,6 +70,9 @@ enum Command {
         /// The caseload context: {"caseloads": {"program": {"case manager": clients}}}.
         #[arg(long, value_name = "FILE")]
         context: Option<String>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -95,6 +98,9 @@ enum Command {
         /// Fail when coverage is below this percentage (implies --coverage).
         #[arg(long, value_name = "PCT")]
         threshold: Option<f64>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -112,6 +118,9 @@ enum Command {
         /// Explain only this program, referral or warning.
         #[arg(long, value_name = "ID")]
         id: Option<String>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -146,6 +155,9 @@ enum Command {
         /// The caseload context.
         #[arg(long, value_name = "FILE")]
         context: Option<String>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -159,6 +171,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
     },
+}
+
+/// Reads `--as-of`: a real calendar day, else a usage error naming the
+/// flag (clap words it with the flag and the value).
+fn as_of_date(s: &str) -> Result<careplan::date::Date, String> {
+    careplan::date::parse(s)
 }
 
 /// An error that ends the command, with its exit code.
@@ -190,12 +208,14 @@ fn main() -> ExitCode {
             rules,
             profile,
             context,
+            as_of,
             format,
             detail,
         } => eval(
             rules.as_deref(),
             &profile,
             context.as_deref(),
+            as_of,
             format,
             detail,
         ),
@@ -207,8 +227,10 @@ fn main() -> ExitCode {
             seed,
             compare,
             context,
+            as_of,
             format,
         } => bench::run(&bench::Options {
+            as_of,
             rules: rules.as_deref(),
             profiles,
             input: input.as_deref(),
@@ -224,6 +246,7 @@ fn main() -> ExitCode {
             filter,
             coverage,
             threshold,
+            as_of,
             format,
         } => load_or_fail(rules.as_deref()).and_then(|engine| {
             if threshold.is_some_and(|t| !(0.0..=100.0).contains(&t)) {
@@ -236,6 +259,7 @@ fn main() -> ExitCode {
                 filter: filter.as_deref(),
                 coverage: coverage || threshold.is_some(),
                 threshold,
+                as_of,
                 json: format == OutputFormat::Json,
             };
             harness::test(&engine, &opts)
@@ -245,12 +269,14 @@ fn main() -> ExitCode {
             profile,
             context,
             id,
+            as_of,
             format,
         } => explain(
             rules.as_deref(),
             &profile,
             context.as_deref(),
             id.as_deref(),
+            as_of,
             format,
         ),
     };
@@ -453,6 +479,7 @@ fn explain(
     profile: &str,
     context: Option<&str>,
     id: Option<&str>,
+    as_of: Option<careplan::date::Date>,
     format: OutputFormat,
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
@@ -467,7 +494,12 @@ fn explain(
     let items = engine
         .profile(&value)
         .map_err(careplan::EvalError::from)
-        .and_then(|p| engine.explain(&p, caseloads.as_ref()))
+        .and_then(|mut p| {
+            if let Some(d) = as_of {
+                p.as_of = d;
+            }
+            engine.explain(&p, caseloads.as_ref())
+        })
         .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
     let chosen = harness::select(&items, id).map_err(|e| Fail::usage(format!("error: {e}")))?;
     match format {
@@ -487,6 +519,7 @@ fn eval(
     rules: Option<&str>,
     profile: &str,
     context: Option<&str>,
+    as_of: Option<careplan::date::Date>,
     format: OutputFormat,
     detail: batch::Detail,
 ) -> Result<u8, Fail> {
@@ -514,6 +547,7 @@ fn eval(
                 caseloads: caseloads.as_ref(),
                 detail,
                 threads: None,
+                as_of,
             },
             form,
             &mut out,
@@ -533,9 +567,12 @@ fn eval(
     let value = read_document(profile, fmt, "profile")?;
     let failed =
         |e: careplan::EvalError| Fail::input(format!("error: in profile `{profile}`: {e}"));
-    let read = engine
+    let mut read = engine
         .profile(&value)
         .map_err(|e| failed(careplan::EvalError::from(e)))?;
+    if let Some(d) = as_of {
+        read.as_of = d;
+    }
     // The JSON, or the words a case worker reads: only the one asked for.
     fn shown<T: serde::Serialize>(v: &T, format: OutputFormat, human: fn(&T) -> String) -> String {
         match format {
