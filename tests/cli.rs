@@ -1000,7 +1000,11 @@ fn as_of_dates_every_evaluating_command() {
         "--format",
         "json",
     ]);
-    assert!(stdout(&o).contains("\"as_of\":\"2025-03-01\""), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("\"as_of\":\"2025-03-01\""),
+        "{}",
+        stdout(&o)
+    );
     let o = careplan(&[
         "explain",
         toml.to_str().unwrap(),

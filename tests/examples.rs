@@ -66,6 +66,22 @@ fn run_example(dir: &Path) -> Result<usize, Vec<String>> {
                     case.name
                 ));
             }
+            // The compiled plan and the tree walker decide alike, on the
+            // case's own date (tables may be compiled to binary searches).
+            if let Ok(mut profile) = engine.profile(&case.profile) {
+                if let Some(d) = case.as_of.or(file.as_of) {
+                    profile.as_of = d;
+                }
+                let fast = engine.decide(&profile, None);
+                let walked = engine.decide_walking(&profile, None);
+                if fast != walked {
+                    failures.push(format!(
+                        "{} :: {}\n    plan {fast:?} != walker {walked:?}",
+                        path.display(),
+                        case.name
+                    ));
+                }
+            }
         }
         let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
         suite.file(&file_name, &file, None);
@@ -131,11 +147,19 @@ fn every_example_has_a_readme_and_a_profile() {
         for file in ["README.md", "profile.json"] {
             assert!(dir.join(file).is_file(), "{} has no {file}", dir.display());
         }
-        let profile = std::fs::read_to_string(dir.join("profile.json")).unwrap();
+        let text = std::fs::read_to_string(dir.join("profile.json")).unwrap();
+        let json = careplan::read_json(&text).unwrap();
+        // The README evaluates it on 1 March 2026: it must be accepted and
+        // fully decided, so that the first thing a reader runs works.
+        let engine = careplan::load_dir(&dir, &careplan::LoadOptions::default()).unwrap();
+        let mut profile = engine.profile(&json).unwrap();
+        profile.as_of = careplan::date::parse("2026-03-01").unwrap();
+        let report = engine.evaluate(&profile, None).unwrap();
         assert!(
-            careplan::read_json(&profile).is_ok(),
-            "{}/profile.json is not JSON",
-            dir.display()
+            report.undetermined.is_empty(),
+            "{}/profile.json leaves {:?} undetermined",
+            dir.display(),
+            report.undetermined
         );
     }
 }
