@@ -565,6 +565,67 @@ pub enum NumFn {
     Round(u32),
 }
 
+impl NumFn {
+    /// A one-operand function (`abs`, `floor`, `ceil`, `round`) of a
+    /// number. Rounding to fewer places never overflows: the mantissa only
+    /// shrinks.
+    #[inline]
+    pub fn unary(self, x: Decimal) -> Decimal {
+        use rust_decimal::RoundingStrategy as S;
+        let (places, how) = match self {
+            NumFn::Abs => return x.abs(),
+            NumFn::Floor(p) => (p, S::ToNegativeInfinity),
+            NumFn::Ceil(p) => (p, S::ToPositiveInfinity),
+            NumFn::Round(p) => (p, S::MidpointAwayFromZero),
+            // Not one-operand functions: the checker never makes these.
+            NumFn::Min | NumFn::Max | NumFn::Clamp => return x,
+        };
+        let r = x.round_dp_with_strategy(places, how);
+        // `-0` is 0, as the profile readers make it.
+        if r.is_zero() { Decimal::ZERO } else { r }
+    }
+
+    /// `min` or `max` of two numbers, the running result first.
+    #[inline]
+    pub fn pick(self, acc: Decimal, x: Decimal) -> Decimal {
+        let x_wins = match self {
+            NumFn::Max => crate::decimal::cmp(&x, &acc).is_gt(),
+            _ => crate::decimal::cmp(&x, &acc).is_lt(),
+        };
+        if x_wins { x } else { acc }
+    }
+
+    /// `clamp(x, lo, hi)`; `None` when the bounds cross (`lo > hi`).
+    #[inline]
+    pub fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Option<Decimal> {
+        use crate::decimal::cmp;
+        if cmp(&lo, &hi).is_gt() {
+            return None;
+        }
+        Some(if cmp(&x, &lo).is_lt() {
+            lo
+        } else if cmp(&x, &hi).is_gt() {
+            hi
+        } else {
+            x
+        })
+    }
+
+    /// The function of known arguments; `None` for bounds that cross or
+    /// a wrong number of arguments (which the checker never lets through).
+    pub fn apply(self, args: &[Decimal]) -> Option<Decimal> {
+        match (self, args) {
+            (NumFn::Min | NumFn::Max, [first, rest @ ..]) => {
+                Some(rest.iter().fold(*first, |acc, x| self.pick(acc, *x)))
+            }
+            (NumFn::Clamp, [x, lo, hi]) => NumFn::clamp(*x, *lo, *hi),
+            (NumFn::Min | NumFn::Max | NumFn::Clamp, _) => None,
+            (_, [x]) => Some(self.unary(*x)),
+            _ => None,
+        }
+    }
+}
+
 impl Expr {
     /// The expressions this one is made of, in the order they are written.
     ///

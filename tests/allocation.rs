@@ -108,3 +108,34 @@ fn deciding_allocates_nothing_after_the_first_profile() {
     });
     assert!(n > 0);
 }
+
+#[test]
+fn the_number_and_unknown_forms_decide_without_allocating() {
+    let rules = "schema {\n  a: decimal\n  b: decimal\n  p: boolean\n  q: boolean\n  \
+                 s: set of {x, y, z}\n  d: integer default 2 because \"most have two\"\n}\n\
+                 define v { value: round(min(a, b, 10) * 1.5, 1) + clamp(d, 0, 5) }\n\
+                 program one {\n  intensity: 1\n  eligible when at least 2 of (p, q, v > 3) unless a > 100\n}\n\
+                 warning w {\n  severity: info\n  when (if p then abs(a) else first known of (b, 0)) \
+                 + weighted sum of s {x: 1, y: 2.5} > ceil(v, 1)\n  message: \"m\"\n}\n";
+    let engine = careplan::load_sources(&[("n.rules", rules)], &Default::default()).unwrap();
+    let profiles: Vec<_> = [
+        serde_json::json!({"a": -3.25, "b": 7, "p": true, "q": false, "s": ["x", "y"]}),
+        serde_json::json!({"b": 1, "q": true}),
+        serde_json::json!({}),
+    ]
+    .iter()
+    .map(|v| engine.profile(v).unwrap())
+    .collect();
+    let mut out = careplan::Decision::default();
+    for p in &profiles {
+        engine.decide_into(p, None, &mut out).unwrap();
+    }
+    let n = allocations(|| {
+        for _ in 0..100 {
+            for p in &profiles {
+                engine.decide_into(p, None, &mut out).unwrap();
+            }
+        }
+    });
+    assert_eq!(n, 0, "deciding 300 profiles allocated {n} times");
+}

@@ -1,6 +1,14 @@
 //! Dates and the evaluation date: date fields, `today`, durations, date
 //! comparisons and dated values, through both evaluators.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use careplan::date::{self, Date};
 use careplan::{Engine, EvalError, Profile, Truth};
 use serde_json::{Value, json};
@@ -315,4 +323,31 @@ fn reads_date_knows_which_rule_sets_depend_on_the_day() {
         Err(err) => panic!("{err}"),
     };
     assert!(!e.reads_date());
+}
+
+/// A parameter that reads `today` is no constant: it is computed for each
+/// evaluation, not kept in the thread's constants. A dated `define` reads
+/// the profile in each of its versions.
+#[test]
+fn parameters_reading_today_and_dated_defines_follow_the_evaluation_date() {
+    let text = format!(
+        "{RULES}parameter this_year {{\n  value: years between 2000-01-01 and today\n}}\n\
+         define threshold {{\n  from 2025-01-01: income\n  from 2026-01-01: income * 2\n}}\n\
+         warning late {{\n  severity: info\n  when this_year >= 26\n  message: \"m\"\n}}\n\
+         warning over {{\n  severity: info\n  when threshold > 100\n  message: \"m\"\n}}\n"
+    );
+    let e = load(&text);
+    for _ in 0..2 {
+        assert_eq!(truth(&e, json!({}), "2026-01-01", "late"), Truth::True);
+        assert_eq!(truth(&e, json!({}), "2025-12-31", "late"), Truth::False);
+        assert_eq!(
+            truth(&e, json!({"income": 60}), "2026-01-01", "over"),
+            Truth::True
+        );
+        assert_eq!(
+            truth(&e, json!({"income": 60}), "2025-12-31", "over"),
+            Truth::False
+        );
+        assert_eq!(truth(&e, json!({}), "2026-01-01", "over"), Truth::Unknown);
+    }
 }

@@ -460,6 +460,25 @@ fn an_operand_evaluation_skipped_cannot_fail_the_report() {
     assert!(e.message().contains("divides by zero"), "{e}");
 }
 
+/// The same for an `unless` exception after a false base: evaluation never
+/// looks at it, so explaining the item leaves it out instead of failing
+/// (found by the generated rule sets in tests/properties.rs).
+#[test]
+fn an_exception_skipped_cannot_fail_the_explanation() {
+    let engine = load(
+        "schema { a: boolean n: integer }\n\
+         program p { intensity: 1 eligible when a unless 1 / n > 0 }\n",
+    )
+    .unwrap();
+    let profile = engine.profile(&json!({"a": false, "n": 0})).unwrap();
+    let explained = engine.explain(&profile, None).unwrap();
+    assert_eq!(explained[0].conditions.len(), 1);
+    // With a true base the exception decides, and it cannot be computed.
+    let profile = engine.profile(&json!({"a": true, "n": 0})).unwrap();
+    let e = engine.explain(&profile, None).unwrap_err();
+    assert_eq!(e.field(), Some("n"));
+}
+
 // ---------------------------------------------------------- hostile numbers
 
 /// A number the engine cannot hold exactly is refused, naming the field;

@@ -50,6 +50,7 @@ impl Checker {
                                 .help(format!("the first is at {prev}")),
                             );
                         } else if FUNCTIONS.contains(&f.name.name.as_str())
+                            || super::numbers::NUMBER_FUNCTIONS.contains(&f.name.name.as_str())
                             || RESERVED.contains(&f.name.name.as_str())
                         {
                             self.err(

@@ -301,6 +301,13 @@ impl Checker {
             ExprKind::Arith(op, a, b) => {
                 op.apply(Self::constant(consts, a)?, Self::constant(consts, b)?)
             }
+            ExprKind::NumCall(f, args) => {
+                let mut xs = Vec::with_capacity(args.len());
+                for a in args {
+                    xs.push(Self::constant(consts, a)?);
+                }
+                f.apply(&xs)
+            }
             _ => None,
         }
     }

@@ -454,6 +454,19 @@ impl Builder {
             },
             ExprKind::NumCall(f, args) => {
                 let ids: Vec<Id> = args.iter().map(|a| self.number(a)).collect();
+                // Constant arguments are computed now (`round(15.55, 1)` in
+                // a parameter); crossing bounds are left to fail when
+                // evaluated, as the tree walker would.
+                let consts: Option<Vec<Decimal>> = ids
+                    .iter()
+                    .map(|id| match self.op(*id) {
+                        Some(Op::Num(c)) => Some(*c),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(v) = consts.and_then(|xs| f.apply(&xs)) {
+                    return self.add(Op::Num(v));
+                }
                 match self.list(ids) {
                     Some((start, len)) => Op::NumCall { f: *f, start, len },
                     None => return self.walker(e, false),
@@ -610,6 +623,56 @@ mod tests {
             assert_eq!(warned(&twenty, 25), yes(20));
             assert_eq!(warned(&ten, 5), no);
         }
+    }
+
+    #[test]
+    fn number_functions_of_constants_fold() {
+        let e = engine(&format!(
+            "{SCHEMA}parameter h {{\n  value: round(15.55, 1)\n}}\n\
+             warning w {{\n  severity: info\n  when a > h and b < max(2, 3)\n  message: \"m\"\n}}\n"
+        ));
+        let p = e.plan();
+        assert!(p.nodes.contains(&Op::FieldCmp {
+            slot: 0,
+            op: Cmp::Gt,
+            c: "15.6".parse().unwrap_or_default(),
+        }));
+        assert!(p.nodes.contains(&Op::FieldCmp {
+            slot: 1,
+            op: Cmp::Lt,
+            c: Decimal::from(3),
+        }));
+        assert!(!p.nodes.iter().any(|op| matches!(op, Op::NumCall { .. })));
+    }
+
+    #[test]
+    fn number_and_unknown_forms_have_their_own_nodes() {
+        let e = engine(&format!(
+            "{SCHEMA}define v {{\n  value: round(min(a, b, 10) / 3, 2) + clamp(a, 0, 5) + abs(b) + floor(a) + ceil(b, 1)\n}}\n\
+             warning w {{\n  severity: info\n  \
+             when at most 1 of (a > 1, b > 1) and (if a > 0 then v else first known of (b, 0)) \
+             + weighted sum of s {{x: 1, y: 2}} > 3 unless b > 9\n  message: \"m\"\n}}\n"
+        ));
+        let p = e.plan();
+        assert!(
+            p.exprs.is_empty(),
+            "nothing left to the walker: {:?}",
+            p.nodes
+        );
+        let has = |f: fn(&Op) -> bool| p.nodes.iter().any(f);
+        assert!(has(|op| matches!(op, Op::NumCall { .. })));
+        assert!(has(|op| matches!(op, Op::IfNum { .. })));
+        assert!(has(|op| matches!(op, Op::FirstNum { .. })));
+        assert!(has(|op| matches!(op, Op::WeightedField { .. })));
+        assert!(has(|op| matches!(
+            op,
+            Op::Count {
+                at_most: true,
+                n: 1,
+                ..
+            }
+        )));
+        assert!(has(|op| matches!(op, Op::Unless { .. })));
     }
 
     #[test]

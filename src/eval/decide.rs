@@ -421,7 +421,7 @@ impl<'a> Eval<'a> {
                     if let Some(slot) = args.get_mut(i) {
                         *slot = x;
                     }
-                    acc = Some(acc.map_or(x, |a| numbers::pick(f, a, x)));
+                    acc = Some(acc.map_or(x, |a| f.pick(a, x)));
                 }
                 None => unknown = true,
             }
@@ -433,14 +433,14 @@ impl<'a> Eval<'a> {
         match f {
             NumFn::Min | NumFn::Max => acc,
             NumFn::Clamp => {
-                let r = numbers::clamp(x, lo, hi);
+                let r = NumFn::clamp(x, lo, hi);
                 if r.is_none() {
                     // The walker words the error.
                     self.fail(Stop::Redo);
                 }
                 r
             }
-            _ => Some(numbers::unary(f, x)),
+            _ => Some(f.unary(x)),
         }
     }
 

@@ -378,16 +378,27 @@ impl<'a> Eval<'a> {
     /// clause of its own after it.
     fn clauses(&self, clause: Clause, e: &'a Expr) -> R<Vec<ClauseTrace>> {
         Ok(match &e.kind {
-            ExprKind::Unless(base, exception) => vec![
-                ClauseTrace {
+            ExprKind::Unless(base, exception) => {
+                let base = self.trace(base)?;
+                // A false base decides and evaluation never looks at the
+                // exception, which may not be computable (`1 / n` with
+                // `n` = 0): it is left out rather than fail the
+                // explanation.
+                let exception = match self.trace(exception) {
+                    Ok(t) => Some(t),
+                    Err(_) if base.value == Truth::False => None,
+                    Err(e) => return Err(e),
+                };
+                let mut out = vec![ClauseTrace {
                     clause,
-                    trace: self.trace(base)?,
-                },
-                ClauseTrace {
+                    trace: base,
+                }];
+                out.extend(exception.map(|trace| ClauseTrace {
                     clause: Clause::Unless,
-                    trace: self.trace(exception)?,
-                },
-            ],
+                    trace,
+                }));
+                out
+            }
             _ => vec![ClauseTrace {
                 clause,
                 trace: self.trace(e)?,

@@ -1,56 +1,12 @@
-//! The meaning of the number functions and of three-valued counting, once:
+//! The meaning of three-valued counting and of `unless`, once:
 //! the plan (`decide`) and the tree walker (`walk`) both call these, as
 //! they call `atoms`.
 
 use super::Truth;
-use crate::decimal;
-use crate::ir::NumFn;
-use rust_decimal::{Decimal, RoundingStrategy};
 
-/// A one-operand function (`abs`, `floor`, `ceil`, `round`) of a known
-/// number. Rounding to fewer places never overflows: the mantissa only
-/// shrinks.
-#[inline]
-pub(super) fn unary(f: NumFn, x: Decimal) -> Decimal {
-    let (places, how) = match f {
-        NumFn::Abs => return x.abs(),
-        NumFn::Floor(p) => (p, RoundingStrategy::ToNegativeInfinity),
-        NumFn::Ceil(p) => (p, RoundingStrategy::ToPositiveInfinity),
-        NumFn::Round(p) => (p, RoundingStrategy::MidpointAwayFromZero),
-        // Not one-operand functions: the checker never makes these.
-        NumFn::Min | NumFn::Max | NumFn::Clamp => return x,
-    };
-    let r = x.round_dp_with_strategy(places, how);
-    // `-0` is 0, as the profile readers make it.
-    if r.is_zero() { Decimal::ZERO } else { r }
-}
-
-/// `min` or `max` of two known numbers, the running result first.
-#[inline]
-pub(super) fn pick(f: NumFn, acc: Decimal, x: Decimal) -> Decimal {
-    let x_wins = match f {
-        NumFn::Max => decimal::cmp(&x, &acc).is_gt(),
-        _ => decimal::cmp(&x, &acc).is_lt(),
-    };
-    if x_wins { x } else { acc }
-}
-
-/// `clamp(x, lo, hi)`; `None` when the bounds cross (`lo > hi`), which
-/// only bounds read from the profile can do: the checker refuses constant
-/// ones.
-#[inline]
-pub(super) fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Option<Decimal> {
-    if decimal::cmp(&lo, &hi).is_gt() {
-        return None;
-    }
-    Some(if decimal::cmp(&x, &lo).is_lt() {
-        lo
-    } else if decimal::cmp(&x, &hi).is_gt() {
-        hi
-    } else {
-        x
-    })
-}
+// The number functions themselves (`NumFn::unary`, `pick`, `clamp`) live
+// with the IR, as `Arith::apply` does, so that checking can fold and test
+// constant arguments with the same meaning.
 
 /// The count of `at least N of (…)` / `at most N of (…)` so far: `t`
 /// conditions true, `u` unknown, `rest` not yet looked at. `Some` once the
@@ -104,6 +60,8 @@ pub(super) fn unless(base: Truth, exception: Truth) -> Truth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::NumFn;
+    use rust_decimal::Decimal;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
@@ -127,7 +85,7 @@ mod tests {
             ("12.345", 1, "12.3"),
             ("7", 3, "7"),
         ] {
-            assert_eq!(unary(NumFn::Round(p), d(x)), d(want), "round({x}, {p})");
+            assert_eq!(NumFn::Round(p).unary(d(x)), d(want), "round({x}, {p})");
         }
     }
 
@@ -141,22 +99,22 @@ mod tests {
             ("-1.234", 2, "-1.24", "-1.23"),
             ("1.234", 1, "1.2", "1.3"),
         ] {
-            assert_eq!(unary(NumFn::Floor(p), d(x)), d(floor), "floor({x}, {p})");
-            assert_eq!(unary(NumFn::Ceil(p), d(x)), d(ceil), "ceil({x}, {p})");
+            assert_eq!(NumFn::Floor(p).unary(d(x)), d(floor), "floor({x}, {p})");
+            assert_eq!(NumFn::Ceil(p).unary(d(x)), d(ceil), "ceil({x}, {p})");
         }
-        assert!(unary(NumFn::Ceil(0), d("-0.1")).is_sign_positive());
+        assert!(NumFn::Ceil(0).unary(d("-0.1")).is_sign_positive());
     }
 
     #[test]
     fn abs_min_max_and_clamp() {
-        assert_eq!(unary(NumFn::Abs, d("-3.25")), d("3.25"));
-        assert_eq!(pick(NumFn::Min, d("2"), d("1.99")), d("1.99"));
-        assert_eq!(pick(NumFn::Max, d("2"), d("1.99")), d("2"));
-        assert_eq!(clamp(d("5"), d("0"), d("3")), Some(d("3")));
-        assert_eq!(clamp(d("-5"), d("0"), d("3")), Some(d("0")));
-        assert_eq!(clamp(d("2"), d("0"), d("3")), Some(d("2")));
-        assert_eq!(clamp(d("2"), d("3"), d("3")), Some(d("3")));
-        assert_eq!(clamp(d("2"), d("4"), d("3")), None);
+        assert_eq!(NumFn::Abs.unary(d("-3.25")), d("3.25"));
+        assert_eq!(NumFn::Min.pick(d("2"), d("1.99")), d("1.99"));
+        assert_eq!(NumFn::Max.pick(d("2"), d("1.99")), d("2"));
+        assert_eq!(NumFn::clamp(d("5"), d("0"), d("3")), Some(d("3")));
+        assert_eq!(NumFn::clamp(d("-5"), d("0"), d("3")), Some(d("0")));
+        assert_eq!(NumFn::clamp(d("2"), d("0"), d("3")), Some(d("2")));
+        assert_eq!(NumFn::clamp(d("2"), d("3"), d("3")), Some(d("3")));
+        assert_eq!(NumFn::clamp(d("2"), d("4"), d("3")), None);
     }
 
     #[test]

@@ -406,15 +406,10 @@ impl<'a> Eval<'a> {
             return Ok((None, missing));
         }
         let r = match (f, xs.as_slice()) {
-            (ir::NumFn::Min | ir::NumFn::Max, [first, rest @ ..]) => {
-                Some(rest.iter().fold(*first, |acc, x| numbers::pick(f, acc, *x)))
+            (ir::NumFn::Clamp, [_, lo, hi]) if decimal::cmp(lo, hi).is_gt() => {
+                return Err(self.clamp_error(e, *lo, *hi));
             }
-            (ir::NumFn::Clamp, [x, lo, hi]) => match numbers::clamp(*x, *lo, *hi) {
-                Some(r) => Some(r),
-                None => return Err(self.clamp_error(e, *lo, *hi)),
-            },
-            (_, [x]) => Some(numbers::unary(f, *x)),
-            _ => None,
+            _ => f.apply(&xs),
         };
         Ok((r.map(|d| Cow::Owned(Val::Num(d))), Bits::default()))
     }
