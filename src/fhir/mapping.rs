@@ -15,11 +15,11 @@ use std::fmt;
 /// ```
 /// use careplan::fhir::Mapping;
 /// let engine = careplan::reference().unwrap();
-/// let errors = Mapping::check(&serde_json::json!({"fields": {"phq9": {"from": "Patient.birthDate"}}}),
+/// let errors = Mapping::check(&serde_json::json!({"fields": {"insurance": {"from": "Patient.birthDate"}}}),
 ///     "rules/fhir.yaml", &engine).unwrap_err();
-/// assert_eq!(errors[0].path, "fields.phq9.from");
+/// assert_eq!(errors[0].path, "fields.insurance.from");
 /// assert_eq!(errors[0].to_string(),
-///     "rules/fhir.yaml: fields.phq9.from: `Patient.birthDate` gives an integer age, but `phq9` is an integer between 0 and 27 that it cannot fill: use `Observation.value`");
+///     "rules/fhir.yaml: fields.insurance.from: `Patient.birthDate` gives an integer age, which cannot fill `insurance` (one of none, medicaid, medicare, private): use `Coverage.type`");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappingError {
@@ -466,7 +466,7 @@ impl Reader<'_> {
             self.err(
                 &from_path,
                 format!(
-                    "`{}` gives {}, but `{}` is {} that it cannot fill: use `{}`",
+                    "`{}` gives {}, which cannot fill `{}` ({}): use `{}`",
                     source.name(),
                     source.gives(),
                     field.name(),
