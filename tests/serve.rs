@@ -26,7 +26,8 @@ struct Temp(PathBuf);
 
 impl Temp {
     fn new(name: &str) -> Temp {
-        let dir = std::env::temp_dir().join(format!("careplan-serve-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("careplan-serve-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Temp(dir)
@@ -69,7 +70,10 @@ impl Server {
             if let Some(status) = child.try_wait().unwrap() {
                 panic!("the server exited: {status}");
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -168,14 +172,22 @@ fn cli_report(profile: &Path, detail: &str) -> Value {
         .arg(profile)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn keep_fhir(name: &str, resource: &Value) {
     if let Ok(dir) = std::env::var("CAREPLAN_FHIR_OUT") {
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(Path::new(&dir).join(format!("{name}.json")), resource.to_string()).unwrap();
+        std::fs::write(
+            Path::new(&dir).join(format!("{name}.json")),
+            resource.to_string(),
+        )
+        .unwrap();
     }
 }
 
@@ -199,10 +211,15 @@ fn evaluate_gives_the_cli_report_in_both_details_with_the_version() {
 #[test]
 fn evaluate_takes_a_context_and_names_bad_fields() {
     let s = Server::start("problems", &["--max-body", "4096"]);
-    let with_context = json!({"profile": read("examples/client.json"), "context": read("examples/context.json")});
+    let with_context =
+        json!({"profile": read("examples/client.json"), "context": read("examples/context.json")});
     let r = s.post("/v1/evaluate", &with_context.to_string());
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.json()["warnings"].to_string().contains("caseload"), "{}", r.text);
+    assert!(
+        r.json()["warnings"].to_string().contains("caseload"),
+        "{}",
+        r.text
+    );
 
     let bad = s.post("/v1/evaluate", r#"{"profile": {"id": "c-1", "age": 200}}"#);
     assert_eq!(bad.status, 422);
@@ -210,16 +227,35 @@ fn evaluate_takes_a_context_and_names_bad_fields() {
     let p = bad.json();
     assert_eq!(p["field"], "profile.age");
     assert_eq!(p["status"], 422);
-    assert!(p["detail"].as_str().unwrap().contains("out of range"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("out of range"),
+        "{p}"
+    );
     assert!(bad.version.is_some());
 
-    let context = s.post("/v1/evaluate", r#"{"profile": {"id": "c-1"}, "context": {"caseloads": {"nope": {}}}}"#);
+    let context = s.post(
+        "/v1/evaluate",
+        r#"{"profile": {"id": "c-1"}, "context": {"caseloads": {"nope": {}}}}"#,
+    );
     assert_eq!(context.status, 422, "{}", context.text);
-    assert!(context.json()["field"].as_str().unwrap().starts_with("context."), "{}", context.text);
+    assert!(
+        context.json()["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("context."),
+        "{}",
+        context.text
+    );
 
     for (body, field) in [
-        (r#"{"profile": {"id": "c-1"}, "asof": "2026-01-01"}"#, "asof"),
-        (r#"{"profile": {"id": "c-1"}, "as_of": "yesterday"}"#, "as_of"),
+        (
+            r#"{"profile": {"id": "c-1"}, "asof": "2026-01-01"}"#,
+            "asof",
+        ),
+        (
+            r#"{"profile": {"id": "c-1"}, "as_of": "yesterday"}"#,
+            "as_of",
+        ),
         (r#"{"context": {}}"#, "profile"),
         (r#"{"profile": {"id": "c-1", "id": "c-2"}}"#, "profile.id"),
     ] {
@@ -227,25 +263,40 @@ fn evaluate_takes_a_context_and_names_bad_fields() {
         assert_eq!(r.status, 422, "{body}: {}", r.text);
         assert_eq!(r.json()["field"], field, "{body}");
     }
-    let query = s.post("/v1/evaluate?detial=outcomes", r#"{"profile": {"id": "c-1"}}"#);
+    let query = s.post(
+        "/v1/evaluate?detial=outcomes",
+        r#"{"profile": {"id": "c-1"}}"#,
+    );
     assert_eq!(query.json()["field"], "detial");
 
     let not_json = s.post("/v1/evaluate", "{");
     assert_eq!(not_json.status, 400);
-    assert_eq!(not_json.json()["type"], "urn:careplan:problem:malformed-body");
+    assert_eq!(
+        not_json.json()["type"],
+        "urn:careplan:problem:malformed-body"
+    );
 
     let big = format!(r#"{{"profile": {{"id": "{}"}}}}"#, "x".repeat(5000));
     let too_large = s.post("/v1/evaluate", &big);
     assert_eq!(too_large.status, 413, "{}", too_large.text);
-    assert_eq!(too_large.json()["type"], "urn:careplan:problem:body-too-large");
+    assert_eq!(
+        too_large.json()["type"],
+        "urn:careplan:problem:body-too-large"
+    );
 
     let missing = s.get("/v2/nothing");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.content_type, "application/problem+json");
 
     let metrics = s.get("/metrics").text;
-    assert!(metrics.contains("careplan_errors_total{kind=\"invalid-field\"} 7"), "{metrics}");
-    assert!(metrics.contains("careplan_errors_total{kind=\"body-too-large\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("careplan_errors_total{kind=\"invalid-field\"} 7"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("careplan_errors_total{kind=\"body-too-large\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -262,11 +313,18 @@ fn batch_streams_reports_in_order_with_errors_in_place() {
     let r = s.post("/v1/evaluate/batch?detail=outcomes", &lines);
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type, "application/jsonl");
-    let out: Vec<Value> = r.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out: Vec<Value> = r
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(out.len(), 500);
     for (i, v) in out.iter().enumerate() {
         if i == 250 {
-            assert_eq!((v["line"].as_u64(), v["field"].as_str()), (Some(251), Some("age")));
+            assert_eq!(
+                (v["line"].as_u64(), v["field"].as_str()),
+                (Some(251), Some("age"))
+            );
         } else {
             assert_eq!(v["client"], format!("c-{i}"));
             assert_eq!(v["ruleset_version"].as_str(), r.version.as_deref());
@@ -279,7 +337,10 @@ fn batch_streams_reports_in_order_with_errors_in_place() {
 #[test]
 fn explain_rules_health_metrics_and_cds_discovery() {
     let s = Server::start("read", &[]);
-    let explain = s.post("/v1/explain?id=behavioral_health", r#"{"profile": {"id": "c-1", "phq9": 22}}"#);
+    let explain = s.post(
+        "/v1/explain?id=behavioral_health",
+        r#"{"profile": {"id": "c-1", "phq9": 22}}"#,
+    );
     assert_eq!(explain.status, 200, "{}", explain.text);
     let items = explain.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
@@ -288,13 +349,39 @@ fn explain_rules_health_metrics_and_cds_discovery() {
     assert_eq!(unknown.json()["field"], "id");
 
     let rules = s.get("/v1/rules").json();
-    assert!(rules["ruleset_version"].as_str().unwrap().starts_with("sha256:"));
-    assert!(rules["referrals"].as_array().unwrap().iter().any(|r| r["id"] == "housing_services" && r["title"] == "Housing services"));
-    assert!(rules["schema"].as_array().unwrap().iter().any(|f| f["name"] == "phq9" && f["type"] == "integer"));
-    assert!(rules["fhir_mapping"].as_array().unwrap().iter().any(|f| f == "insurance"));
+    assert!(
+        rules["ruleset_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(
+        rules["referrals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "housing_services" && r["title"] == "Housing services")
+    );
+    assert!(
+        rules["schema"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "phq9" && f["type"] == "integer")
+    );
+    assert!(
+        rules["fhir_mapping"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "insurance")
+    );
 
     let health = s.get("/health");
-    assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ready")));
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ready"))
+    );
 
     let metrics = s.get("/metrics");
     assert!(metrics.content_type.starts_with("text/plain"));
@@ -304,17 +391,35 @@ fn explain_rules_health_metrics_and_cds_discovery() {
         "careplan_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"} 1",
         "careplan_reloads_total{result=\"refused\"} 0",
     ] {
-        assert!(metrics.text.contains(needle), "{needle} in {}", metrics.text);
+        assert!(
+            metrics.text.contains(needle),
+            "{needle} in {}",
+            metrics.text
+        );
     }
 
     let discovery = s.get("/cds-services").json();
     let service = &discovery["services"][0];
-    assert_eq!((service["hook"].as_str(), service["id"].as_str()), (Some("patient-view"), Some("careplan")));
+    assert_eq!(
+        (service["hook"].as_str(), service["id"].as_str()),
+        (Some("patient-view"), Some("careplan"))
+    );
     let prefetch = service["prefetch"].as_object().unwrap();
-    for key in ["patient", "conditions", "observations", "encounters", "coverage"] {
+    for key in [
+        "patient",
+        "conditions",
+        "observations",
+        "encounters",
+        "coverage",
+    ] {
         assert!(prefetch.contains_key(key), "{key}");
     }
-    assert!(prefetch["observations"].as_str().unwrap().contains("44261-6"));
+    assert!(
+        prefetch["observations"]
+            .as_str()
+            .unwrap()
+            .contains("44261-6")
+    );
 }
 
 /// The bundle's resources of one type as a searchset Bundle.
@@ -334,27 +439,48 @@ fn a_fhir_bundle_gives_the_report_of_the_equivalent_profile() {
     let s = Server::start("fhir", &[]);
     let bundle = read("tests/fhir/p-001.bundle.json");
     let profile = read("tests/fhir/p-001.profile.json");
-    let from_fhir = s.post("/v1/evaluate", &json!({"fhir": bundle, "as_of": AS_OF}).to_string());
+    let from_fhir = s.post(
+        "/v1/evaluate",
+        &json!({"fhir": bundle, "as_of": AS_OF}).to_string(),
+    );
     assert_eq!(from_fhir.status, 200, "{}", from_fhir.text);
-    let from_json = s.post("/v1/evaluate", &json!({"profile": profile, "as_of": AS_OF}).to_string());
+    let from_json = s.post(
+        "/v1/evaluate",
+        &json!({"profile": profile, "as_of": AS_OF}).to_string(),
+    );
     assert_eq!(from_fhir.json(), from_json.json());
     let report = from_fhir.json();
     assert_eq!(report["client"], "p-001");
     assert_eq!(report["recommended_program"], "intensive_case_management");
 
     // Out: a CarePlan like PlanDefinition/$apply's.
-    let plan = s.post("/v1/evaluate?format=fhir", &json!({"fhir": bundle, "as_of": AS_OF}).to_string());
+    let plan = s.post(
+        "/v1/evaluate?format=fhir",
+        &json!({"fhir": bundle, "as_of": AS_OF}).to_string(),
+    );
     assert_eq!(plan.status, 200, "{}", plan.text);
     assert_eq!(plan.content_type, "application/fhir+json");
     let plan = plan.json();
-    assert_eq!((plan["resourceType"].as_str(), plan["intent"].as_str()), (Some("CarePlan"), Some("proposal")));
+    assert_eq!(
+        (plan["resourceType"].as_str(), plan["intent"].as_str()),
+        (Some("CarePlan"), Some("proposal"))
+    );
     assert_eq!(plan["subject"]["reference"], "Patient/p-001");
     let contained = plan["contained"].as_array().unwrap();
     let group = &contained[0];
     assert_eq!(group["resourceType"], "RequestGroup");
-    assert_eq!(plan["activity"][0]["reference"]["reference"], "#request-group");
-    let requests: Vec<&Value> = contained.iter().filter(|r| r["resourceType"] == "ServiceRequest").collect();
-    assert_eq!(requests.len(), report["referrals"].as_array().unwrap().len());
+    assert_eq!(
+        plan["activity"][0]["reference"]["reference"],
+        "#request-group"
+    );
+    let requests: Vec<&Value> = contained
+        .iter()
+        .filter(|r| r["resourceType"] == "ServiceRequest")
+        .collect();
+    assert_eq!(
+        requests.len(),
+        report["referrals"].as_array().unwrap().len()
+    );
     assert_eq!(group["action"].as_array().unwrap().len(), requests.len());
     for r in &requests {
         assert!(["urgent", "routine"].contains(&r["priority"].as_str().unwrap()));
@@ -365,18 +491,41 @@ fn a_fhir_bundle_gives_the_report_of_the_equivalent_profile() {
         &json!({"profile": {"id": "c-2", "housing": "homeless", "violence_risk": true, "phq9": 24}, "context": read("examples/context.json"), "as_of": AS_OF}).to_string(),
     );
     let warned = warned.json();
-    assert!(warned["contained"].as_array().unwrap().iter().any(|r| r["resourceType"] == "DetectedIssue"));
+    assert!(
+        warned["contained"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["resourceType"] == "DetectedIssue")
+    );
     keep_fhir("careplan-c-2", &warned);
-    let empty = s.post("/v1/evaluate?format=fhir", r#"{"profile": {"id": "c-3"}, "as_of": "2026-05-31"}"#);
+    let empty = s.post(
+        "/v1/evaluate?format=fhir",
+        r#"{"profile": {"id": "c-3"}, "as_of": "2026-05-31"}"#,
+    );
     keep_fhir("careplan-c-3", &empty.json());
 
     // A resource the model cannot read is named, with the path inside it.
     let mut broken = bundle.clone();
     broken["entry"][1]["resource"]["code"]["coding"][0]["code"] = json!(20);
-    let r = s.post("/v1/evaluate", &json!({"fhir": broken, "as_of": AS_OF}).to_string());
+    let r = s.post(
+        "/v1/evaluate",
+        &json!({"fhir": broken, "as_of": AS_OF}).to_string(),
+    );
     assert_eq!(r.status, 422, "{}", r.text);
     let p = r.json();
-    assert_eq!((p["field"].as_str(), p["resource"].as_str(), p["path"].as_str()), (Some("fhir"), Some("Condition/cond-1"), Some("code.coding[0].code")));
+    assert_eq!(
+        (
+            p["field"].as_str(),
+            p["resource"].as_str(),
+            p["path"].as_str()
+        ),
+        (
+            Some("fhir"),
+            Some("Condition/cond-1"),
+            Some("code.coding[0].code")
+        )
+    );
 }
 
 #[test]
@@ -386,10 +535,18 @@ fn eval_fhir_on_the_command_line_reads_the_bundle_through_the_mapping() {
         .arg(root().join("tests/fhir/p-001.bundle.json"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["client"], "p-001");
-    assert!(report["referrals"].to_string().contains("substance_use_treatment"));
+    assert!(
+        report["referrals"]
+            .to_string()
+            .contains("substance_use_treatment")
+    );
     let bad = Command::new(BIN)
         .args(["eval", "--fhir"])
         .arg(root().join("examples/client.json"))
@@ -422,18 +579,43 @@ fn cds_hooks_patient_view_answers_with_cards() {
     for c in &cards {
         assert!(c["summary"].as_str().unwrap().chars().count() < 140);
         assert!(["info", "warning", "critical"].contains(&c["indicator"].as_str().unwrap()));
-        assert!(c["source"]["label"].as_str().unwrap().starts_with("careplan rules sha256:"));
+        assert!(
+            c["source"]["label"]
+                .as_str()
+                .unwrap()
+                .starts_with("careplan rules sha256:")
+        );
     }
-    let housing = cards.iter().find(|c| c["summary"].as_str().unwrap().contains("Substance use treatment")).unwrap();
+    let housing = cards
+        .iter()
+        .find(|c| {
+            c["summary"]
+                .as_str()
+                .unwrap()
+                .contains("Substance use treatment")
+        })
+        .unwrap();
     assert_eq!(housing["indicator"], "info");
     assert!(housing["detail"].as_str().unwrap().contains("**Why:**"));
     assert!(housing["detail"].as_str().unwrap().contains("**Source:**"));
     let action = &housing["suggestions"][0]["actions"][0];
-    assert_eq!((action["type"].as_str(), action["resource"]["resourceType"].as_str()), (Some("create"), Some("ServiceRequest")));
+    assert_eq!(
+        (
+            action["type"].as_str(),
+            action["resource"]["resourceType"].as_str()
+        ),
+        (Some("create"), Some("ServiceRequest"))
+    );
     assert_eq!(action["resource"]["subject"]["reference"], "Patient/p-001");
     // Coverage was not prefetched: insurance is unknown, so an info card asks.
-    let ask = cards.iter().find(|c| c["summary"].as_str().unwrap().contains("undetermined")).unwrap();
-    assert!(ask["detail"].as_str().unwrap().contains("insurance"), "{ask}");
+    let ask = cards
+        .iter()
+        .find(|c| c["summary"].as_str().unwrap().contains("undetermined"))
+        .unwrap();
+    assert!(
+        ask["detail"].as_str().unwrap().contains("insurance"),
+        "{ask}"
+    );
 
     // Urgent: a warning card.
     let urgent = json!({"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p-2"},
@@ -441,9 +623,20 @@ fn cds_hooks_patient_view_answers_with_cards() {
             {"resourceType": "Observation", "status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": "44261-6"}]},
              "effectiveDateTime": "2020-01-01", "valueInteger": 23}}]}}});
     let cards = s.post("/cds-services/careplan", &urgent.to_string()).json()["cards"].clone();
-    assert!(cards.as_array().unwrap().iter().any(|c| c["indicator"] == "warning" && c["summary"].as_str().unwrap().contains("Behavioral health")), "{cards}");
+    assert!(
+        cards
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["indicator"] == "warning"
+                && c["summary"].as_str().unwrap().contains("Behavioral health")),
+        "{cards}"
+    );
 
-    let wrong = s.post("/cds-services/careplan", r#"{"hook": "patient-view", "hookInstance": "x", "context": {}}"#);
+    let wrong = s.post(
+        "/cds-services/careplan",
+        r#"{"hook": "patient-view", "hookInstance": "x", "context": {}}"#,
+    );
     assert_eq!(wrong.json()["field"], "context.patientId");
     let other = s.post("/cds-services/nope", "{}");
     assert_eq!(other.status, 404);
@@ -453,7 +646,11 @@ fn cds_hooks_patient_view_answers_with_cards() {
         r#"{"feedback": [{"card": "abc", "outcome": "accepted", "outcomeTimestamp": "2026-05-31T10:00:00Z"}]}"#,
     );
     assert_eq!(feedback.status, 200);
-    assert!(s.get("/metrics").text.contains("careplan_cds_feedback_total 1"));
+    assert!(
+        s.get("/metrics")
+            .text
+            .contains("careplan_cds_feedback_total 1")
+    );
 }
 
 /// Copies the reference rules and mapping into a directory of its own.
@@ -474,28 +671,49 @@ fn a_broken_reload_keeps_the_old_rule_set_serving() {
     let v1 = before.version.clone().unwrap();
 
     // Broken rules: refused with diagnostics, the old rule set answers.
-    std::fs::write(rules.0.join("broken.rules"), "referral x \"X\" {\n  urgent when nonsense >= \n}\n").unwrap();
+    std::fs::write(
+        rules.0.join("broken.rules"),
+        "referral x \"X\" {\n  urgent when nonsense >= \n}\n",
+    )
+    .unwrap();
     let refused = s.post("/v1/reload", "");
     assert_eq!(refused.status, 422, "{}", refused.text);
     let p = refused.json();
     assert_eq!(p["reloaded"], false);
     assert_eq!(p["ruleset_version"], v1.as_str());
-    assert!(p["diagnostics"].as_array().is_some_and(|d| !d.is_empty()), "{p}");
+    assert!(
+        p["diagnostics"].as_array().is_some_and(|d| !d.is_empty()),
+        "{p}"
+    );
     let during = s.post("/v1/evaluate", body);
-    assert_eq!((during.status, during.version.as_deref()), (200, Some(v1.as_str())));
+    assert_eq!(
+        (during.status, during.version.as_deref()),
+        (200, Some(v1.as_str()))
+    );
     assert_eq!(during.json(), before.json());
 
     // A mapping that does not fit the schema is refused the same way.
     std::fs::remove_file(rules.0.join("broken.rules")).unwrap();
     let good_mapping = std::fs::read_to_string(rules.0.join("fhir.yaml")).unwrap();
-    std::fs::write(rules.0.join("fhir.yaml"), "fields:\n  insurance:\n    from: Patient.birthDate\n").unwrap();
+    std::fs::write(
+        rules.0.join("fhir.yaml"),
+        "fields:\n  insurance:\n    from: Patient.birthDate\n",
+    )
+    .unwrap();
     let refused = s.post("/v1/reload", "").json();
-    assert!(refused["diagnostics"].to_string().contains("fhir.yaml: fields.insurance.from"), "{refused}");
+    assert!(
+        refused["diagnostics"]
+            .to_string()
+            .contains("fhir.yaml: fields.insurance.from"),
+        "{refused}"
+    );
     std::fs::write(rules.0.join("fhir.yaml"), good_mapping).unwrap();
 
     // A good change is swapped in.
     let referrals = rules.0.join("referrals.rules");
-    let text = std::fs::read_to_string(&referrals).unwrap().replace("urgent when phq9 >= 20", "urgent when phq9 >= 23");
+    let text = std::fs::read_to_string(&referrals)
+        .unwrap()
+        .replace("urgent when phq9 >= 20", "urgent when phq9 >= 23");
     std::fs::write(&referrals, text).unwrap();
     let ok = s.post("/v1/reload", "");
     assert_eq!(ok.status, 200, "{}", ok.text);
@@ -503,18 +721,33 @@ fn a_broken_reload_keeps_the_old_rule_set_serving() {
     assert_ne!(v1, v2);
     let after = s.post("/v1/evaluate", body);
     assert_eq!(after.version.as_deref(), Some(v2.as_str()));
-    assert!(!after.text.contains("\"priority\":\"urgent\""), "{}", after.text);
+    assert!(
+        !after.text.contains("\"priority\":\"urgent\""),
+        "{}",
+        after.text
+    );
     let metrics = s.get("/metrics").text;
-    assert!(metrics.contains("careplan_reloads_total{result=\"refused\"} 2"), "{metrics}");
-    assert!(metrics.contains("careplan_reloads_total{result=\"ok\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("careplan_reloads_total{result=\"refused\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("careplan_reloads_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
 
     // SIGHUP reloads too.
-    let text = std::fs::read_to_string(&referrals).unwrap().replace("urgent when phq9 >= 23", "urgent when phq9 >= 21");
+    let text = std::fs::read_to_string(&referrals)
+        .unwrap()
+        .replace("urgent when phq9 >= 23", "urgent when phq9 >= 21");
     std::fs::write(&referrals, text).unwrap();
     s.signal("-HUP");
     let started = Instant::now();
     while s.get("/health").version.as_deref() == Some(v2.as_str()) {
-        assert!(started.elapsed() < Duration::from_secs(30), "SIGHUP did not reload");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "SIGHUP did not reload"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -526,11 +759,16 @@ fn watch_reloads_when_a_rule_file_changes() {
     let s = Server::start("watch", &["--rules", rules.0.to_str().unwrap(), "--watch"]);
     let v1 = s.get("/health").version.unwrap();
     let referrals = rules.0.join("referrals.rules");
-    let text = std::fs::read_to_string(&referrals).unwrap().replace("routine when age >= 65", "routine when age >= 66");
+    let text = std::fs::read_to_string(&referrals)
+        .unwrap()
+        .replace("routine when age >= 65", "routine when age >= 66");
     std::fs::write(&referrals, text).unwrap();
     let started = Instant::now();
     while s.get("/health").version.as_deref() == Some(v1.as_str()) {
-        assert!(started.elapsed() < Duration::from_secs(30), "--watch did not reload");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "--watch did not reload"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -540,7 +778,10 @@ fn a_token_guards_every_endpoint_but_health_and_other_addresses_need_one() {
     let dir = Temp::new("token");
     let token_file = dir.0.join("token");
     std::fs::write(&token_file, "s3cret-token\n").unwrap();
-    let mut s = Server::start("token-server", &["--token-file", token_file.to_str().unwrap()]);
+    let mut s = Server::start(
+        "token-server",
+        &["--token-file", token_file.to_str().unwrap()],
+    );
     let denied = s.post("/v1/evaluate", r#"{"profile": {"id": "c-1"}}"#);
     assert_eq!(denied.status, 401);
     assert_eq!(denied.json()["type"], "urn:careplan:problem:unauthorized");
@@ -549,7 +790,11 @@ fn a_token_guards_every_endpoint_but_health_and_other_addresses_need_one() {
     s.token = Some("wrong".into());
     assert_eq!(s.get("/v1/rules").status, 401);
     s.token = Some("s3cret-token".into());
-    assert_eq!(s.post("/v1/evaluate", r#"{"profile": {"id": "c-1"}}"#).status, 200);
+    assert_eq!(
+        s.post("/v1/evaluate", r#"{"profile": {"id": "c-1"}}"#)
+            .status,
+        200
+    );
 
     let open = Command::new(BIN)
         .args(["serve", "--listen", "0.0.0.0:0"])
@@ -565,7 +810,10 @@ fn shutdown_drains_a_request_in_flight() {
     let mut lines = String::new();
     let n = 20_000;
     for i in 0..n {
-        lines.push_str(&format!("{{\"id\": \"c-{i}\", \"age\": {}, \"needs\": [\"food\", \"legal\"]}}\n", i % 100));
+        lines.push_str(&format!(
+            "{{\"id\": \"c-{i}\", \"age\": {}, \"needs\": [\"food\", \"legal\"]}}\n",
+            i % 100
+        ));
     }
     let r = s
         .agent

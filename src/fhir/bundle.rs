@@ -149,7 +149,9 @@ impl Resources {
                     return Err(FhirError {
                         resource: label,
                         path: ".".into(),
-                        message: format!("a second Patient (the first is `{first}`): a bundle is about one patient"),
+                        message: format!(
+                            "a second Patient (the first is `{first}`): a bundle is about one patient"
+                        ),
                     });
                 }
                 self.patient = Some((label, p));
@@ -248,13 +250,19 @@ fn date(s: &str, resource: &str, path: &str) -> Result<Option<Date>, FhirError> 
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let partial = match s.len() {
         4 => digits(s),
-        7 => s.get(..4).is_some_and(digits) && s.get(4..5) == Some("-") && s.get(5..).is_some_and(digits),
+        7 => {
+            s.get(..4).is_some_and(digits)
+                && s.get(4..5) == Some("-")
+                && s.get(5..).is_some_and(digits)
+        }
         _ => false,
     };
     if partial {
         return Ok(None);
     }
-    let day = s.get(..10).filter(|_| s.len() == 10 || s.get(10..11) == Some("T"));
+    let day = s
+        .get(..10)
+        .filter(|_| s.len() == 10 || s.get(10..11) == Some("T"));
     match day.map(str::parse::<Date>) {
         Some(Ok(d)) => Ok(Some(d)),
         _ => Err(bad(format!("`{s}` is not a FHIR date (YYYY-MM-DD)"))),
@@ -437,11 +445,18 @@ fn encounters(
         if !class.is_some_and(|c| classes.iter().any(|k| k == c)) {
             continue;
         }
-        if matches!(e.status.as_deref(), Some("planned" | "cancelled" | "entered-in-error")) {
+        if matches!(
+            e.status.as_deref(),
+            Some("planned" | "cancelled" | "entered-in-error")
+        ) {
             continue;
         }
         let start = e.period.as_ref().and_then(|p| p.start.as_deref());
-        let Some(day) = start.map(|s| date(s, label, "period.start")).transpose()?.flatten() else {
+        let Some(day) = start
+            .map(|s| date(s, label, "period.start"))
+            .transpose()?
+            .flatten()
+        else {
             return Ok(None);
         };
         if day > from && day <= as_of {
@@ -465,7 +480,11 @@ fn coverage(list: &[(String, Coverage)], map: &[CodeMap], none: Option<&str>) ->
         return none.map(|w| Value::String(w.to_string()));
     }
     for c in &active {
-        let codings = c.kind.as_ref().map(|k| k.coding.as_slice()).unwrap_or_default();
+        let codings = c
+            .kind
+            .as_ref()
+            .map(|k| k.coding.as_slice())
+            .unwrap_or_default();
         for entry in map {
             if codings
                 .iter()

@@ -225,7 +225,10 @@ impl Mapping {
                             let path = format!("fields.{name}");
                             let field = engine.fields().find(|f| f.name() == name);
                             let Some(field) = field else {
-                                r.err(&path, format!("the rule set's schema has no field `{name}`"));
+                                r.err(
+                                    &path,
+                                    format!("the rule set's schema has no field `{name}`"),
+                                );
                                 continue;
                             };
                             if let Some(source) = r.source(spec, &path, &field) {
@@ -266,7 +269,10 @@ impl Reader<'_> {
     fn object<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Map<String, Value>> {
         let o = v.as_object();
         if o.is_none() {
-            self.err(path, format!("expected a mapping of keys, found {}", shape(v)));
+            self.err(
+                path,
+                format!("expected a mapping of keys, found {}", shape(v)),
+            );
         }
         o
     }
@@ -281,7 +287,10 @@ impl Reader<'_> {
                     .map(|a| format!("`{a}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                self.err(&join(path, k), format!("unknown key `{k}`; expected {list}"));
+                self.err(
+                    &join(path, k),
+                    format!("unknown key `{k}`; expected {list}"),
+                );
             }
         }
     }
@@ -322,7 +331,10 @@ impl Reader<'_> {
                 None
             }
             Some(v) => {
-                self.err(&p, format!("expected a non-empty list of text, found {}", shape(v)));
+                self.err(
+                    &p,
+                    format!("expected a non-empty list of text, found {}", shape(v)),
+                );
                 None
             }
         }
@@ -423,7 +435,12 @@ impl Reader<'_> {
                     Some(Value::Number(n)) => match n.as_u64() {
                         Some(m @ 1..=120) => m as u16,
                         _ => {
-                            self.err(&join(path, "months"), format!("expected a whole number of months from 1 to 120, found {n}"));
+                            self.err(
+                                &join(path, "months"),
+                                format!(
+                                    "expected a whole number of months from 1 to 120, found {n}"
+                                ),
+                            );
                             1
                         }
                     },
@@ -432,7 +449,13 @@ impl Reader<'_> {
                         1
                     }
                     Some(v) => {
-                        self.err(&join(path, "months"), format!("expected a whole number of months from 1 to 120, found {}", shape(v)));
+                        self.err(
+                            &join(path, "months"),
+                            format!(
+                                "expected a whole number of months from 1 to 120, found {}",
+                                shape(v)
+                            ),
+                        );
                         1
                     }
                 };
@@ -448,7 +471,10 @@ impl Reader<'_> {
                         Some(s.clone())
                     }
                     Some(v) => {
-                        self.err(&join(path, "none"), format!("expected text, found {}", shape(v)));
+                        self.err(
+                            &join(path, "none"),
+                            format!("expected text, found {}", shape(v)),
+                        );
                         None
                     }
                 };

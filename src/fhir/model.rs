@@ -29,8 +29,7 @@ impl CodeableConcept {
     /// Whether any coding has this code (in this system, when given).
     pub fn has(&self, system: Option<&str>, code: &str) -> bool {
         self.coding.iter().any(|c| {
-            c.code.as_deref() == Some(code)
-                && system.is_none_or(|s| c.system.as_deref() == Some(s))
+            c.code.as_deref() == Some(code) && system.is_none_or(|s| c.system.as_deref() == Some(s))
         })
     }
 

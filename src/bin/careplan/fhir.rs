@@ -33,7 +33,11 @@ pub fn load_mapping(rules: Option<&str>, engine: &Engine) -> Result<Option<Mappi
             (shown, text)
         }
     };
-    let format = if name.ends_with(".json") { Format::Json } else { Format::Yaml };
+    let format = if name.ends_with(".json") {
+        Format::Json
+    } else {
+        Format::Yaml
+    };
     let value = input::parse(&text, format, &name)
         .map_err(|e| vec![format!("error: {}", e.shown("FHIR mapping", &name))])?;
     Mapping::check(&value, &name, engine)
@@ -43,7 +47,9 @@ pub fn load_mapping(rules: Option<&str>, engine: &Engine) -> Result<Option<Mappi
 
 /// Today in UTC: the evaluation date when none is given.
 pub fn today() -> jiff::civil::Date {
-    jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date()
+    jiff::tz::Offset::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date()
 }
 
 /// Reads a FHIR R4 Bundle file into a profile through the rule set's

@@ -28,10 +28,26 @@ pub const SERVICE: &str = "careplan";
 /// The prefetch keys, each with the resource type it holds and its query.
 const PREFETCH: [(&str, &str, &str); 5] = [
     ("patient", "Patient", "Patient/{{context.patientId}}"),
-    ("conditions", "Condition", "Condition?patient={{context.patientId}}"),
-    ("observations", "Observation", "Observation?patient={{context.patientId}}"),
-    ("encounters", "Encounter", "Encounter?patient={{context.patientId}}"),
-    ("coverage", "Coverage", "Coverage?patient={{context.patientId}}"),
+    (
+        "conditions",
+        "Condition",
+        "Condition?patient={{context.patientId}}",
+    ),
+    (
+        "observations",
+        "Observation",
+        "Observation?patient={{context.patientId}}",
+    ),
+    (
+        "encounters",
+        "Encounter",
+        "Encounter?patient={{context.patientId}}",
+    ),
+    (
+        "coverage",
+        "Coverage",
+        "Coverage?patient={{context.patientId}}",
+    ),
 ];
 
 /// `GET /cds-services`.
@@ -42,7 +58,11 @@ pub async fn discovery(Ext(state): Ext<Arc<State>>) -> Response {
         let mut q = query.to_string();
         if key == "observations" {
             // Only the observations the mapping reads.
-            let codes = rules.mapping.as_ref().map(|m| m.observation_codes()).unwrap_or_default();
+            let codes = rules
+                .mapping
+                .as_ref()
+                .map(|m| m.observation_codes())
+                .unwrap_or_default();
             if !codes.is_empty() {
                 q.push_str(&format!("&code={}", codes.join(",")));
             }
@@ -57,7 +77,12 @@ pub async fn discovery(Ext(state): Ext<Arc<State>>) -> Response {
         "prefetch": prefetch,
         "usageRequirements": format!("rule set {}", rules.version()),
     }]});
-    json_response(StatusCode::OK, body.to_string(), rules.version(), "application/json")
+    json_response(
+        StatusCode::OK,
+        body.to_string(),
+        rules.version(),
+        "application/json",
+    )
 }
 
 fn unknown_service(id: &str) -> Problem {
@@ -80,7 +105,14 @@ fn uuid(parts: &[&str]) -> String {
     let d = h.finalize();
     let hex: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let at = |a: usize, b: usize| hex.get(a..b).unwrap_or("");
-    format!("{}-{}-4{}-8{}-{}", at(0, 8), at(8, 12), at(13, 16), at(17, 20), at(20, 32))
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        at(0, 8),
+        at(8, 12),
+        at(13, 16),
+        at(17, 20),
+        at(20, 32)
+    )
 }
 
 /// At most 139 characters, cut at a character boundary.
@@ -115,7 +147,8 @@ fn detail(reason: Option<&str>, why: Option<&careplan::Why>, message: Option<&st
 
 /// The cards of a full report.
 pub fn cards(report: &Report, patient: &str, instance: &str, version: &str) -> Vec<Value> {
-    let source = json!({"label": format!("careplan rules {}", version.get(..19).unwrap_or(version))});
+    let source =
+        json!({"label": format!("careplan rules {}", version.get(..19).unwrap_or(version))});
     let mut cards = Vec::new();
     if let Some(p) = report.recommended_program {
         let mut s = format!("Eligible for {p}");
@@ -193,7 +226,11 @@ pub fn cards(report: &Report, patient: &str, instance: &str, version: &str) -> V
 }
 
 /// `POST /cds-services/{id}`.
-pub async fn service(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body: Body) -> Result<Response, Problem> {
+pub async fn service(
+    Ext(state): Ext<Arc<State>>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Problem> {
     if id != SERVICE {
         return Err(unknown_service(&id));
     }
@@ -203,7 +240,12 @@ pub async fn service(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body: 
     let v = routes::parse_json(&bytes)?;
     match v.get("hook").and_then(Value::as_str) {
         Some("patient-view") => {}
-        Some(other) => return Err(Problem::field("hook", format!("this service answers `patient-view`, not `{other}`"))),
+        Some(other) => {
+            return Err(Problem::field(
+                "hook",
+                format!("this service answers `patient-view`, not `{other}`"),
+            ));
+        }
         None => return Err(Problem::field("hook", "missing `hook`")),
     }
     let instance = match v.get("hookInstance").and_then(Value::as_str) {
@@ -211,9 +253,17 @@ pub async fn service(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body: 
         None => return Err(Problem::field("hookInstance", "missing `hookInstance`")),
     };
     let context = routes::object(v.get("context"), "context")?;
-    let patient = match context.and_then(|c| c.get("patientId")).and_then(Value::as_str) {
+    let patient = match context
+        .and_then(|c| c.get("patientId"))
+        .and_then(Value::as_str)
+    {
         Some(p) if !p.is_empty() => p.to_string(),
-        _ => return Err(Problem::field("context.patientId", "missing `context.patientId`")),
+        _ => {
+            return Err(Problem::field(
+                "context.patientId",
+                "missing `context.patientId`",
+            ));
+        }
     };
     let Some(mapping) = &rules.mapping else {
         return Err(Problem::new(
@@ -231,7 +281,9 @@ pub async fn service(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body: 
             match prefetch.get(key) {
                 None | Some(Value::Null) => {}
                 Some(item) => {
-                    resources.add(item, &field).map_err(|e| routes::fhir_problem(&e, &field))?;
+                    resources
+                        .add(item, &field)
+                        .map_err(|e| routes::fhir_problem(&e, &field))?;
                     if item.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
                         resources.searched(ty);
                     }
@@ -240,24 +292,38 @@ pub async fn service(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body: 
         }
     }
     let as_of = crate::fhir::today();
-    let mut profile = careplan::fhir::profile(mapping, &resources, as_of).map_err(|e| routes::fhir_problem(&e, "prefetch"))?;
+    let mut profile = careplan::fhir::profile(mapping, &resources, as_of)
+        .map_err(|e| routes::fhir_problem(&e, "prefetch"))?;
     if let Value::Object(o) = &mut profile {
         // The EHR names the patient even when it prefetched nothing.
-        o.entry("id").or_insert_with(|| Value::String(patient.clone()));
+        o.entry("id")
+            .or_insert_with(|| Value::String(patient.clone()));
     }
     let read = rules.engine.profile(&profile).map_err(|e| {
-        Problem::field(format!("prefetch (schema field `{}`)", e.field), e.to_string())
+        Problem::field(
+            format!("prefetch (schema field `{}`)", e.field),
+            e.to_string(),
+        )
     })?;
     let report = rules
         .engine
         .evaluate(&read, None)
         .map_err(|e| routes::eval_problem(&e, version))?;
     let body = json!({"cards": cards(&report, &patient, &instance, version)});
-    Ok(json_response(StatusCode::OK, body.to_string(), version, "application/json"))
+    Ok(json_response(
+        StatusCode::OK,
+        body.to_string(),
+        version,
+        "application/json",
+    ))
 }
 
 /// `POST /cds-services/{id}/feedback`: accepted and counted.
-pub async fn feedback(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body: Body) -> Result<Response, Problem> {
+pub async fn feedback(
+    Ext(state): Ext<Arc<State>>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Problem> {
     if id != SERVICE {
         return Err(unknown_service(&id));
     }
@@ -265,9 +331,19 @@ pub async fn feedback(Ext(state): Ext<Arc<State>>, Path(id): Path<String>, body:
     let v = routes::parse_json(&bytes)?;
     let n = match v.get("feedback") {
         Some(Value::Array(items)) => items.len() as u64,
-        _ => return Err(Problem::field("feedback", "expected `feedback`: a list of card outcomes")),
+        _ => {
+            return Err(Problem::field(
+                "feedback",
+                "expected `feedback`: a list of card outcomes",
+            ));
+        }
     };
     state.metrics.feedback(n);
     let rules = state.current();
-    Ok(json_response(StatusCode::OK, json!({"accepted": n}).to_string(), rules.version(), "application/json"))
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"accepted": n}).to_string(),
+        rules.version(),
+        "application/json",
+    ))
 }

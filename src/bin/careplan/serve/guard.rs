@@ -20,7 +20,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn authorized(state: &State, req: &Request) -> bool {
-    let Some(token) = &state.token else { return true };
+    let Some(token) = &state.token else {
+        return true;
+    };
     if req.uri().path() == "/health" {
         // Load balancers probe without credentials; health shows no data.
         return true;
@@ -47,8 +49,10 @@ pub async fn guard(Ext(state): Ext<Arc<State>>, req: Request, next: Next) -> Res
             "send `Authorization: Bearer <token>` with the token of --token-file",
         )
         .into_response();
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
         r
     } else {
         match Arc::clone(&state.permits).try_acquire_owned() {
@@ -57,7 +61,10 @@ pub async fn guard(Ext(state): Ext<Arc<State>>, req: Request, next: Next) -> Res
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",
                     "Too many requests in flight",
-                    format!("the service answers at most {} requests at once; retry shortly", state.config.max_concurrent),
+                    format!(
+                        "the service answers at most {} requests at once; retry shortly",
+                        state.config.max_concurrent
+                    ),
                 )
                 .into_response();
                 r.headers_mut()
@@ -72,14 +79,20 @@ pub async fn guard(Ext(state): Ext<Arc<State>>, req: Request, next: Next) -> Res
                         StatusCode::SERVICE_UNAVAILABLE,
                         "timeout",
                         "The request took too long",
-                        format!("the limit is {} ms per request", state.config.timeout.as_millis()),
+                        format!(
+                            "the limit is {} ms per request",
+                            state.config.timeout.as_millis()
+                        ),
                     )
                     .into_response()
                 })
             }
         }
     };
-    if !response.headers().contains_key(super::routes::VERSION_HEADER) {
+    if !response
+        .headers()
+        .contains_key(super::routes::VERSION_HEADER)
+    {
         with_version(&mut response, state.current().version());
     }
     let took = started.elapsed();
@@ -101,6 +114,10 @@ pub async fn not_found(req: Request) -> Problem {
         StatusCode::NOT_FOUND,
         "not-found",
         "No such endpoint",
-        format!("`{} {}` is not an endpoint; see docs/service.md", req.method(), req.uri().path()),
+        format!(
+            "`{} {}` is not an endpoint; see docs/service.md",
+            req.method(),
+            req.uri().path()
+        ),
     )
 }

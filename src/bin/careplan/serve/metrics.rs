@@ -55,7 +55,9 @@ impl Metrics {
 
     pub fn reload(&self, ok: bool) {
         if let Ok(mut m) = self.0.lock() {
-            *m.reloads.entry(if ok { "ok" } else { "refused" }).or_default() += 1;
+            *m.reloads
+                .entry(if ok { "ok" } else { "refused" })
+                .or_default() += 1;
         }
     }
 
@@ -71,35 +73,73 @@ impl Metrics {
         let Ok(m) = self.0.lock() else { return s };
         let _ = writeln!(s, "# HELP careplan_rules_info The rule set being served.");
         let _ = writeln!(s, "# TYPE careplan_rules_info gauge");
-        let _ = writeln!(s, "careplan_rules_info{{version=\"{}\"}} 1", escape(version));
-        let _ = writeln!(s, "# HELP careplan_http_requests_total Requests answered, by route and status.");
+        let _ = writeln!(
+            s,
+            "careplan_rules_info{{version=\"{}\"}} 1",
+            escape(version)
+        );
+        let _ = writeln!(
+            s,
+            "# HELP careplan_http_requests_total Requests answered, by route and status."
+        );
         let _ = writeln!(s, "# TYPE careplan_http_requests_total counter");
         for ((route, status), n) in &m.requests {
-            let _ = writeln!(s, "careplan_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}", escape(route));
+            let _ = writeln!(
+                s,
+                "careplan_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
         }
-        let _ = writeln!(s, "# HELP careplan_http_request_duration_seconds Time to answer, by route.");
+        let _ = writeln!(
+            s,
+            "# HELP careplan_http_request_duration_seconds Time to answer, by route."
+        );
         let _ = writeln!(s, "# TYPE careplan_http_request_duration_seconds histogram");
         for (route, h) in &m.latency {
             let r = escape(route);
             for (bound, c) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(s, "careplan_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{bound}\"}} {c}");
+                let _ = writeln!(
+                    s,
+                    "careplan_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{bound}\"}} {c}"
+                );
             }
-            let _ = writeln!(s, "careplan_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(s, "careplan_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", h.sum);
-            let _ = writeln!(s, "careplan_http_request_duration_seconds_count{{route=\"{r}\"}} {}", h.count);
+            let _ = writeln!(
+                s,
+                "careplan_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                s,
+                "careplan_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                s,
+                "careplan_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
+                h.count
+            );
         }
-        let _ = writeln!(s, "# HELP careplan_errors_total Problem responses, by kind.");
+        let _ = writeln!(
+            s,
+            "# HELP careplan_errors_total Problem responses, by kind."
+        );
         let _ = writeln!(s, "# TYPE careplan_errors_total counter");
         for (kind, n) in &m.errors {
             let _ = writeln!(s, "careplan_errors_total{{kind=\"{}\"}} {n}", escape(kind));
         }
-        let _ = writeln!(s, "# HELP careplan_reloads_total Rule-set reloads, by result.");
+        let _ = writeln!(
+            s,
+            "# HELP careplan_reloads_total Rule-set reloads, by result."
+        );
         let _ = writeln!(s, "# TYPE careplan_reloads_total counter");
         for result in ["ok", "refused"] {
             let n = m.reloads.get(result).copied().unwrap_or(0);
             let _ = writeln!(s, "careplan_reloads_total{{result=\"{result}\"}} {n}");
         }
-        let _ = writeln!(s, "# HELP careplan_cds_feedback_total CDS Hooks feedback items received.");
+        let _ = writeln!(
+            s,
+            "# HELP careplan_cds_feedback_total CDS Hooks feedback items received."
+        );
         let _ = writeln!(s, "# TYPE careplan_cds_feedback_total counter");
         let _ = writeln!(s, "careplan_cds_feedback_total {}", m.feedback);
         s
@@ -107,5 +147,7 @@ impl Metrics {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

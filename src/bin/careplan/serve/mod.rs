@@ -66,11 +66,18 @@ fn loopback(addr: &SocketAddr) -> bool {
 
 /// Reads the token file: its content less surrounding whitespace, not empty.
 fn read_token(path: &std::path::Path) -> Result<String, Fail> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Fail::usage(format!("error: cannot read the token file `{}`: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Fail::usage(format!(
+            "error: cannot read the token file `{}`: {e}",
+            path.display()
+        ))
+    })?;
     let token = text.trim().to_string();
     if token.is_empty() {
-        return Err(Fail::usage(format!("error: the token file `{}` is empty", path.display())));
+        return Err(Fail::usage(format!(
+            "error: the token file `{}` is empty",
+            path.display()
+        )));
     }
     Ok(token)
 }
@@ -88,7 +95,10 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/cds-services/{id}", post(cds::service))
         .route("/cds-services/{id}/feedback", post(cds::feedback))
         .fallback(guard::not_found)
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), guard::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::guard,
+        ))
         .with_state(state)
 }
 
@@ -100,7 +110,9 @@ pub fn run(args: Args) -> Result<u8, Fail> {
         )));
     }
     if args.watch && args.rules.is_none() {
-        return Err(Fail::usage("error: --watch needs --rules DIR (the built-in rules never change)"));
+        return Err(Fail::usage(
+            "error: --watch needs --rules DIR (the built-in rules never change)",
+        ));
     }
     let token = args.token_file.as_deref().map(read_token).transpose()?;
     tracing_subscriber::fmt()
@@ -182,7 +194,9 @@ async fn shutdown(state: Arc<State>) {
         () = ctrl_c => {},
         () = term => {},
     }
-    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    state
+        .draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!("shutting down: draining requests in flight");
 }
 
@@ -190,7 +204,8 @@ async fn shutdown(state: Arc<State>) {
 async fn hangups(state: Arc<State>) {
     #[cfg(unix)]
     {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
             return;
         };
         while hup.recv().await.is_some() {

@@ -17,9 +17,17 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, kind: &'static str, title: &str, detail: impl Into<String>) -> Problem {
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &str,
+        detail: impl Into<String>,
+    ) -> Problem {
         let mut body = Map::new();
-        body.insert("type".into(), Value::String(format!("urn:careplan:problem:{kind}")));
+        body.insert(
+            "type".into(),
+            Value::String(format!("urn:careplan:problem:{kind}")),
+        );
         body.insert("title".into(), Value::String(title.into()));
         body.insert("status".into(), json!(status.as_u16()));
         body.insert("detail".into(), Value::String(detail.into()));
@@ -28,13 +36,23 @@ impl Problem {
 
     /// Bad input naming its field.
     pub fn field(field: impl Into<String>, detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "A field of the request is invalid", detail)
-            .with("field", Value::String(field.into()))
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "A field of the request is invalid",
+            detail,
+        )
+        .with("field", Value::String(field.into()))
     }
 
     /// A body that is not the JSON the endpoint takes.
     pub fn body(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The request body cannot be read", detail)
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "The request body cannot be read",
+            detail,
+        )
     }
 
     pub fn with(mut self, key: &str, value: Value) -> Problem {

@@ -30,7 +30,12 @@ impl Params {
     /// (a misspelt `detial=outcomes` would otherwise be ignored).
     fn read(query: Option<String>) -> Result<Params, Problem> {
         let mut p = Params::default();
-        for pair in query.as_deref().unwrap_or("").split('&').filter(|s| !s.is_empty()) {
+        for pair in query
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .filter(|s| !s.is_empty())
+        {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v = Some(v.to_string());
             match k {
@@ -40,7 +45,9 @@ impl Params {
                 other => {
                     return Err(Problem::field(
                         other.to_string(),
-                        format!("unknown query parameter `{other}`; expected `detail`, `format` or `id`"),
+                        format!(
+                            "unknown query parameter `{other}`; expected `detail`, `format` or `id`"
+                        ),
                     ));
                 }
             }
@@ -50,7 +57,12 @@ impl Params {
 }
 
 /// A response of JSON text with the rule set's version.
-pub fn json_response(status: StatusCode, text: String, version: &str, content_type: &'static str) -> Response {
+pub fn json_response(
+    status: StatusCode,
+    text: String,
+    version: &str,
+    content_type: &'static str,
+) -> Response {
     let mut r = (status, text).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -85,7 +97,8 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Problem> {
 
 /// Parses a JSON body, refusing repeated keys at any depth.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, Problem> {
-    let text = std::str::from_utf8(bytes).map_err(|e| Problem::body(format!("the body is not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Problem::body(format!("the body is not UTF-8: {e}")))?;
     careplan::read_json(text).map_err(|e| {
         if e.field.is_empty() {
             Problem::body(format!("the body is not valid JSON: {}", e.message))
@@ -150,7 +163,9 @@ pub fn as_of(v: Option<&Value>, field: &str) -> Result<Date, Problem> {
 pub fn read_request(bytes: &[u8], rules: &Rules) -> Result<Request, Problem> {
     let v = parse_json(bytes)?;
     let Value::Object(o) = v else {
-        return Err(Problem::body("expected a JSON object with a `profile` (or `fhir`) member"));
+        return Err(Problem::body(
+            "expected a JSON object with a `profile` (or `fhir`) member",
+        ));
     };
     for k in o.keys() {
         if !["profile", "fhir", "context", "as_of"].contains(&k.as_str()) {
@@ -165,34 +180,55 @@ pub fn read_request(bytes: &[u8], rules: &Rules) -> Result<Request, Problem> {
         (Some(p), None) => p.clone(),
         (None, Some(bundle)) => {
             let Some(mapping) = &rules.mapping else {
-                return Err(Problem::field("fhir", "this rule set declares no FHIR mapping (fhir.yaml)"));
+                return Err(Problem::field(
+                    "fhir",
+                    "this rule set declares no FHIR mapping (fhir.yaml)",
+                ));
             };
             Resources::from_bundle(bundle)
                 .and_then(|r| careplan::fhir::profile(mapping, &r, as_of))
                 .map_err(|e| fhir_problem(&e, "fhir"))?
         }
-        (Some(_), Some(_)) => return Err(Problem::field("fhir", "give `profile` or `fhir`, not both")),
+        (Some(_), Some(_)) => {
+            return Err(Problem::field("fhir", "give `profile` or `fhir`, not both"));
+        }
         (None, None) => return Err(Problem::field("profile", "missing `profile` (or `fhir`)")),
     };
     let caseloads = match o.get("context") {
         None | Some(Value::Null) => None,
-        Some(c) => Some(rules.engine.caseloads(c).map_err(|e| input_problem("context", &e))?),
+        Some(c) => Some(
+            rules
+                .engine
+                .caseloads(c)
+                .map_err(|e| input_problem("context", &e))?,
+        ),
     };
-    Ok(Request { profile, caseloads, as_of })
+    Ok(Request {
+        profile,
+        caseloads,
+        as_of,
+    })
 }
 
 fn lean(params: &Params) -> Result<bool, Problem> {
     match params.detail.as_deref() {
         None | Some("full") => Ok(false),
         Some("outcomes") => Ok(true),
-        Some(other) => Err(Problem::field("detail", format!("`{other}` is not a detail; expected `full` or `outcomes`"))),
+        Some(other) => Err(Problem::field(
+            "detail",
+            format!("`{other}` is not a detail; expected `full` or `outcomes`"),
+        )),
     }
 }
 
 fn log_report(state: &State, route: &str, report: &careplan::Report) {
     match state.config.log {
         LogDetail::Requests => {}
-        LogDetail::Ids => tracing::info!(route, client = report.client.as_deref().unwrap_or(""), "evaluated"),
+        LogDetail::Ids => tracing::info!(
+            route,
+            client = report.client.as_deref().unwrap_or(""),
+            "evaluated"
+        ),
         LogDetail::Outcomes => tracing::info!(
             route,
             client = report.client.as_deref().unwrap_or(""),
@@ -204,21 +240,36 @@ fn log_report(state: &State, route: &str, report: &careplan::Report) {
 }
 
 /// `POST /v1/evaluate`.
-pub async fn evaluate(Ext(state): Ext<Arc<State>>, RawQuery(query): RawQuery, body: Body) -> Result<Response, Problem> {
+pub async fn evaluate(
+    Ext(state): Ext<Arc<State>>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Response, Problem> {
     let params = Params::read(query)?;
     let bytes = read_body(body, state.config.max_body).await?;
     let rules = state.current();
     let version = rules.version();
     let req = read_request(&bytes, &rules)?;
-    let profile = rules.engine.profile(&req.profile).map_err(|e| input_problem("profile", &e))?;
+    let profile = rules
+        .engine
+        .profile(&req.profile)
+        .map_err(|e| input_problem("profile", &e))?;
     let fhir_out = match params.format.as_deref() {
         None | Some("json") => false,
         Some("fhir") => true,
-        Some(other) => return Err(Problem::field("format", format!("`{other}` is not a format; expected `json` or `fhir`"))),
+        Some(other) => {
+            return Err(Problem::field(
+                "format",
+                format!("`{other}` is not a format; expected `json` or `fhir`"),
+            ));
+        }
     };
     let outcomes_only = lean(&params)?;
     if fhir_out && outcomes_only {
-        return Err(Problem::field("detail", "a FHIR CarePlan is made from the full report: leave out `detail=outcomes`"));
+        return Err(Problem::field(
+            "detail",
+            "a FHIR CarePlan is made from the full report: leave out `detail=outcomes`",
+        ));
     }
     let report = if outcomes_only {
         rules.engine.outcomes(&profile, req.caseloads.as_ref())
@@ -229,26 +280,49 @@ pub async fn evaluate(Ext(state): Ext<Arc<State>>, RawQuery(query): RawQuery, bo
     log_report(&state, "/v1/evaluate", &report);
     if fhir_out {
         let plan = careplan::fhir::care_plan(&report, &PlanOptions::new(req.as_of));
-        return Ok(json_response(StatusCode::OK, plan.to_string(), version, "application/fhir+json"));
+        return Ok(json_response(
+            StatusCode::OK,
+            plan.to_string(),
+            version,
+            "application/fhir+json",
+        ));
     }
-    Ok(json_response(StatusCode::OK, report.to_json(), version, "application/json"))
+    Ok(json_response(
+        StatusCode::OK,
+        report.to_json(),
+        version,
+        "application/json",
+    ))
 }
 
 /// `POST /v1/explain`: the traces of every item (or `?id=` one).
-pub async fn explain(Ext(state): Ext<Arc<State>>, RawQuery(query): RawQuery, body: Body) -> Result<Response, Problem> {
+pub async fn explain(
+    Ext(state): Ext<Arc<State>>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Response, Problem> {
     let params = Params::read(query)?;
     let bytes = read_body(body, state.config.max_body).await?;
     let rules = state.current();
     let version = rules.version();
     let req = read_request(&bytes, &rules)?;
-    let profile = rules.engine.profile(&req.profile).map_err(|e| input_problem("profile", &e))?;
+    let profile = rules
+        .engine
+        .profile(&req.profile)
+        .map_err(|e| input_problem("profile", &e))?;
     let items = rules
         .engine
         .explain(&profile, req.caseloads.as_ref())
         .map_err(|e| eval_problem(&e, version))?;
-    let chosen = crate::harness::select(&items, params.id.as_deref()).map_err(|e| Problem::field("id", e))?;
+    let chosen = crate::harness::select(&items, params.id.as_deref())
+        .map_err(|e| Problem::field("id", e))?;
     let body = json!({"ruleset_version": version, "items": chosen});
-    Ok(json_response(StatusCode::OK, body.to_string(), version, "application/json"))
+    Ok(json_response(
+        StatusCode::OK,
+        body.to_string(),
+        version,
+        "application/json",
+    ))
 }
 
 /// Sends the batch's output as it is written, in chunks.
@@ -258,7 +332,9 @@ impl std::io::Write for Channel {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0
             .blocking_send(Bytes::copy_from_slice(buf))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+            })?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -270,9 +346,17 @@ impl std::io::Write for Channel {
 /// report per line out, in order, streamed as chunks are evaluated. A bad
 /// line is an error line (`{"line": …, "error": …, "field": …}`), as
 /// `careplan eval FILE.jsonl --format json` writes it.
-pub async fn batch(Ext(state): Ext<Arc<State>>, RawQuery(query): RawQuery, body: Body) -> Result<Response, Problem> {
+pub async fn batch(
+    Ext(state): Ext<Arc<State>>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Response, Problem> {
     let params = Params::read(query)?;
-    let detail = if lean(&params)? { batch::Detail::Outcomes } else { batch::Detail::Full };
+    let detail = if lean(&params)? {
+        batch::Detail::Outcomes
+    } else {
+        batch::Detail::Full
+    };
     if params.format.is_some() || params.id.is_some() {
         return Err(Problem::field("format", "a batch takes only `detail`"));
     }
@@ -293,10 +377,15 @@ pub async fn batch(Ext(state): Ext<Arc<State>>, RawQuery(query): RawQuery, body:
         }
         let _ = std::io::Write::flush(&mut out);
     });
-    let stream = tokio_stream::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(rx), Ok::<_, std::io::Error>);
+    let stream = tokio_stream::StreamExt::map(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+        Ok::<_, std::io::Error>,
+    );
     let mut r = Response::new(Body::from_stream(stream));
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/jsonl"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jsonl"),
+    );
     with_version(&mut r, &version);
     Ok(r)
 }
@@ -307,7 +396,10 @@ pub async fn rules(Ext(state): Ext<Arc<State>>) -> Response {
     let rules = state.current();
     let e = &rules.engine;
     let items = |views: Vec<careplan::ItemView>| -> Vec<Value> {
-        views.iter().map(|v| json!({"id": v.id(), "title": v.title()})).collect()
+        views
+            .iter()
+            .map(|v| json!({"id": v.id(), "title": v.title()}))
+            .collect()
     };
     let body = json!({
         "ruleset_version": e.version(),
@@ -317,7 +409,12 @@ pub async fn rules(Ext(state): Ext<Arc<State>>) -> Response {
         "schema": e.fields().collect::<Vec<_>>(),
         "fhir_mapping": rules.mapping.as_ref().map(|m| m.fields().collect::<Vec<_>>()),
     });
-    json_response(StatusCode::OK, body.to_string(), e.version(), "application/json")
+    json_response(
+        StatusCode::OK,
+        body.to_string(),
+        e.version(),
+        "application/json",
+    )
 }
 
 /// `GET /health`: ready while a rule set is loaded and the service is not
@@ -331,7 +428,12 @@ pub async fn health(Ext(state): Ext<Arc<State>>) -> Response {
         (StatusCode::OK, "ready")
     };
     let body = json!({"status": word, "ruleset_version": rules.version()});
-    json_response(status, body.to_string(), rules.version(), "application/json")
+    json_response(
+        status,
+        body.to_string(),
+        rules.version(),
+        "application/json",
+    )
 }
 
 /// `GET /metrics`.
@@ -352,7 +454,12 @@ pub async fn reload(Ext(state): Ext<Arc<State>>) -> Result<Response, Problem> {
     match state.reload("POST /v1/reload").await {
         Ok((old, new)) => {
             let body = json!({"reloaded": true, "previous_version": old, "ruleset_version": new});
-            Ok(json_response(StatusCode::OK, body.to_string(), &new, "application/json"))
+            Ok(json_response(
+                StatusCode::OK,
+                body.to_string(),
+                &new,
+                "application/json",
+            ))
         }
         Err((old, refused)) => {
             let mut p = Problem::new(
@@ -372,10 +479,16 @@ pub async fn reload(Ext(state): Ext<Arc<State>>) -> Result<Response, Problem> {
 }
 
 /// Members of a JSON object, or a problem naming `field`.
-pub fn object<'v>(v: Option<&'v Value>, field: &str) -> Result<Option<&'v Map<String, Value>>, Problem> {
+pub fn object<'v>(
+    v: Option<&'v Value>,
+    field: &str,
+) -> Result<Option<&'v Map<String, Value>>, Problem> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),
-        Some(_) => Err(Problem::field(field, format!("`{field}` must be a JSON object"))),
+        Some(_) => Err(Problem::field(
+            field,
+            format!("`{field}` must be a JSON object"),
+        )),
     }
 }

@@ -83,7 +83,10 @@ pub fn load(dir: Option<&std::path::Path>) -> Result<Rules, Refused> {
                 .filter(|d| d.severity == careplan::DiagnosticSeverity::Error)
                 .count();
             Refused {
-                message: format!("the rule set has {n} error{}", if n == 1 { "" } else { "s" }),
+                message: format!(
+                    "the rule set has {n} error{}",
+                    if n == 1 { "" } else { "s" }
+                ),
                 diagnostics: diags
                     .iter()
                     .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
@@ -95,10 +98,15 @@ pub fn load(dir: Option<&std::path::Path>) -> Result<Rules, Refused> {
             diagnostics: Vec::new(),
         },
     })?;
-    let mapping = crate::fhir::load_mapping(shown.as_deref(), &engine).map_err(|errors| Refused {
-        message: format!("the FHIR mapping has {} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" }),
-        diagnostics: errors.into_iter().map(|e| json!({"message": e})).collect(),
-    })?;
+    let mapping =
+        crate::fhir::load_mapping(shown.as_deref(), &engine).map_err(|errors| Refused {
+            message: format!(
+                "the FHIR mapping has {} error{}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            ),
+            diagnostics: errors.into_iter().map(|e| json!({"message": e})).collect(),
+        })?;
     Ok(Rules { engine, mapping })
 }
 
@@ -128,7 +136,10 @@ impl State {
 
     /// Loads the rules directory again and swaps it in, or refuses it and
     /// keeps the old one. Logs and counts either way.
-    pub async fn reload(self: &Arc<Self>, why: &str) -> Result<(String, String), (String, Refused)> {
+    pub async fn reload(
+        self: &Arc<Self>,
+        why: &str,
+    ) -> Result<(String, String), (String, Refused)> {
         let _one = self.reloading.lock().await;
         let dir = self.dir.clone();
         let old = self.current().version().to_string();
