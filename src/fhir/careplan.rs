@@ -174,7 +174,7 @@ fn priority(p: Priority) -> &'static str {
 /// let plan = careplan::fhir::care_plan(&report, &careplan::fhir::PlanOptions::new(jiff::civil::date(2026, 5, 31)));
 /// assert_eq!(plan["activity"][0]["reference"]["reference"], "#request-group");
 /// let contained = plan["contained"].as_array().unwrap();
-/// let housing = contained.iter().find(|r| r["id"] == "referral-housing_services").unwrap();
+/// let housing = contained.iter().find(|r| r["id"] == "referral-housing-services").unwrap();
 /// assert_eq!((housing["resourceType"].as_str(), housing["priority"].as_str()), (Some("ServiceRequest"), Some("urgent")));
 /// assert!(contained.iter().any(|r| r["resourceType"] == "DetectedIssue"));
 /// ```
