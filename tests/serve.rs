@@ -607,6 +607,7 @@ fn cds_hooks_patient_view_answers_with_cards() {
         (Some("create"), Some("ServiceRequest"))
     );
     assert_eq!(action["resource"]["subject"]["reference"], "Patient/p-001");
+    keep_fhir("cds-suggestion-servicerequest", &action["resource"]);
     // Coverage was not prefetched: insurance is unknown, so an info card asks.
     let ask = cards
         .iter()
