@@ -11,6 +11,7 @@
 
 mod cds;
 mod guard;
+mod load;
 mod metrics;
 mod problem;
 mod routes;
@@ -58,6 +59,19 @@ pub struct Args {
     /// Write the bound address to this file once listening (for tests and scripts using port 0).
     #[arg(long, value_name = "FILE")]
     port_file: Option<PathBuf>,
+    /// Run a load test instead of serving: the server on an ephemeral loopback
+    /// port against the in-process path, then stop.
+    #[arg(long)]
+    bench: bool,
+    /// Load test: concurrent clients.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "bench")]
+    clients: usize,
+    /// Load test: requests in all.
+    #[arg(long, value_name = "N", default_value_t = 100_000, requires = "bench")]
+    requests: usize,
+    /// Load test: print one JSON document.
+    #[arg(long, requires = "bench")]
+    json: bool,
 }
 
 fn loopback(addr: &SocketAddr) -> bool {
@@ -103,6 +117,14 @@ pub fn router(state: Arc<State>) -> Router {
 }
 
 pub fn run(args: Args) -> Result<u8, Fail> {
+    if args.bench {
+        return load::run(&load::Options {
+            rules: args.rules,
+            clients: args.clients,
+            requests: args.requests,
+            json: args.json,
+        });
+    }
     if !loopback(&args.listen) && args.token_file.is_none() {
         return Err(Fail::usage(format!(
             "error: `{}` is not a loopback address: listening there needs --token-file",
