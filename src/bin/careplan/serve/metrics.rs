@@ -23,7 +23,7 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, u16), u64>,
+    requests: BTreeMap<String, BTreeMap<u16, u64>>,
     latency: BTreeMap<String, Histogram>,
     errors: BTreeMap<String, u64>,
     reloads: BTreeMap<&'static str, u64>,
@@ -36,8 +36,20 @@ pub struct Metrics(Mutex<Inner>);
 impl Metrics {
     pub fn request(&self, route: &str, status: u16, took: Duration, error: Option<&str>) {
         let Ok(mut m) = self.0.lock() else { return };
-        *m.requests.entry((route.to_string(), status)).or_default() += 1;
-        let h = m.latency.entry(route.to_string()).or_default();
+        // Allocate a key only the first time a route or status is seen.
+        match m.requests.get_mut(route) {
+            Some(by_status) => *by_status.entry(status).or_default() += 1,
+            None => {
+                m.requests
+                    .insert(route.to_string(), BTreeMap::from([(status, 1)]));
+            }
+        }
+        if !m.latency.contains_key(route) {
+            m.latency.insert(route.to_string(), Histogram::default());
+        }
+        let Some(h) = m.latency.get_mut(route) else {
+            return;
+        };
         let secs = took.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
@@ -83,12 +95,14 @@ impl Metrics {
             "# HELP careplan_http_requests_total Requests answered, by route and status."
         );
         let _ = writeln!(s, "# TYPE careplan_http_requests_total counter");
-        for ((route, status), n) in &m.requests {
-            let _ = writeln!(
-                s,
-                "careplan_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        for (route, by_status) in &m.requests {
+            for (status, n) in by_status {
+                let _ = writeln!(
+                    s,
+                    "careplan_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         let _ = writeln!(
             s,
