@@ -58,6 +58,7 @@ fn run(engine: &Engine, text: &str, detail: Detail, out: &mut Vec<u8>) -> usize 
         caseloads: None,
         detail,
         threads: Some(1),
+        as_of: None,
     };
     batch::run(engine, text.as_bytes(), options, &batch::Json, out)
         .unwrap()

@@ -322,6 +322,11 @@ codes! {
     /// A number careplan cannot hold exactly (more than 28 significant
     /// digits). Example: `value: 1.00000000000000000000000000001`.
     BadNumber => "bad-number",
+    /// A date that is not a day of the calendar. Example: `2023-02-30`.
+    BadDate => "bad-date",
+    /// The `from` dates of a dated value are not strictly ascending.
+    /// Example: `from 2026-01-15: 2` before `from 2025-01-15: 1`.
+    DatesOutOfOrder => "dates-out-of-order",
     /// A field's range is empty, or given to a field that is not a number.
     /// Example: `age: integer between 10 and 5`.
     BadRange => "bad-range",

@@ -195,7 +195,7 @@ impl Engine {
         )
     }
 
-    fn report<'e>(
+    pub(crate) fn report<'e>(
         &'e self,
         profile: &Profile,
         caseloads: Option<&Caseloads>,
@@ -284,6 +284,22 @@ impl Engine {
             eval.decision_into(out);
             Ok(())
         })
+    }
+
+    /// Whether the rules read the evaluation date
+    /// ([`Profile::as_of`](crate::Profile::as_of)): `today`, a duration
+    /// `since` a date, or a dated value. Outcomes of such a rule set depend
+    /// on the day, so test cases must fix it (`as_of`).
+    ///
+    /// ```
+    /// let engine = careplan::load_sources(&[("r.rules", "schema {\n  born: date\n}\n\
+    ///     warning adult {\n  severity: info\n  when years since born >= 18\n  message: \"m\"\n}\n")],
+    ///     &Default::default()).unwrap();
+    /// assert!(engine.reads_date());
+    /// assert!(!careplan::reference().unwrap().reads_date());
+    /// ```
+    pub fn reads_date(&self) -> bool {
+        self.rules().reads_date()
     }
 
     /// [`Engine::decide`] by the tree walker that explanations use, not the

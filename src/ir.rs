@@ -107,6 +107,8 @@ pub enum FieldType {
     SetOfText,
     /// A set of the listed values.
     SetOfEnum(Vec<String>),
+    /// A calendar day, read from `YYYY-MM-DD`.
+    Date,
 }
 
 impl FieldType {
@@ -117,6 +119,7 @@ impl FieldType {
             FieldType::Integer | FieldType::Decimal => Ty::Num,
             FieldType::Boolean => Ty::Bool,
             FieldType::Text => Ty::Text,
+            FieldType::Date => Ty::Date,
             FieldType::Enum(_) => Ty::Enum(slot),
             FieldType::SetOfText => Ty::Set(Elem::Text),
             FieldType::SetOfEnum(_) => Ty::Set(Elem::Enum(slot)),
@@ -138,6 +141,7 @@ impl FieldType {
             FieldType::Decimal => "a number".into(),
             FieldType::Boolean => "true or false".into(),
             FieldType::Text => "a string".into(),
+            FieldType::Date => "a date YYYY-MM-DD".into(),
             FieldType::Enum(v) => format!("one of {}", v.join(", ")),
             FieldType::SetOfText => "a list of strings".into(),
             FieldType::SetOfEnum(v) => format!("a list of values from {}", v.join(", ")),
@@ -160,6 +164,9 @@ pub enum Ty {
     Set(Elem),
     /// A program id, or none.
     Program,
+    /// A calendar day; at run time a `Val::Num` holding its day number
+    /// (`crate::date`).
+    Date,
 }
 
 /// The element type of a set.
@@ -471,12 +478,28 @@ pub enum ExprKind {
     Warned(usize),
     /// The recommended program.
     Recommended,
+    /// The evaluation date (`today`), a day number.
+    Today,
     /// Every case manager of the program is at its limit.
     CaseloadFull(ProgramRef),
     /// Some case manager of the program is above its limit.
     CaseloadExceeded(ProgramRef),
     /// A call of a rhai function, with its arguments.
     Call(usize, Vec<Expr>),
+    /// Whole days, months or years from the first date to the second
+    /// (`between`; `since` is to [`ExprKind::Today`]).
+    Duration(crate::date::Unit, Box<Expr>, Box<Expr>),
+    /// A dated value of define `define`: `values[i]` is in force from day
+    /// number `days[i]`, days strictly ascending; before the first, no
+    /// value is (an input error naming the define).
+    Dated {
+        /// The parameter or definition it is the value of.
+        define: usize,
+        /// The day each version comes into force.
+        days: Vec<i64>,
+        /// Each version's value.
+        values: Vec<Expr>,
+    },
 }
 
 impl Expr {
@@ -491,8 +514,12 @@ impl Expr {
             ExprKind::Not(x) | ExprKind::Known(x, _) | ExprKind::Count(x) | ExprKind::Neg(x) => {
                 (std::slice::from_ref(x), &[])
             }
-            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Call(_, xs) => (&[], xs),
+            ExprKind::And(xs)
+            | ExprKind::Or(xs)
+            | ExprKind::Call(_, xs)
+            | ExprKind::Dated { values: xs, .. } => (&[], xs),
             ExprKind::Cmp(_, a, b)
+            | ExprKind::Duration(_, a, b)
             | ExprKind::In(a, b)
             | ExprKind::Arith(_, a, b)
             | ExprKind::Has(a, _, b) => {
@@ -510,6 +537,7 @@ impl Expr {
             | ExprKind::Referred(_)
             | ExprKind::Warned(_)
             | ExprKind::Recommended
+            | ExprKind::Today
             | ExprKind::CaseloadFull(_)
             | ExprKind::CaseloadExceeded(_) => (&[], &[]),
         };
@@ -554,14 +582,22 @@ impl<'a> Iterator for Children<'a> {
 }
 
 impl RuleSet {
+    /// Whether any rule reads the evaluation date: `today`, a duration
+    /// `since` a date, or a dated value.
+    pub fn reads_date(&self) -> bool {
+        let mut found = false;
+        for (_, e) in self.roots() {
+            e.visit(&mut |x| {
+                found |= matches!(x.kind, ExprKind::Today | ExprKind::Dated { .. });
+            });
+        }
+        found
+    }
+
     /// Every expression the rule set holds at its top level, with the node
     /// it belongs to: each define's value, each program's eligibility, each
     /// referral trigger and each warning condition, in rule-set order
     /// (defines first). Walk into each with [`Expr::visit`].
-    #[cfg_attr(
-        not(feature = "population"),
-        expect(dead_code, reason = "population generation is its only user so far")
-    )]
     pub fn roots(&self) -> impl Iterator<Item = (Node, &Expr)> {
         let defines = self
             .defines

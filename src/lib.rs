@@ -7,6 +7,7 @@ extern crate alloc;
 
 mod check;
 mod compile;
+pub mod date;
 mod decimal;
 mod diagnostic;
 mod engine;

@@ -39,6 +39,10 @@ use std::borrow::Cow;
 pub struct Report<'e> {
     /// The client's id, from the profile's `id` field.
     pub client: Option<Cow<'e, str>>,
+    /// The evaluation date ([`Profile::as_of`](crate::Profile::as_of)),
+    /// `"YYYY-MM-DD"` in JSON.
+    #[serde(serialize_with = "crate::date::serialize")]
+    pub as_of: crate::date::Date,
     /// The most intensive program the client is eligible for.
     pub recommended_program: Option<&'e str>,
     /// When the recommended program is full: the next program down that the

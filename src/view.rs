@@ -35,6 +35,8 @@ pub enum FieldKind {
     SetOfText,
     /// `set of {…}`: a list of the listed values.
     SetOf,
+    /// `date`: a calendar day, `"YYYY-MM-DD"`.
+    Date,
 }
 
 /// One field of the profile schema.
@@ -72,6 +74,7 @@ impl<'e> FieldView<'e> {
             FieldType::Decimal => FieldKind::Decimal,
             FieldType::Boolean => FieldKind::Boolean,
             FieldType::Text => FieldKind::Text,
+            FieldType::Date => FieldKind::Date,
             FieldType::Enum(_) => FieldKind::OneOf,
             FieldType::SetOfText => FieldKind::SetOfText,
             FieldType::SetOfEnum(_) => FieldKind::SetOf,

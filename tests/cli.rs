@@ -914,3 +914,129 @@ fn issue13_10_unreadable_files_exit_2() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
 }
+
+/// `--as-of` sets the evaluation date of every command that evaluates; a
+/// bad date is a usage error naming the flag; TOML native dates and YAML
+/// dates are read as date fields; case files carry `as_of`.
+#[test]
+fn as_of_dates_every_evaluating_command() {
+    let dir = scratch("as-of");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("r.rules"),
+        "schema {\n  id: text\n  born: date\n}\n\
+         parameter limit {\n  from 2025-01-15: 65\n  from 2026-01-15: 67\n}\n\
+         warning retired {\n  severity: info\n  when years since born >= limit\n  message: \"m\"\n}\n",
+    )
+    .unwrap();
+    let r = rules.to_str().unwrap();
+    let toml = dir.join("p.toml");
+    std::fs::write(&toml, "id = \"a\"\nborn = 1960-03-01\n").unwrap();
+    let yaml = dir.join("p.yaml");
+    std::fs::write(&yaml, "id: a\nborn: 1960-03-01\n").unwrap();
+    for p in [&toml, &yaml] {
+        let p = p.to_str().unwrap();
+        // 65 on 2025-03-01 under the 2025 limit; 66 under the 2026 one.
+        for (as_of, raised) in [("2025-03-01", true), ("2026-03-01", false)] {
+            let o = careplan(&[
+                "eval", p, "--rules", r, "--as-of", as_of, "--format", "json",
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let v = json(&o);
+            assert_eq!(v["as_of"], as_of);
+            assert_eq!(each(&v["warnings"], "code").contains(&"retired"), raised);
+        }
+    }
+    let lines = dir.join("p.jsonl");
+    std::fs::write(&lines, "{\"id\": \"a\", \"born\": \"1960-03-01\"}\n").unwrap();
+    let o = careplan(&[
+        "eval",
+        lines.to_str().unwrap(),
+        "--rules",
+        r,
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        stdout(&o).contains("\"as_of\":\"2025-03-01\""),
+        "{}",
+        stdout(&o)
+    );
+    let o = careplan(&[
+        "explain",
+        toml.to_str().unwrap(),
+        "--rules",
+        r,
+        "--as-of",
+        "2025-03-01",
+    ]);
+    assert!(
+        stdout(&o).contains("limit (from 2025-01-15) = 65"),
+        "{}",
+        stdout(&o)
+    );
+    for bad in ["2025-02-30", "tomorrow"] {
+        let o = careplan(&["eval", toml.to_str().unwrap(), "--rules", r, "--as-of", bad]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("--as-of"), "{}", stderr(&o));
+    }
+    // Before the first dated value: an input error naming the parameter.
+    let o = careplan(&[
+        "eval",
+        toml.to_str().unwrap(),
+        "--rules",
+        r,
+        "--as-of",
+        "2020-01-01",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("field `limit`: no value of limit is in force on 2020-01-01"));
+    // A case file: dated cases pass; an undated one fails asking for a date,
+    // unless `--as-of` gives one.
+    let cases = dir.join("t.yaml");
+    std::fs::write(
+        &cases,
+        "as_of: 2025-03-01\ncases:\n  - name: retired\n    profile: {id: a, born: 1960-03-01}\n    includes: {warnings: [retired]}\n\
+         \x20 - name: not yet\n    as_of: 2026-03-01\n    profile: {id: a, born: 1960-03-01}\n    excludes: {warnings: [retired]}\n",
+    )
+    .unwrap();
+    let o = careplan(&["test", cases.to_str().unwrap(), "--rules", r]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let undated = dir.join("u.yaml");
+    std::fs::write(
+        &undated,
+        "cases:\n  - name: undated\n    profile: {id: a, born: 1960-03-01}\n    includes: {warnings: [retired]}\n",
+    )
+    .unwrap();
+    let o = careplan(&["test", undated.to_str().unwrap(), "--rules", r]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("add `as_of: YYYY-MM-DD`"),
+        "{}",
+        stdout(&o)
+    );
+    let o = careplan(&[
+        "test",
+        undated.to_str().unwrap(),
+        "--rules",
+        r,
+        "--as-of",
+        "2025-03-01",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = careplan(&[
+        "bench",
+        "--rules",
+        r,
+        "--profiles",
+        "20",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

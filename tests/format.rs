@@ -166,6 +166,16 @@ fn erase_clause(clause: &mut Clause) {
             *span = Span::default();
             erase_expr(value);
         }
+        Clause::From {
+            value,
+            span,
+            date_span,
+            ..
+        } => {
+            *span = Span::default();
+            *date_span = Span::default();
+            erase_expr(value);
+        }
         Clause::Script {
             span, code_start, ..
         } => {
@@ -246,7 +256,17 @@ fn erase_expr(e: &mut Expr) {
     e.span = Span::default();
     match &mut e.kind {
         ExprKind::Number(n) | ExprKind::Percent(n) => erase_number(n),
-        ExprKind::Text(_) | ExprKind::Bool(_) | ExprKind::None | ExprKind::Name(_) => {}
+        ExprKind::Text(_)
+        | ExprKind::Date(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None
+        | ExprKind::Name(_) => {}
+        ExprKind::Duration { from, to, .. } => {
+            erase_expr(from);
+            if let Some(to) = to {
+                erase_expr(to);
+            }
+        }
         ExprKind::Call { name, args } => {
             erase_ident(name);
             args.iter_mut().for_each(erase_expr);

@@ -45,11 +45,15 @@ const SCHEMA: &str = "schema {
   e1: one of {red, green, blue}
   s1: set of {alpha, beta, gamma}
   t1: set of text
+  dt1: date
 }
 ";
 
 /// The fields, for profiles and for removing fields.
-const FIELDS: [&str; 7] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1"];
+const FIELDS: [&str; 8] = ["n1", "n2", "d1", "b1", "e1", "s1", "t1", "dt1"];
+/// Dates in conditions: the field, the evaluation date, literals (a leap
+/// day and a month end among them).
+const DATES: [&str; 5] = ["dt1", "today", "2024-02-29", "2001-01-31", "2026-03-01"];
 const COLOURS: [&str; 3] = ["red", "green", "blue"];
 const GREEK: [&str; 3] = ["alpha", "beta", "gamma"];
 const WORDS: [&str; 3] = ["x", "y", "z"];
@@ -69,6 +73,8 @@ enum Num {
     Neg(Box<Num>),
     Arith(Box<Num>, &'static str, Box<Num>),
     Paren(Box<Num>),
+    /// `years since d` (no second date) or `days between a and b`.
+    Duration(&'static str, &'static str, Option<&'static str>),
 }
 
 /// A condition.
@@ -95,6 +101,8 @@ enum Cond {
     And(Vec<Cond>),
     Or(Vec<Cond>),
     Paren(Box<Cond>),
+    /// Two dates compared.
+    DateCmp(&'static str, &'static str, &'static str),
 }
 
 impl Num {
@@ -122,6 +130,10 @@ impl Num {
                 out.push('(');
                 x.print(out);
                 out.push(')');
+            }
+            Num::Duration(unit, a, None) => out.push_str(&format!("{unit} since {a}")),
+            Num::Duration(unit, a, Some(b)) => {
+                out.push_str(&format!("{unit} between {a} and {b}"));
             }
         }
     }
@@ -193,6 +205,7 @@ impl Cond {
                 x.print(out);
                 out.push(')');
             }
+            Cond::DateCmp(a, op, b) => out.push_str(&format!("{a} {op} {b}")),
         }
     }
 }
@@ -220,6 +233,13 @@ fn num(scope: Scope) -> impl Strategy<Value = Num> {
             .boxed(),
         prop::sample::select(vec!["s1", "t1"])
             .prop_map(Num::Count)
+            .boxed(),
+        (
+            prop::sample::select(vec!["days", "months", "years"]),
+            prop::sample::select(DATES.to_vec()),
+            prop::option::of(prop::sample::select(DATES.to_vec())),
+        )
+            .prop_map(|(u, a, b)| Num::Duration(u, a, b))
             .boxed(),
     ];
     if scope.defines > 0 {
@@ -288,6 +308,13 @@ fn cond(scope: Scope) -> impl Strategy<Value = Cond> {
             .boxed(),
         prop::sample::select(vec!["caseload_full", "caseload_exceeded"])
             .prop_map(|f| Cond::Caseload(f, None))
+            .boxed(),
+        (
+            prop::sample::select(DATES.to_vec()),
+            prop::sample::select(CMP.to_vec()),
+            prop::sample::select(DATES.to_vec()),
+        )
+            .prop_map(|(a, op, b)| Cond::DateCmp(a, op, b))
             .boxed(),
     ];
     if scope.non_monotone {
@@ -445,6 +472,10 @@ fn field_value(field: &'static str) -> BoxedStrategy<Value> {
             .boxed(),
         "s1" => prop::sample::subsequence(GREEK.to_vec(), 0..=3)
             .prop_map(|v| json!(v))
+            .boxed(),
+        // 1990-01-01 to 2030-12-31, leap days and month ends included.
+        "dt1" => (7_305i64..=22_279)
+            .prop_map(|n| json!(careplan::date::from_day_number(n).map(careplan::date::show)))
             .boxed(),
         _ => prop::collection::vec(prop::sample::select(vec!["x", "y", "z", "w"]), 0..4)
             .prop_map(|v| json!(v))
@@ -687,6 +718,14 @@ proptest! {
 }
 
 /// What a report decided about each item; undetermined items are absent.
+/// A profile evaluated as of a fixed day, so that no comparison of two
+/// evaluations can straddle midnight (the rules may read `today`).
+fn on_a_fixed_day(engine: &Engine, p: &Value) -> Result<careplan::Profile, careplan::InputError> {
+    let mut read = engine.profile(p)?;
+    read.as_of = careplan::date::parse("2026-03-01").unwrap();
+    Ok(read)
+}
+
 fn decided(report: &Report) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     for p in report.programs.iter().flatten() {
@@ -730,9 +769,14 @@ proptest! {
         for f in &removed {
             partial.as_object_mut().unwrap().remove(*f);
         }
+        let (Ok(pp), Ok(pf)) = (on_a_fixed_day(&engine, &partial), on_a_fixed_day(&engine, &full))
+        else {
+            return Ok(());
+        };
+        let caseloads = ctx.as_ref().map(|c| engine.caseloads(c).unwrap());
         let (Ok(before), Ok(after)) = (
-            engine.evaluate_json(&partial, ctx.as_ref()),
-            engine.evaluate_json(&full, ctx.as_ref()),
+            engine.evaluate(&pp, caseloads.as_ref()),
+            engine.evaluate(&pf, caseloads.as_ref()),
         ) else {
             // A division by zero with everything known: nothing to compare.
             return Ok(());
@@ -783,10 +827,15 @@ proptest! {
         prop_assume!(one.is_some() && two.is_some());
         let (one, two) = (one.unwrap(), two.unwrap());
         let ctx = fit_context(&one, &ctx);
+        let json = |e: &Engine, p: &Value| -> Result<String, String> {
+            let read = on_a_fixed_day(e, p).map_err(|x| x.to_string())?;
+            let caseloads = ctx.as_ref().map(|c| e.caseloads(c).unwrap());
+            e.evaluate(&read, caseloads.as_ref()).map(|r| r.to_json()).map_err(|x| x.to_string())
+        };
         for p in &profiles {
-            let a = one.evaluate_json(p, ctx.as_ref()).map(|r| r.to_json());
-            let b = one.evaluate_json(p, ctx.as_ref()).map(|r| r.to_json());
-            let c = two.evaluate_json(p, ctx.as_ref()).map(|r| r.to_json());
+            let a = json(&one, p);
+            let b = json(&one, p);
+            let c = json(&two, p);
             prop_assert_eq!(&a, &b);
             prop_assert_eq!(&a, &c);
         }

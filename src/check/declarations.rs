@@ -221,6 +221,7 @@ impl Checker {
             ast::TypeExpr::Scalar(ast::ScalarType::Decimal, _) => FieldType::Decimal,
             ast::TypeExpr::Scalar(ast::ScalarType::Boolean, _) => FieldType::Boolean,
             ast::TypeExpr::Scalar(ast::ScalarType::Text, _) => FieldType::Text,
+            ast::TypeExpr::Scalar(ast::ScalarType::Date, _) => FieldType::Date,
             ast::TypeExpr::SetOfText(_) => FieldType::SetOfText,
             ast::TypeExpr::OneOf(values, _) => FieldType::Enum(self.enum_values(file, values)),
             ast::TypeExpr::SetOfEnum(values, _) => {
@@ -328,6 +329,7 @@ impl Checker {
             ast::ScalarType::Integer | ast::ScalarType::Decimal => Ty::Num,
             ast::ScalarType::Boolean => Ty::Bool,
             ast::ScalarType::Text => Ty::Text,
+            ast::ScalarType::Date => Ty::Date,
         };
         let mut params = Vec::new();
         let mut names: Vec<String> = Vec::new();
@@ -345,6 +347,18 @@ impl Checker {
                 return;
             }
             names.push(p.name.name.clone());
+            if p.ty == ast::ScalarType::Date {
+                self.err(
+                    Report::error(
+                        Code::BadType,
+                        file,
+                        p.span,
+                        "a function does not take dates",
+                    )
+                    .help("pass a duration instead: `years since birth_date`"),
+                );
+                return;
+            }
             params.push(match (p.set, p.ty) {
                 (false, t) => scalar_ty(t),
                 (true, ast::ScalarType::Text) => Ty::Set(Elem::Text),
@@ -362,6 +376,18 @@ impl Checker {
             ast::ScalarType::Decimal => crate::script::Returns::Decimal,
             ast::ScalarType::Boolean => crate::script::Returns::Boolean,
             ast::ScalarType::Text => crate::script::Returns::Text,
+            ast::ScalarType::Date => {
+                self.err(
+                    Report::error(
+                        Code::BadType,
+                        file,
+                        f.returns_span,
+                        "a function does not return dates",
+                    )
+                    .help("return a number, a boolean or text"),
+                );
+                return;
+            }
         };
         let mut meta = Meta {
             id: f.name.name.clone(),

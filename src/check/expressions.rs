@@ -13,7 +13,9 @@ impl Checker {
     /// Whether a name would resolve without a hint.
     pub(super) fn is_free_name(&self, e: &ast::Expr) -> bool {
         match &e.kind {
-            ast::ExprKind::Name(n) => !self.names.contains_key(n) && n != "recommended",
+            ast::ExprKind::Name(n) => {
+                !self.names.contains_key(n) && n != "recommended" && n != "today"
+            }
             ast::ExprKind::Text(_) => true,
             ast::ExprKind::Set(items) => items.iter().all(|i| self.is_free_name(i)),
             ast::ExprKind::Paren(inner) => self.is_free_name(inner),
@@ -37,6 +39,8 @@ impl Checker {
                 let d = d.checked_div(Decimal::ONE_HUNDRED)?;
                 Some(Self::mk(file, span, Ty::Num, ExprKind::Lit(Lit::Num(d))))
             }
+            A::Date(d) => self.date_literal(file, span, d),
+            A::Duration { unit, from, to } => self.duration(file, span, *unit, from, to.as_deref()),
             A::Bool(b) => Some(Self::mk(file, span, Ty::Bool, ExprKind::Lit(Lit::Bool(*b)))),
             A::None => self.none_literal(file, span, hint),
             A::Text(s) => self.text_literal(file, span, s, hint),
@@ -562,6 +566,9 @@ impl Checker {
         if n == "recommended" {
             return Some(Self::mk(file, span, Ty::Program, ExprKind::Recommended));
         }
+        if n == "today" {
+            return Some(Self::mk(file, span, Ty::Date, ExprKind::Today));
+        }
         match hint {
             Some(Ty::Enum(slot)) => return self.enum_value(file, span, slot, n, false),
             // A program id would have been taken above.
@@ -640,7 +647,22 @@ impl Checker {
             ast::CmpOp::Ne => ir::Cmp::Ne,
         };
         let ordering = matches!(cmp, ir::Cmp::Lt | ir::Cmp::Le | ir::Cmp::Gt | ir::Cmp::Ge);
-        if ordering && (l.ty != Ty::Num || r.ty != Ty::Num) {
+        // Dates are ordered like numbers, but only against dates.
+        let dates = l.ty == Ty::Date && r.ty == Ty::Date;
+        if ordering && l.ty == Ty::Date && r.ty != Ty::Date {
+            let msg = format!(
+                "`{}` compares a date with a date, but this is {}",
+                op.symbol(),
+                self.ty_name(r.ty)
+            );
+            self.err(
+                Report::error(Code::TypeMismatch, file, r.span, msg).help(
+                    "write a date as YYYY-MM-DD; for an age, compare `years since birth_date`",
+                ),
+            );
+            return None;
+        }
+        if ordering && !dates && (l.ty != Ty::Num || r.ty != Ty::Num) {
             let bad = if l.ty != Ty::Num { &l } else { &r };
             let msg = format!(
                 "`{}` compares numbers, but this is {}",

@@ -72,6 +72,7 @@ impl Checker {
                 // Each kind checks the word before `when` itself, with a
                 // message about priorities or `eligible`.
                 Clause::When { .. } => rest.push(c),
+                Clause::From { .. } if allowed.contains(&"from") => rest.push(c),
                 _ => {
                     if !allowed.contains(&key.as_str()) {
                         let mut all: Vec<&str> = allowed.to_vec();
@@ -147,9 +148,14 @@ impl Checker {
             return;
         }
         let is_parameter = b.kind == BlockKind::Parameter;
-        let (meta, rest) = self.meta(file, b, &["value"]);
+        let (meta, rest) = self.meta(file, b, &["value", "from"]);
         let mut value = None;
-        for c in rest {
+        let froms: Vec<&Clause> = rest
+            .iter()
+            .copied()
+            .filter(|c| matches!(c, Clause::From { .. }))
+            .collect();
+        for &c in &rest {
             if let Clause::When { .. } = c {
                 // `value: 7 when age >= 200` reads as a value with a
                 // condition, but a definition's value always applies: the
@@ -191,8 +197,33 @@ impl Checker {
                 }
             }
         }
+        if !froms.is_empty() {
+            value = self.dated(file, ix, &rest, &froms);
+            if is_parameter {
+                if let Some(v) = &value {
+                    if let Some(span) = reads_profile(v, &self.define_is_parameter) {
+                        self.err(
+                            Report::error(
+                                Code::ParameterReadsProfile,
+                                file,
+                                span,
+                                format!(
+                                    "parameter `{}` must be a constant, but this reads the profile",
+                                    b.id.name
+                                ),
+                            )
+                            .help("use `define` for a value computed from the profile"),
+                        );
+                    }
+                }
+            }
+        }
         let Some(value) = value else {
-            if !b.clauses.iter().any(|c| matches!(c, Clause::Value { .. })) {
+            if !b
+                .clauses
+                .iter()
+                .any(|c| matches!(c, Clause::Value { .. } | Clause::From { .. }))
+            {
                 self.missing(file, b, "value", "value: …");
             }
             return;
@@ -348,7 +379,7 @@ impl Checker {
                         }
                     }
                 }
-                Clause::Value { .. } | Clause::Script { .. } => {}
+                Clause::Value { .. } | Clause::From { .. } | Clause::Script { .. } => {}
             }
         }
         if let Some(Clause::When { qualifier, .. }) =

@@ -15,6 +15,7 @@
 //! cycles).
 
 mod calls;
+mod dates;
 mod declarations;
 mod expressions;
 mod items;
@@ -31,6 +32,7 @@ use std::collections::HashMap;
 /// Names an expression may not use for a field or definition.
 const RESERVED: &[&str] = &[
     "recommended",
+    "today",
     "schema",
     "program",
     "referral",
@@ -251,6 +253,7 @@ impl Checker {
                 None => "a set".into(),
             },
             Ty::Program => "a program".into(),
+            Ty::Date => "a date".into(),
         }
     }
 
@@ -277,6 +280,8 @@ fn clause_key(c: &Clause) -> String {
         Clause::Caseload { .. } => "caseload".into(),
         Clause::Services { .. } => "services".into(),
         Clause::Value { .. } => "value".into(),
+        // Each date is its own clause; the same date twice is a duplicate.
+        Clause::From { date, .. } => format!("from {date}"),
         Clause::Attr { key, .. } => key.name.clone(),
     }
 }
@@ -288,6 +293,7 @@ fn clause_span(c: &Clause) -> Span {
         | Clause::Caseload { span, .. }
         | Clause::Services { span, .. }
         | Clause::Value { span, .. }
+        | Clause::From { span, .. }
         | Clause::Attr { span, .. } => *span,
     }
 }

@@ -287,11 +287,17 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
             collect_names(set, out);
             collect_names(values, out);
         }
+        A::Duration { from, to, .. } => {
+            collect_names(from, out);
+            if let Some(to) = to {
+                collect_names(to, out);
+            }
+        }
         A::Compare { first, rest } => {
             collect_names(first, out);
             rest.iter().for_each(|(_, x)| collect_names(x, out));
         }
-        A::Number(_) | A::Percent(_) | A::Text(_) | A::Bool(_) | A::None => {}
+        A::Number(_) | A::Percent(_) | A::Date(_) | A::Text(_) | A::Bool(_) | A::None => {}
     }
 }
 

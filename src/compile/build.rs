@@ -53,7 +53,7 @@ impl Plan {
                     };
                     let root = match d.value.ty {
                         Ty::Bool => DefineRoot::Truth(b.truth(&d.value)),
-                        Ty::Num => {
+                        Ty::Num | Ty::Date => {
                             let id = b.number(&d.value);
                             // A parameter that comes out constant is read
                             // as that constant wherever it is used.
@@ -122,7 +122,7 @@ impl Plan {
                         of,
                     }
                 }
-                Op::Arith { .. } | Op::Neg(_) | Op::Value(_) => {
+                Op::Arith { .. } | Op::Neg(_) | Op::Duration { .. } | Op::Value(_) => {
                     memo_num += 1;
                     Op::MemoNumber {
                         slot: memo_num - 1,
@@ -240,7 +240,11 @@ impl Builder {
                     Op::Or { start, len }
                 }
             }
-            ExprKind::Cmp(op, a, b) if a.ty == Ty::Num && b.ty == Ty::Num => {
+            // Dates are day numbers, compared as numbers.
+            ExprKind::Cmp(op, a, b)
+                if (a.ty == Ty::Num && b.ty == Ty::Num)
+                    || (a.ty == Ty::Date && b.ty == Ty::Date) =>
+            {
                 let (x, y) = (self.number(a), self.number(b));
                 // A field against a constant reads the slot directly.
                 let field_const = |l: Id, r: Id, flip: bool, me: &Self| match (me.op(l), me.op(r)) {
@@ -374,6 +378,15 @@ impl Builder {
                 match self.op(id) {
                     Some(Op::Num(c)) => Op::Num(-*c),
                     _ => Op::Neg(id),
+                }
+            }
+            ExprKind::Today => Op::Today,
+            ExprKind::Duration(unit, a, b) => {
+                let (x, y) = (self.number(a), self.number(b));
+                Op::Duration {
+                    unit: *unit,
+                    a: x,
+                    b: y,
                 }
             }
             ExprKind::Count(x) => match x.kind {

@@ -102,6 +102,14 @@ pub(crate) enum Op {
     Neg(Id),
     /// The number of distinct members of a set field.
     CountField(u32),
+    /// The evaluation date's day number.
+    Today,
+    /// Whole days, months or years from date `a` to date `b`.
+    Duration {
+        unit: crate::date::Unit,
+        a: Id,
+        b: Id,
+    },
     /// Any other number, by the tree walker: `Plan::exprs[i]`.
     Value(u32),
     /// A shared number, computed once per evaluation.

@@ -41,6 +41,7 @@ impl<'a> Eval<'a> {
         };
         let mut out = Report {
             client,
+            as_of: self.profile.as_of,
             recommended_program: id(self.recommended),
             alternative_program: id(self.alternative()),
             eligible_programs: Vec::new(),

@@ -14,6 +14,14 @@ pub(super) fn numbers(op: Cmp, x: &Decimal, y: &Decimal) -> bool {
     op.holds(decimal::cmp(x, y))
 }
 
+/// Whole days, months or years from day number `a` to day number `b`;
+/// `None` if either is not a day of the calendar, which no profile or
+/// rule can give (a date is read and checked as one).
+#[inline]
+pub(super) fn duration(unit: crate::date::Unit, a: Decimal, b: Decimal) -> Option<Decimal> {
+    crate::date::between_decimal(unit, a, b)
+}
+
 /// Two known values compared: numbers by order, everything else by
 /// equality (`=`, `!=`; the checker allows no other operator on them).
 pub(super) fn compare(op: Cmp, a: &Val, b: &Val) -> bool {

@@ -342,6 +342,8 @@ impl<'a> Eval<'a> {
             | Op::Arith { .. }
             | Op::Neg(_)
             | Op::CountField(_)
+            | Op::Today
+            | Op::Duration { .. }
             | Op::MemoNumber { .. }
             | Op::Value(_) => Truth::Unknown,
         }
@@ -372,6 +374,16 @@ impl<'a> Eval<'a> {
                 r
             }
             Op::Neg(x) => self.number(p, *x).map(|d| -d),
+            Op::Today => Some(self.today()),
+            Op::Duration { unit, a, b } => {
+                let x = self.number(p, *a);
+                let y = self.number(p, *b);
+                let r = atoms::duration(*unit, x?, y?);
+                if r.is_none() {
+                    self.fail(Stop::Redo);
+                }
+                r
+            }
             Op::CountField(s) => self.set_field(*s).map(|(_, n)| Decimal::from(n)),
             Op::MemoNumber { slot, of } => {
                 if let Some(Some(v)) = self.s.memo_num.get(*slot as usize) {

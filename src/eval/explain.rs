@@ -370,8 +370,29 @@ impl<'a> Eval<'a> {
             ExprKind::Define(i) => {
                 if let Some(d) = self.rules.defines.get(*i) {
                     let v = self.s.defines.get(*i).and_then(|(v, _)| v.as_ref());
-                    out.insert(d.meta.id.clone(), self.json(v, d.value.ty));
+                    // A dated value names the version that applied:
+                    // `poverty_guideline (from 2026-01-15)`.
+                    let key = match &d.value.kind {
+                        ExprKind::Dated { define, days, .. } => {
+                            match self.in_force(*define, days).ok().and_then(|k| days.get(k)) {
+                                Some(day) => format!(
+                                    "{} (from {})",
+                                    d.meta.id,
+                                    crate::date::show_day((*day).into())
+                                ),
+                                None => d.meta.id.clone(),
+                            }
+                        }
+                        _ => d.meta.id.clone(),
+                    };
+                    out.insert(key, self.json(v, d.value.ty));
                 }
+            }
+            ExprKind::Today => {
+                out.insert(
+                    "today".into(),
+                    serde_json::Value::String(crate::date::show(self.profile.as_of)),
+                );
             }
             ExprKind::Recommended => {
                 out.insert(
@@ -409,6 +430,7 @@ impl<'a> Eval<'a> {
         let Some(v) = v else { return J::Null };
         match v {
             Val::Bool(b) => J::Bool(*b),
+            Val::Num(d) if ty == Ty::Date => J::String(crate::date::show_day(*d)),
             // Whole numbers (most values) become JSON integers directly;
             // others go through their exact text.
             Val::Num(d) => match decimal::to_i64(*d) {

@@ -256,6 +256,11 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The evaluation date as a day number: what `today` is.
+    pub(crate) fn today(&self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::from(crate::date::day_number(self.profile.as_of))
+    }
+
     /// Computes every outcome in dependency order, with the compiled
     /// plan; missing fields are left empty (see [`Eval::fill_missing`]).
     pub(crate) fn run(&mut self) -> R<()> {

@@ -164,6 +164,31 @@ impl<'a> Eval<'a> {
                 (_, None) => Ok((None, Bits::default())),
             },
             ExprKind::Recommended => known(Val::Program(self.recommended)),
+            ExprKind::Today => known(Val::Num(self.today())),
+            ExprKind::Duration(unit, a, b) => match self.both(a, b)? {
+                Err(m) => Ok((None, m)),
+                Ok((x, y)) => match (x.as_ref(), y.as_ref()) {
+                    (Val::Num(p), Val::Num(q)) => match atoms::duration(*unit, *p, *q) {
+                        Some(n) => known(Val::Num(n)),
+                        None => Err(EvalError::internal(format!(
+                            "`{}` reads a date outside the calendar",
+                            self.text_of(e)
+                        ))),
+                    },
+                    _ => Ok((None, Bits::default())),
+                },
+            },
+            ExprKind::Dated {
+                define,
+                days,
+                values,
+            } => match self.in_force(*define, days) {
+                Ok(i) => match values.get(i) {
+                    Some(v) => self.val(v),
+                    None => Ok((None, Bits::default())),
+                },
+                Err(e) => Err(e),
+            },
             ExprKind::Call(f, args) => self.call(e, *f, args),
             ExprKind::Count(x) => {
                 let (v, m) = self.val(x)?;
@@ -208,6 +233,35 @@ impl<'a> Eval<'a> {
                     Truth::False => (Some(Cow::Owned(Val::Bool(false))), m),
                     Truth::Unknown => (None, m),
                 })
+            }
+        }
+    }
+
+    /// The index of the dated value of define `define` in force on the
+    /// evaluation date: the last whose day is on or before it; before the
+    /// first, an input error naming the define.
+    pub(super) fn in_force(&self, define: usize, days: &[i64]) -> R<usize> {
+        let today = crate::date::day_number(self.profile.as_of);
+        match days.iter().rposition(|d| *d <= today) {
+            Some(i) => Ok(i),
+            None => {
+                let id = self
+                    .rules
+                    .defines
+                    .get(define)
+                    .map_or("", |d| d.meta.id.as_str());
+                let earliest = days
+                    .first()
+                    .and_then(|d| crate::date::from_day_number(*d))
+                    .map(crate::date::show)
+                    .unwrap_or_default();
+                Err(EvalError::Input(InputError::new(
+                    id,
+                    format!(
+                        "no value of {id} is in force on {}; the earliest is from {earliest}",
+                        crate::date::show(self.profile.as_of)
+                    ),
+                )))
             }
         }
     }

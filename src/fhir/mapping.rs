@@ -139,6 +139,7 @@ impl Source {
             FieldKind::SetOf | FieldKind::SetOfText => "Condition.code",
             FieldKind::OneOf => "Coverage.type",
             FieldKind::Boolean => "nothing: no FHIR source gives a boolean yet",
+            FieldKind::Date => "nothing: no FHIR source gives a date yet",
         }
     }
 }

@@ -19,6 +19,7 @@ pub(super) fn scalar(s: ScalarType) -> &'static str {
         ScalarType::Decimal => "decimal",
         ScalarType::Boolean => "boolean",
         ScalarType::Text => "text",
+        ScalarType::Date => "date",
     }
 }
 
@@ -52,6 +53,22 @@ pub(super) fn write_expr(e: &Expr, out: &mut String) {
         ExprKind::Percent(n) => {
             out.push_str(&n.text);
             out.push('%');
+        }
+        ExprKind::Date(d) => out.push_str(d),
+        ExprKind::Duration { unit, from, to } => {
+            out.push_str(unit.word());
+            match to {
+                None => {
+                    out.push_str(" since ");
+                    write_expr(from, out);
+                }
+                Some(to) => {
+                    out.push_str(" between ");
+                    write_expr(from, out);
+                    out.push_str(" and ");
+                    write_expr(to, out);
+                }
+            }
         }
         ExprKind::Text(value) => out.push_str(&escape(value)),
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -384,6 +384,11 @@ impl<'a> Printer<'a> {
             Clause::Value { value, span } => {
                 self.condition(span.start, "value: ".to_string(), value, lines);
             }
+            Clause::From {
+                date, value, span, ..
+            } => {
+                self.condition(span.start, format!("from {date}: "), value, lines);
+            }
             Clause::Caseload { bound, limit, span } => {
                 let bound = match bound {
                     LimitBound::AtMost => "at most",

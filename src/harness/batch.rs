@@ -23,7 +23,7 @@ const CHUNK: usize = 4096;
 /// ```
 /// use careplan::harness::batch::{self, Detail, Json, Options};
 /// let engine = careplan::reference().unwrap();
-/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2) };
+/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2), as_of: None };
 /// let mut out = Vec::new();
 /// batch::run(&engine, &b"{\"id\": \"c-1\", \"phq9\": 22}\n"[..], options, &Json, &mut out).unwrap();
 /// let line = String::from_utf8(out).unwrap();
@@ -57,7 +57,7 @@ pub enum Detail {
 ///     }
 /// }
 /// let engine = careplan::reference().unwrap();
-/// let options = Options { caseloads: None, detail: Detail::Full, threads: Some(2) };
+/// let options = Options { caseloads: None, detail: Detail::Full, threads: Some(2), as_of: None };
 /// let mut out = Vec::new();
 /// let input = "{\"id\": \"a\"}\n{\"age\": 3}\n";
 /// batch::run(&engine, input.as_bytes(), options, &Ids, &mut out).unwrap();
@@ -107,7 +107,7 @@ pub trait Form: Sync {
 /// ```
 /// use careplan::harness::batch::{self, Detail, Json, Options};
 /// let engine = careplan::reference().unwrap();
-/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2) };
+/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2), as_of: None };
 /// let mut out = Vec::new();
 /// batch::run(&engine, &b"[]\n"[..], options, &Json, &mut out).unwrap();
 /// let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -144,7 +144,7 @@ impl Form for Json {
 /// use serde_json::json;
 /// let engine = careplan::reference().unwrap();
 /// let full = engine.caseloads(&json!({"caseloads": {"standard_case_management": {}}})).unwrap();
-/// let options = Options { caseloads: Some(&full), detail: Detail::Outcomes, threads: None };
+/// let options = Options { caseloads: Some(&full), detail: Detail::Outcomes, threads: None, as_of: None };
 /// let mut out = Vec::new();
 /// let input = r#"{"id": "a", "needs": ["food", "legal"]}"#;
 /// batch::run(&engine, input.as_bytes(), options, &Json, &mut out).unwrap();
@@ -158,6 +158,8 @@ pub struct Options<'a> {
     pub detail: Detail,
     /// Worker threads; `None` for one per core.
     pub threads: Option<usize>,
+    /// The evaluation date of every profile; today in UTC if `None`.
+    pub as_of: Option<crate::date::Date>,
 }
 
 /// How one batch run went.
@@ -165,7 +167,7 @@ pub struct Options<'a> {
 /// ```
 /// use careplan::harness::batch::{self, Detail, Json, Options};
 /// let engine = careplan::reference().unwrap();
-/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2) };
+/// let options = Options { caseloads: None, detail: Detail::Outcomes, threads: Some(2), as_of: None };
 /// let mut out = Vec::new();
 /// let input = "{\"id\": \"a\"}\n\n{\"id\": 3}\n";
 /// let outcome = batch::run(&engine, input.as_bytes(), options, &Json, &mut out).unwrap();
@@ -186,7 +188,7 @@ pub struct Outcome {
 /// ```
 /// use careplan::harness::batch::{self, Detail, Json, Options};
 /// let engine = careplan::reference().unwrap();
-/// let options = Options { caseloads: None, detail: Detail::Full, threads: Some(2) };
+/// let options = Options { caseloads: None, detail: Detail::Full, threads: Some(2), as_of: None };
 /// let mut out = Vec::new();
 /// let input: String = (0..100).map(|i| format!("{{\"id\": \"c-{i}\"}}\n")).collect();
 /// let outcome = batch::run(&engine, input.as_bytes(), options, &Json, &mut out).unwrap();
@@ -303,7 +305,12 @@ fn write(
 ) -> bool {
     let caseloads = options.caseloads;
     let profile = match engine.profile_from_slice(text) {
-        Ok(p) => p,
+        Ok(mut p) => {
+            if let Some(d) = options.as_of {
+                p.as_of = d;
+            }
+            p
+        }
         Err(e) => {
             form.error(line, &e.into(), buf);
             return false;
@@ -356,6 +363,7 @@ mod tests {
                 caseloads: None,
                 detail: Detail::Outcomes,
                 threads,
+                as_of: None,
             };
             let mut out = Vec::new();
             let o = run(&engine, text.as_bytes(), options, &Json, &mut out).unwrap();

@@ -29,8 +29,19 @@ use serde_json::Value;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
+    /// The evaluation date of every case that gives none.
+    #[serde(default, deserialize_with = "as_of")]
+    pub as_of: Option<crate::date::Date>,
     /// The cases, in order.
     pub cases: Vec<Case>,
+}
+
+/// Reads an `as_of` date, `YYYY-MM-DD`, refusing one that is not a day.
+fn as_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::date::Date>, D::Error> {
+    let s = String::deserialize(d)?;
+    crate::date::parse(&s)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("as_of: {e}, found \"{s}\"")))
 }
 
 /// One test case.
@@ -52,6 +63,10 @@ pub struct Case {
     pub name: String,
     /// The client profile.
     pub profile: Value,
+    /// The evaluation date; needed when the rules read it
+    /// ([`Engine::reads_date`]).
+    #[serde(default, deserialize_with = "as_of")]
+    pub as_of: Option<crate::date::Date>,
     /// The caseload context.
     #[serde(default)]
     pub context: Option<Value>,
@@ -347,7 +362,15 @@ fn show<T: serde::Serialize + ?Sized>(v: &T) -> String {
 /// ```
 pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
     let mut failures = Vec::new();
-    let result = engine.evaluate_json(&case.profile, case.context.as_ref());
+    if case.as_of.is_none() && engine.reads_date() {
+        let msg = "the rules read the evaluation date: add `as_of: YYYY-MM-DD` to the case or the top of its file";
+        failures.push(fail(msg.into(), vec![]));
+        return Outcome {
+            report: None,
+            failures,
+        };
+    }
+    let result = evaluate(engine, case);
     let report = match (result, &case.error) {
         (Err(e), Some(want)) => {
             match &e {
@@ -725,4 +748,20 @@ fn undetermined_ok(
     for f in &u.missing {
         check("field", f, fields);
     }
+}
+
+/// The case's report, as of its date.
+fn evaluate<'e>(engine: &'e Engine, case: &Case) -> Result<Report<'e>, crate::EvalError> {
+    let mut profile = engine.profile(&case.profile)?;
+    if let Some(d) = case.as_of {
+        profile.as_of = d;
+    }
+    let ctx = case
+        .context
+        .as_ref()
+        .map(|c| engine.caseloads(c))
+        .transpose()?;
+    // The report owns the client's id: the profile is dropped here.
+    let client = profile.client.clone().map(std::borrow::Cow::Owned);
+    engine.report(&profile, ctx.as_ref(), client)
 }

@@ -372,6 +372,8 @@ pub struct Compare<'a> {
     pub referral_changes: Vec<(Change, u64, u64)>,
     /// Per warning id: raised.
     pub warning_changes: Vec<Change>,
+    /// The evaluation date of every profile; today in UTC if `None`.
+    pub as_of: Option<crate::date::Date>,
 }
 
 impl<'a> Compare<'a> {
@@ -414,6 +416,7 @@ impl<'a> Compare<'a> {
             compared: 0,
             rejected: 0,
             evaluation_errors: 0,
+            as_of: None,
         }
     }
 
@@ -437,7 +440,12 @@ impl<'a> Compare<'a> {
     /// ```
     pub fn add(&mut self, value: &Value, base: &Decision) -> Result<(), Skip> {
         let p = match self.other.profile(value) {
-            Ok(p) => p,
+            Ok(mut p) => {
+                if let Some(d) = self.as_of {
+                    p.as_of = d;
+                }
+                p
+            }
             Err(e) => {
                 self.rejected += 1;
                 return Err(Skip::Rejected(e.to_string()));

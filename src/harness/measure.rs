@@ -76,6 +76,8 @@ pub struct Measure<'a> {
     pub evaluate_time: Duration,
     /// Profiles evaluated into full reports.
     pub evaluated: u64,
+    /// The evaluation date of every profile; today in UTC if `None`.
+    pub as_of: Option<crate::date::Date>,
 }
 
 /// `decide`'s latency over the profiles measured, in nanoseconds.
@@ -125,6 +127,7 @@ impl<'a> Measure<'a> {
             decide_time: Duration::ZERO,
             evaluate_time: Duration::ZERO,
             evaluated: 0,
+            as_of: None,
         }
     }
 
@@ -157,7 +160,12 @@ impl<'a> Measure<'a> {
                     on(i, Event::Rejected(msg.clone()));
                 }
                 Ok(v) => match engine.profile(v) {
-                    Ok(p) => read.push((i, v, p)),
+                    Ok(mut p) => {
+                        if let Some(d) = self.as_of {
+                            p.as_of = d;
+                        }
+                        read.push((i, v, p))
+                    }
                     Err(err) => {
                         self.rejected += 1;
                         on(i, Event::Rejected(err.to_string()));

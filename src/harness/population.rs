@@ -152,6 +152,8 @@ enum Gen {
     SetOfEnum(Vec<String>),
     SetOfText,
     Text,
+    /// A day from 1930 to 2029, as `YYYY-MM-DD`.
+    Date,
     /// No value fits the declared range: the field is left out.
     Never,
 }
@@ -215,6 +217,7 @@ impl Generator {
                     FieldType::SetOfEnum(v) => Gen::SetOfEnum(v.clone()),
                     FieldType::SetOfText => Gen::SetOfText,
                     FieldType::Text => Gen::Text,
+                    FieldType::Date => Gen::Date,
                 };
                 FieldGen {
                     name: f.name.clone(),
@@ -262,6 +265,9 @@ impl Generator {
                     }
                 }
                 Gen::Boolean => Value::Bool(r.chance(50)),
+                // 1930-01-01 to 2029-12-31: birth dates and recent events.
+                Gen::Date => crate::date::from_day_number(r.between(-14_610, 21_914))
+                    .map_or(Value::Null, |d| Value::String(crate::date::show(d))),
                 Gen::Enum(values) => r.pick(values).cloned().map_or(Value::Null, Value::String),
                 Gen::SetOfEnum(values) => subset(r, values),
                 Gen::SetOfText => {

@@ -64,6 +64,9 @@ pub struct Suite<'e> {
     pub passed: usize,
     /// Cases that failed, and files that could not be read, in order.
     pub failures: Vec<Failure>,
+    /// The evaluation date of cases whose file gives none (`careplan test
+    /// --as-of`).
+    pub as_of: Option<crate::date::Date>,
 }
 
 impl<'e> Suite<'e> {
@@ -80,6 +83,7 @@ impl<'e> Suite<'e> {
             coverage: Coverage::new(engine),
             passed: 0,
             failures: Vec::new(),
+            as_of: None,
         }
     }
 
@@ -147,7 +151,15 @@ impl<'e> Suite<'e> {
             if filter.is_some_and(|f| !case.name.contains(f)) {
                 continue;
             }
-            self.case(file, case);
+            // A case's own date, else its file's, else the suite's.
+            match (case.as_of, cases.as_of.or(self.as_of)) {
+                (None, Some(d)) => {
+                    let mut dated = case.clone();
+                    dated.as_of = Some(d);
+                    self.case(file, &dated);
+                }
+                _ => self.case(file, case),
+            }
         }
     }
 
@@ -181,6 +193,12 @@ impl<'e> Suite<'e> {
         let traces = engine
             .profile(&case.profile)
             .ok()
+            .map(|mut p| {
+                if let Some(d) = case.as_of {
+                    p.as_of = d;
+                }
+                p
+            })
             .and_then(|p| {
                 let ctx = case.context.as_ref().and_then(|c| engine.caseloads(c).ok());
                 engine.explain(&p, ctx.as_ref()).ok()

@@ -75,6 +75,10 @@ impl<'de> serde::de::DeserializeSeed<'de> for SlotSeed<'_> {
             FieldType::Text => {
                 Ok(Option::<Box<str>>::deserialize(d)?.map(|s| Val::Text(lookup.symbol(&s), s)))
             }
+            FieldType::Date => match Option::<&'de str>::deserialize(d)? {
+                None => Ok(None),
+                Some(s) => date_val(s).map(Some).ok_or_else(not_plain),
+            },
             FieldType::Enum(values) => match Option::<&'de str>::deserialize(d)? {
                 None => Ok(None),
                 Some(s) => values
@@ -289,5 +293,9 @@ pub(super) fn finish(
         Some(Some(Val::Text(_, s))) => Some(s.to_string()),
         _ => None,
     });
-    Ok(Profile { slots, client })
+    Ok(Profile {
+        slots,
+        client,
+        as_of: crate::date::today(),
+    })
 }

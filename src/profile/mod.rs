@@ -166,11 +166,27 @@ pub(crate) enum Val {
 /// assert_eq!(profile.client.as_deref(), Some("c-9"));
 /// assert!(engine.profile(&serde_json::json!({"age": 30})).is_err()); // `id` is required
 /// ```
+///
+/// The evaluation date, `as_of`, is today in UTC when the profile is read;
+/// set it to evaluate the profile as of another day:
+///
+/// ```
+/// let engine = careplan::reference().unwrap();
+/// let mut profile = engine.profile(&serde_json::json!({"id": "c-9"})).unwrap();
+/// profile.as_of = careplan::date::parse("2026-03-01").unwrap();
+/// let report = engine.evaluate(&profile, None).unwrap();
+/// assert_eq!(careplan::date::show(report.as_of), "2026-03-01");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub(crate) slots: Vec<Option<Val>>,
     /// The client's id (the `id` field), when the schema has one.
     pub client: Option<String>,
+    /// The evaluation date: what `today` means, where durations `since` a
+    /// date end, and which dated values are in force. Reading a profile
+    /// sets it to today in UTC; callers set it to evaluate as of another
+    /// day.
+    pub as_of: crate::date::Date,
 }
 
 /// A short, safe rendering of a JSON value for messages.
@@ -389,6 +405,14 @@ fn number_val_exact(field: &crate::ir::Field, d: Decimal) -> Option<Val> {
     (!below && !above).then_some(Val::Num(d))
 }
 
+/// A date field's value: the day number of a real calendar day written
+/// `YYYY-MM-DD`; `None` for anything else (the caller words the error).
+#[inline]
+fn date_val(s: &str) -> Option<Val> {
+    let d = crate::date::parse(s).ok()?;
+    Some(Val::Num(Decimal::from(crate::date::day_number(d))))
+}
+
 /// A set, built member by member: `None` from [`SetBuilder::add`] for a
 /// member that is not one of the field's values (the caller words the
 /// error). The members are kept once each, in the order first given.
@@ -448,6 +472,7 @@ fn quick_value(field: &crate::ir::Field, slot: usize, lookup: &Lookup, v: &Value
             number_val(field, lookup.bounds(slot), number(v)??)
         }
         (FieldType::Text, Value::String(s)) => Some(Val::Text(lookup.symbol(s), s.as_str().into())),
+        (FieldType::Date, Value::String(s)) => date_val(s),
         (FieldType::Enum(values), Value::String(s)) => {
             values.iter().position(|x| x == s).map(Val::Enum)
         }

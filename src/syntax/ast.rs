@@ -134,6 +134,8 @@ pub enum ScalarType {
     Boolean,
     /// Any string.
     Text,
+    /// A calendar day, `YYYY-MM-DD`.
+    Date,
 }
 
 /// A numeric range on a field.
@@ -225,6 +227,17 @@ pub enum Clause {
         /// The whole clause.
         span: Span,
     },
+    /// `from 2026-01-15: expr`: a dated value, in force from that day.
+    From {
+        /// The date as written.
+        date: String,
+        /// Where the date stands.
+        date_span: Span,
+        /// The value.
+        value: Expr,
+        /// The whole clause.
+        span: Span,
+    },
     /// `script: """ … """`: a function's code.
     Script {
         /// The code, as written.
@@ -295,6 +308,17 @@ pub enum ExprKind {
     Number(NumberLit),
     /// `138%`
     Percent(NumberLit),
+    /// `2026-01-15`, as written; `check` reads it as a calendar day.
+    Date(String),
+    /// `years since d` (`to` is `None`: to today) or `days between a and b`.
+    Duration {
+        /// Days, months or years.
+        unit: crate::date::Unit,
+        /// The first date.
+        from: Box<Expr>,
+        /// The second date; `None` for `since`.
+        to: Option<Box<Expr>>,
+    },
     /// `"ptsd"`
     Text(String),
     /// `true`, `false`

@@ -201,6 +201,7 @@ impl Lower {
             "integer" => ScalarType::Integer,
             "decimal" => ScalarType::Decimal,
             "boolean" => ScalarType::Boolean,
+            "date" => ScalarType::Date,
             _ => ScalarType::Text,
         }
     }
@@ -295,7 +296,8 @@ impl Lower {
                 | Rule::when_clause
                 | Rule::caseload_clause
                 | Rule::services_clause
-                | Rule::value_clause => {
+                | Rule::value_clause
+                | Rule::from_clause => {
                     // Reuse the block lowering for shared clauses.
                     if let Some(c) = self.clause(part) {
                         clauses.push(c);
@@ -419,6 +421,26 @@ impl Lower {
                         if let Some(value) = self.expr(e, 0) {
                             clauses.push(Clause::Value { value, span: cspan });
                         }
+                    }
+                }
+                Rule::from_clause => {
+                    let cspan = span_of(&part);
+                    let mut date = None;
+                    let mut value = None;
+                    for p in part.into_inner() {
+                        match p.as_rule() {
+                            Rule::date => date = Some((p.as_str().to_string(), span_of(&p))),
+                            Rule::expr => value = self.expr(p, 0),
+                            _ => {}
+                        }
+                    }
+                    if let (Some((date, date_span)), Some(value)) = (date, value) {
+                        clauses.push(Clause::From {
+                            date,
+                            date_span,
+                            value,
+                            span: cspan,
+                        });
                     }
                 }
                 Rule::attr_clause => {

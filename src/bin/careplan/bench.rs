@@ -52,6 +52,7 @@ pub struct Options<'a> {
     pub seed: u64,
     pub compare: Option<&'a str>,
     pub context: Option<&'a str>,
+    pub as_of: Option<careplan::date::Date>,
     pub json: bool,
 }
 
@@ -106,9 +107,12 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
 
     let bar = progress(total, opts.json);
     let mut bench = Bench::new(&engine, ctx.as_ref(), total);
-    let mut compare = other
-        .as_ref()
-        .map(|o| Comparison::new(&engine, o, other_ctx.as_ref()));
+    bench.measure.as_of = opts.as_of;
+    let mut compare = other.as_ref().map(|o| {
+        let mut c = Comparison::new(&engine, o, other_ctx.as_ref());
+        c.counts.as_of = opts.as_of;
+        c
+    });
     loop {
         let (at, values): (Vec<At>, Vec<Result<Value, String>>) =
             source.by_ref().take(CHUNK).map(|e| (e.at, e.value)).unzip();

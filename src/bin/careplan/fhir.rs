@@ -45,13 +45,6 @@ pub fn load_mapping(rules: Option<&str>, engine: &Engine) -> Result<Option<Mappi
         .map_err(|errors| errors.iter().map(|e| format!("error: {e}")).collect())
 }
 
-/// Today in UTC: the evaluation date when none is given.
-pub fn today() -> jiff::civil::Date {
-    jiff::tz::Offset::UTC
-        .to_datetime(jiff::Timestamp::now())
-        .date()
-}
-
 /// Reads a FHIR R4 Bundle file into a profile through the rule set's
 /// mapping, relative to `as_of`.
 pub fn bundle_profile(

@@ -62,6 +62,7 @@ pub struct TestOptions<'a> {
     pub filter: Option<&'a str>,
     pub coverage: bool,
     pub threshold: Option<f64>,
+    pub as_of: Option<careplan::date::Date>,
     pub json: bool,
 }
 
@@ -76,6 +77,7 @@ pub fn test(engine: &Engine, opts: &TestOptions<'_>) -> Result<u8, Fail> {
         ));
     }
     let mut suite = Suite::new(engine);
+    suite.as_of = opts.as_of;
     for path in &files {
         let file_name = path.display().to_string();
         match read_case_file(path)? {

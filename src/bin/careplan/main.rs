@@ -74,6 +74,9 @@ enum Command {
         /// The caseload context: {"caseloads": {"program": {"case manager": clients}}}.
         #[arg(long, value_name = "FILE")]
         context: Option<String>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -103,6 +106,9 @@ enum Command {
         /// Fail when coverage is below this percentage (implies --coverage).
         #[arg(long, value_name = "PCT")]
         threshold: Option<f64>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -120,6 +126,9 @@ enum Command {
         /// Explain only this program, referral or warning.
         #[arg(long, value_name = "ID")]
         id: Option<String>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -154,6 +163,9 @@ enum Command {
         /// The caseload context.
         #[arg(long, value_name = "FILE")]
         context: Option<String>,
+        /// The evaluation date, YYYY-MM-DD: what `today` is and which dated values apply [default: today in UTC].
+        #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = as_of_date)]
+        as_of: Option<careplan::date::Date>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -170,6 +182,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
     },
+}
+
+/// Reads `--as-of`: a real calendar day, else a usage error naming the
+/// flag (clap words it with the flag and the value).
+fn as_of_date(s: &str) -> Result<careplan::date::Date, String> {
+    careplan::date::parse(s)
 }
 
 /// An error that ends the command, with its exit code.
@@ -201,6 +219,7 @@ fn main() -> ExitCode {
             rules,
             profile,
             context,
+            as_of,
             format,
             detail,
             #[cfg(feature = "fhir")]
@@ -209,6 +228,7 @@ fn main() -> ExitCode {
             rules.as_deref(),
             &profile,
             context.as_deref(),
+            as_of,
             format,
             detail,
             #[cfg(feature = "fhir")]
@@ -224,8 +244,10 @@ fn main() -> ExitCode {
             seed,
             compare,
             context,
+            as_of,
             format,
         } => bench::run(&bench::Options {
+            as_of,
             rules: rules.as_deref(),
             profiles,
             input: input.as_deref(),
@@ -241,6 +263,7 @@ fn main() -> ExitCode {
             filter,
             coverage,
             threshold,
+            as_of,
             format,
         } => load_or_fail(rules.as_deref()).and_then(|engine| {
             if threshold.is_some_and(|t| !(0.0..=100.0).contains(&t)) {
@@ -253,6 +276,7 @@ fn main() -> ExitCode {
                 filter: filter.as_deref(),
                 coverage: coverage || threshold.is_some(),
                 threshold,
+                as_of,
                 json: format == OutputFormat::Json,
             };
             harness::test(&engine, &opts)
@@ -262,12 +286,14 @@ fn main() -> ExitCode {
             profile,
             context,
             id,
+            as_of,
             format,
         } => explain(
             rules.as_deref(),
             &profile,
             context.as_deref(),
             id.as_deref(),
+            as_of,
             format,
         ),
     };
@@ -470,6 +496,7 @@ fn explain(
     profile: &str,
     context: Option<&str>,
     id: Option<&str>,
+    as_of: Option<careplan::date::Date>,
     format: OutputFormat,
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
@@ -484,7 +511,12 @@ fn explain(
     let items = engine
         .profile(&value)
         .map_err(careplan::EvalError::from)
-        .and_then(|p| engine.explain(&p, caseloads.as_ref()))
+        .and_then(|mut p| {
+            if let Some(d) = as_of {
+                p.as_of = d;
+            }
+            engine.explain(&p, caseloads.as_ref())
+        })
         .map_err(|e| Fail::input(format!("error: in profile `{profile}`: {e}")))?;
     let chosen = harness::select(&items, id).map_err(|e| Fail::usage(format!("error: {e}")))?;
     match format {
@@ -504,6 +536,7 @@ fn eval(
     rules: Option<&str>,
     profile: &str,
     context: Option<&str>,
+    as_of: Option<careplan::date::Date>,
     format: OutputFormat,
     detail: batch::Detail,
     #[cfg(feature = "fhir")] fhir: bool,
@@ -532,6 +565,7 @@ fn eval(
                 caseloads: caseloads.as_ref(),
                 detail,
                 threads: None,
+                as_of,
             },
             form,
             &mut out,
@@ -550,7 +584,12 @@ fn eval(
     }
     #[cfg(feature = "fhir")]
     let value = if fhir {
-        fhir::bundle_profile(rules, &engine, profile, fhir::today())?
+        fhir::bundle_profile(
+            rules,
+            &engine,
+            profile,
+            as_of.unwrap_or_else(careplan::date::today),
+        )?
     } else {
         read_document(profile, fmt, "profile")?
     };
@@ -558,9 +597,12 @@ fn eval(
     let value = read_document(profile, fmt, "profile")?;
     let failed =
         |e: careplan::EvalError| Fail::input(format!("error: in profile `{profile}`: {e}"));
-    let read = engine
+    let mut read = engine
         .profile(&value)
         .map_err(|e| failed(careplan::EvalError::from(e)))?;
+    if let Some(d) = as_of {
+        read.as_of = d;
+    }
     // The JSON, or the words a case worker reads: only the one asked for.
     fn shown<T: serde::Serialize>(v: &T, format: OutputFormat, human: fn(&T) -> String) -> String {
         match format {

@@ -48,7 +48,8 @@ pub fn report(r: &Report) -> String {
     let client = r.client.as_deref().unwrap_or("(no id)");
     let _ = writeln!(
         out,
-        "Client {client}    (rules {})",
+        "Client {client}    as of {}    (rules {})",
+        careplan::date::show(r.as_of),
         short_version(r.ruleset_version)
     );
     let programs: &[ProgramItem] = r.programs.as_deref().unwrap_or_default();
@@ -123,7 +124,8 @@ pub fn outcomes(o: &Report<'_>) -> String {
     let client = o.client.as_deref().unwrap_or("(no id)");
     let _ = writeln!(
         out,
-        "Client {client}    (rules {})",
+        "Client {client}    as of {}    (rules {})",
+        careplan::date::show(o.as_of),
         short_version(o.ruleset_version)
     );
     let _ = writeln!(

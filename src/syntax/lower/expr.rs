@@ -309,6 +309,7 @@ impl Lower {
         let kind = match pair.as_rule() {
             Rule::ident | Rule::any_word => ExprKind::Name(pair.as_str().to_string()),
             Rule::number => ExprKind::Number(self.number(pair)),
+            Rule::date => ExprKind::Date(pair.as_str().to_string()),
             Rule::percent => ExprKind::Percent(self.number(pair.into_inner().next()?)),
             Rule::text => ExprKind::Text(self.text(pair).value),
             Rule::boolean => ExprKind::Bool(pair.as_str().starts_with('t')),
@@ -324,6 +325,36 @@ impl Lower {
                     args.push(self.expr(a, depth + 1)?);
                 }
                 ExprKind::Call { name, args }
+            }
+            Rule::duration => {
+                let mut unit = crate::date::Unit::Days;
+                let mut dates = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::duration_unit => {
+                            unit = match p.as_str() {
+                                "years" => crate::date::Unit::Years,
+                                "months" => crate::date::Unit::Months,
+                                _ => crate::date::Unit::Days,
+                            }
+                        }
+                        Rule::unary => {
+                            let tok = Tok {
+                                rule: Rule::unary,
+                                span: operand_span(&p),
+                                pair: p,
+                            };
+                            dates.push(self.unary(&tok, depth + 1)?);
+                        }
+                        _ => {}
+                    }
+                }
+                let mut dates = dates.into_iter().map(Box::new);
+                ExprKind::Duration {
+                    unit,
+                    from: dates.next()?,
+                    to: dates.next(),
+                }
             }
             Rule::set_literal => {
                 let mut items = Vec::new();

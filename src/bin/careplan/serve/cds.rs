@@ -291,7 +291,7 @@ pub async fn service(
             }
         }
     }
-    let as_of = crate::fhir::today();
+    let as_of = careplan::date::today();
     let mut profile = careplan::fhir::profile(mapping, &resources, as_of)
         .map_err(|e| routes::fhir_problem(&e, "prefetch"))?;
     if let Value::Object(o) = &mut profile {

@@ -23,6 +23,7 @@ pub struct Params {
     detail: Option<String>,
     format: Option<String>,
     id: Option<String>,
+    as_of: Option<String>,
 }
 
 impl Params {
@@ -42,11 +43,12 @@ impl Params {
                 "detail" => p.detail = v,
                 "format" => p.format = v,
                 "id" => p.id = v,
+                "as_of" => p.as_of = v,
                 other => {
                     return Err(Problem::field(
                         other.to_string(),
                         format!(
-                            "unknown query parameter `{other}`; expected `detail`, `format` or `id`"
+                            "unknown query parameter `{other}`; expected `detail`, `format`, `id` or `as_of`"
                         ),
                     ));
                 }
@@ -151,7 +153,7 @@ pub struct Request {
 
 pub fn as_of(v: Option<&Value>, field: &str) -> Result<Date, Problem> {
     match v {
-        None | Some(Value::Null) => Ok(crate::fhir::today()),
+        None | Some(Value::Null) => Ok(careplan::date::today()),
         Some(Value::String(s)) => s
             .parse::<Date>()
             .map_err(|e| Problem::field(field, format!("`{s}` is not a date (YYYY-MM-DD): {e}"))),
@@ -187,7 +189,7 @@ pub fn read_profile_fast(
         return None;
     }
     let as_of = match env.as_of {
-        None => crate::fhir::today(),
+        None => careplan::date::today(),
         Some(raw) => serde_json::from_str::<&str>(raw.get()).ok()?.parse().ok()?,
     };
     let profile = rules
@@ -287,7 +289,7 @@ pub async fn evaluate(
     let bytes = read_body(body, state.config.max_body).await?;
     let rules = state.current();
     let version = rules.version();
-    let (profile, caseloads, as_of) = match read_profile_fast(&bytes, &rules) {
+    let (mut profile, caseloads, as_of) = match read_profile_fast(&bytes, &rules) {
         Some(fast) => fast,
         None => {
             let req = read_request(&bytes, &rules)?;
@@ -298,6 +300,7 @@ pub async fn evaluate(
             (profile, req.caseloads, req.as_of)
         }
     };
+    profile.as_of = as_of;
     let fhir_out = match params.format.as_deref() {
         None | Some("json") => false,
         Some("fhir") => true,
@@ -350,10 +353,11 @@ pub async fn explain(
     let rules = state.current();
     let version = rules.version();
     let req = read_request(&bytes, &rules)?;
-    let profile = rules
+    let mut profile = rules
         .engine
         .profile(&req.profile)
         .map_err(|e| input_problem("profile", &e))?;
+    profile.as_of = req.as_of;
     let items = rules
         .engine
         .explain(&profile, req.caseloads.as_ref())
@@ -402,8 +406,15 @@ pub async fn batch(
         batch::Detail::Full
     };
     if params.format.is_some() || params.id.is_some() {
-        return Err(Problem::field("format", "a batch takes only `detail`"));
+        return Err(Problem::field(
+            "format",
+            "a batch takes only `detail` and `as_of`",
+        ));
     }
+    let batch_as_of = match &params.as_of {
+        None => None,
+        Some(d) => Some(as_of(Some(&Value::String(d.clone())), "as_of")?),
+    };
     let bytes = read_body(body, state.config.max_batch_body).await?;
     let rules = state.current();
     let version = rules.version().to_string();
@@ -414,6 +425,7 @@ pub async fn batch(
             caseloads: None,
             detail,
             threads: None,
+            as_of: batch_as_of,
         };
         let mut out = out;
         if let Err(e) = batch::run(&rules.engine, &bytes[..], options, &batch::Json, &mut out) {
