@@ -451,6 +451,7 @@ fn a_fhir_bundle_gives_the_report_of_the_equivalent_profile() {
     assert_eq!(from_fhir.json(), from_json.json());
     let report = from_fhir.json();
     assert_eq!(report["client"], "p-001");
+    assert_eq!(report["as_of"], AS_OF);
     assert_eq!(report["recommended_program"], "intensive_case_management");
 
     // Out: a CarePlan like PlanDefinition/$apply's.
