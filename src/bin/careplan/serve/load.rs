@@ -35,6 +35,9 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// One client's request: true when it succeeded.
+type Worker = Box<dyn FnMut(&[u8]) -> bool + Send>;
+
 struct Run {
     seconds: f64,
     latencies: Vec<Duration>,
@@ -70,7 +73,7 @@ impl Run {
 /// share, gathering latencies and errors.
 fn drive<F>(clients: usize, bodies: &Arc<Vec<Vec<u8>>>, n: usize, work: F) -> Result<Run, Fail>
 where
-    F: Fn(usize) -> Result<Box<dyn FnMut(&[u8]) -> bool + Send>, Fail> + Sync,
+    F: Fn(usize) -> Result<Worker, Fail> + Sync,
 {
     let started = Instant::now();
     let results = std::thread::scope(|scope| {
@@ -245,7 +248,7 @@ pub fn run(options: &Options) -> Result<u8, Fail> {
             })
             .await;
     });
-    let connect = |_c: usize| -> Result<Box<dyn FnMut(&[u8]) -> bool + Send>, Fail> {
+    let connect = |_c: usize| -> Result<Worker, Fail> {
         let mut client = Client::connect(addr)
             .map_err(|e| Fail::usage(format!("error: cannot connect: {e}")))?;
         Ok(Box::new(move |body: &[u8]| {
