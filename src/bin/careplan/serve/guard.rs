@@ -95,6 +95,19 @@ pub async fn guard(Ext(state): Ext<Arc<State>>, req: Request, next: Next) -> Res
     {
         with_version(&mut response, state.current().version());
     }
+    let unread = matches!(
+        response.extensions().get::<ErrorKind>().map(|k| k.0),
+        Some("unauthorized" | "overloaded" | "body-too-large" | "timeout")
+    );
+    if unread {
+        // The request's body may be left unread: the connection cannot
+        // carry another request, so say so rather than let the client
+        // reuse it and meet a closed socket.
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
     let took = started.elapsed();
     let status = response.status().as_u16();
     let kind = response.extensions().get::<ErrorKind>().map(|k| k.0);
