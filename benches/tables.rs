@@ -1,9 +1,18 @@
 //! Tables against plain conditions: the LACE readmission index (length of
-//! stay, acuity, comorbidity, emergency visits) written as four lookup
-//! tables whose bands the rules test, and the same rules written as plain
-//! comparisons of the fields. Both rule sets decide the same outcomes for
-//! every profile (checked before timing); the bench times `decide_into`
-//! per profile for each. The target: tables within 1.5× of conditions.
+//! stay, acuity, comorbidity, emergency visits) written three ways, each
+//! with the same twelve rules over the points:
+//! - `tables`: four lookup tables;
+//! - `conditions`: the same points as definitions written with plain
+//!   conditions (`if length_of_stay_days < 1 then 0 else if …`), the way
+//!   the language says bands without tables: the equivalent rule set;
+//! - `thresholds`: no points at all, each rule's test inverted by hand
+//!   into a comparison of the field (`length_of_stay_days >= 7` for "L ≥
+//!   5"), the fastest a rule set can be and the hardest baseline.
+//!
+//! All three decide the same outcomes for every profile (checked before
+//! timing); the bench times `decide_into` per profile for each. The
+//! target: tables within 1.5× of the equivalent rule set written as plain
+//! conditions.
 //!
 //! ```sh
 //! cargo bench --bench tables -- --warm-up-time 1 --measurement-time 3
@@ -78,6 +87,39 @@ table lace_e \"LACE: emergency visits in six months\" {
 }
 ";
 
+/// LACE's points as definitions of plain conditions, band by band.
+const CONDITIONS: &str = "
+define lace_l \"LACE: length of stay\" {
+  value: if length_of_stay_days < 1 then 0
+    else if length_of_stay_days < 2 then 1
+    else if length_of_stay_days < 3 then 2
+    else if length_of_stay_days < 4 then 3
+    else if length_of_stay_days < 7 then 4
+    else if length_of_stay_days < 14 then 5
+    else 7
+}
+
+define lace_a \"LACE: acuity\" {
+  value: if emergent_admission then 3 else 0
+}
+
+define lace_c \"LACE: Charlson comorbidity index\" {
+  value: if charlson < 4 then charlson else 5
+}
+
+define lace_e \"LACE: emergency visits in six months\" {
+  value: min(ed_visits, 4)
+}
+";
+
+/// How the rule set says the points.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    Tables,
+    Conditions,
+    Thresholds,
+}
+
 /// The rules, with `{L}`, `{A}`, `{C}`, `{E}` standing for a test of each
 /// component's points at the given threshold, filled in either way.
 const RULES: &[(&str, &str)] = &[
@@ -97,10 +139,10 @@ const RULES: &[(&str, &str)] = &[
 
 /// A component test as a table read (`lace_l >= 5`) or as the plain
 /// comparison of the field that gives those points.
-fn test(code: &str, tables: bool) -> String {
+fn test(code: &str, form: Form) -> String {
     let (component, points) = code.split_at(1);
     let points: u32 = points.parse().unwrap();
-    if tables {
+    if form != Form::Thresholds {
         let t = match component {
             "L" => "lace_l",
             "A" => "lace_a",
@@ -127,11 +169,11 @@ fn test(code: &str, tables: bool) -> String {
     }
 }
 
-fn condition(rule: &str, tables: bool) -> String {
+fn condition(rule: &str, form: Form) -> String {
     rule.split(' ')
         .map(|w| {
             if w.len() == 2 && w.starts_with(['L', 'A', 'C', 'E']) {
-                test(w, tables)
+                test(w, form)
             } else {
                 w.to_string()
             }
@@ -140,13 +182,15 @@ fn condition(rule: &str, tables: bool) -> String {
         .join(" ")
 }
 
-fn rule_set(tables: bool) -> String {
+fn rule_set(form: Form) -> String {
     let mut text = String::from(SCHEMA);
-    if tables {
-        text.push_str(TABLES);
+    match form {
+        Form::Tables => text.push_str(TABLES),
+        Form::Conditions => text.push_str(CONDITIONS),
+        Form::Thresholds => {}
     }
     for (i, (kind, rule)) in RULES.iter().enumerate() {
-        let c = condition(rule, tables);
+        let c = condition(rule, form);
         text.push_str(&match *kind {
             "warning" => {
                 format!("\nwarning w{i} {{\n  severity: info\n  message: \"m\"\n  when {c}\n}}\n")
@@ -160,8 +204,8 @@ fn rule_set(tables: bool) -> String {
     text
 }
 
-fn load(tables: bool) -> Engine {
-    let text = rule_set(tables);
+fn load(form: Form) -> Engine {
+    let text = rule_set(form);
     careplan::load_sources(&[("lace.rules", text.as_str())], &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
@@ -197,23 +241,30 @@ fn tables(c: &mut Criterion) {
     } else {
         TEST_PROFILES
     };
-    let with_tables = load(true);
-    let plain = load(false);
+    let with_tables = load(Form::Tables);
+    let conditions = load(Form::Conditions);
+    let thresholds = load(Form::Thresholds);
     let values = profiles(n);
     let read =
         |e: &Engine| -> Vec<Profile> { values.iter().map(|v| e.profile(v).unwrap()).collect() };
-    let (pt, pp) = (read(&with_tables), read(&plain));
+    let (pt, pc, ph) = (read(&with_tables), read(&conditions), read(&thresholds));
     for i in 0..n {
         let a = with_tables.decide(&pt[i], None).unwrap();
-        let b = plain.decide(&pp[i], None).unwrap();
+        let b = conditions.decide(&pc[i], None).unwrap();
+        let h = thresholds.decide(&ph[i], None).unwrap();
         assert_eq!(
             a, b,
             "profile {i}: tables and conditions disagree\n{}",
             values[i]
         );
+        assert_eq!(
+            a, h,
+            "profile {i}: tables and thresholds disagree\n{}",
+            values[i]
+        );
         assert_eq!(a, with_tables.decide_walking(&pt[i], None).unwrap());
     }
-    eprintln!("\ntables: tables and plain conditions decide alike on {n} profiles");
+    eprintln!("\ntables: tables, conditions and thresholds decide alike on {n} profiles");
 
     let mut g = c.benchmark_group("lace");
     g.throughput(Throughput::Elements(1));
@@ -222,7 +273,10 @@ fn tables(c: &mut Criterion) {
         with_tables.decide_into(&pt[i], None, &mut out).unwrap();
     });
     common::per_item(&mut g, "decide/conditions", n, |i| {
-        plain.decide_into(&pp[i], None, &mut out).unwrap();
+        conditions.decide_into(&pc[i], None, &mut out).unwrap();
+    });
+    common::per_item(&mut g, "decide/thresholds", n, |i| {
+        thresholds.decide_into(&ph[i], None, &mut out).unwrap();
     });
     g.finish();
 }
