@@ -12,6 +12,8 @@ mod decimal;
 mod diagnostic;
 mod engine;
 mod eval;
+#[cfg(feature = "fhir")]
+pub mod fhir;
 pub mod format;
 pub mod harness;
 mod ir;

@@ -882,12 +882,12 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
     if let Some(e) = &case.error {
         let top = e.field.split('.').next().unwrap_or("");
         if top != "caseloads" && !e.field.is_empty() {
-            // A dated parameter or define before its first date, and a table
-            // that no row matches, are input errors naming their own id.
-            let mut named = fields.clone();
+            // An evaluation error may also name a dated parameter or a
+            // table with no value in force, or a table no row matches.
+            let mut named: Vec<&str> = fields.clone();
             named.extend(rules.defines.iter().map(|d| d.meta.id.as_str()));
             named.extend(rules.tables.iter().map(|t| t.meta.id.as_str()));
-            check("field, parameter, definition or table", &e.field, &named);
+            check("field, parameter or table", &e.field, &named);
         }
     }
     problems

@@ -28,9 +28,13 @@ macro_rules! say_raw {
 }
 
 mod bench;
+#[cfg(feature = "fhir")]
+mod fhir;
 mod harness;
 mod input;
 mod render;
+#[cfg(feature = "serve")]
+mod serve;
 
 use careplan::harness::batch;
 use careplan::{Engine, LoadError, LoadOptions};
@@ -80,6 +84,10 @@ enum Command {
         /// the fast report for large batches.
         #[arg(long, value_enum, default_value = "full")]
         detail: batch::Detail,
+        /// Read the profile as a FHIR R4 Bundle (JSON), through the rule set's fhir.yaml mapping.
+        #[cfg(feature = "fhir")]
+        #[arg(long)]
+        fhir: bool,
     },
     /// Run test cases (YAML or JSON files) against a rule set.
     Test {
@@ -162,6 +170,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
     },
+    /// Serve the rule set over HTTP: evaluate, explain, CDS Hooks, metrics, hot reload.
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
     /// Load and check a rule set, reporting every error.
     Check {
         /// The rule set directory; the built-in reference policy if absent.
@@ -211,6 +222,8 @@ fn main() -> ExitCode {
             as_of,
             format,
             detail,
+            #[cfg(feature = "fhir")]
+            fhir,
         } => eval(
             rules.as_deref(),
             &profile,
@@ -218,7 +231,11 @@ fn main() -> ExitCode {
             as_of,
             format,
             detail,
+            #[cfg(feature = "fhir")]
+            fhir,
         ),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
         Command::Check { rules, format } => check(rules.as_deref(), format),
         Command::Bench {
             rules,
@@ -527,6 +544,7 @@ fn eval(
     as_of: Option<careplan::date::Date>,
     format: OutputFormat,
     detail: batch::Detail,
+    #[cfg(feature = "fhir")] fhir: bool,
 ) -> Result<u8, Fail> {
     let engine = load_or_fail(rules)?;
     let caseloads = read_context(&engine, context)?;
@@ -569,6 +587,18 @@ fn eval(
         }
         return Ok(0);
     }
+    #[cfg(feature = "fhir")]
+    let value = if fhir {
+        fhir::bundle_profile(
+            rules,
+            &engine,
+            profile,
+            as_of.unwrap_or_else(careplan::date::today),
+        )?
+    } else {
+        read_document(profile, fmt, "profile")?
+    };
+    #[cfg(not(feature = "fhir"))]
     let value = read_document(profile, fmt, "profile")?;
     let failed =
         |e: careplan::EvalError| Fail::input(format!("error: in profile `{profile}`: {e}"));
