@@ -954,3 +954,24 @@ fn a_division_by_zero_in_a_define_nobody_reads() {
         [careplan::Truth::True]
     );
 }
+
+/// Explaining a value marked for the report leaves out the branch of an
+/// `if` that was not taken when it cannot be computed (found writing the
+/// SNAP example: a table with no row for the branch not taken).
+#[test]
+fn a_branch_not_taken_cannot_fail_the_explanation_of_a_value() {
+    let engine = load(
+        "schema { a: boolean n: integer }\n\
+         define v \"V\" { value: if a then 1 else 10 / n report: yes }\n",
+    )
+    .unwrap();
+    let profile = engine.profile(&json!({"a": true, "n": 0})).unwrap();
+    let explained = engine.explain(&profile, None).unwrap();
+    assert_eq!(explained.len(), 1);
+    // The condition is shown (the branch taken is a literal, which shows
+    // in the text); the branch not taken, which divides by zero, is not.
+    let tree = &explained[0].conditions[0].trace;
+    assert_eq!(tree.children.len(), 1);
+    assert_eq!(tree.children[0].condition, "a");
+    assert_eq!(tree.result, Some(json!(1)));
+}

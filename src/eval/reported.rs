@@ -57,7 +57,13 @@ impl<'a> Eval<'a> {
         let mut children = Vec::new();
         for c in e.children() {
             if !matches!(c.kind, ExprKind::Lit(_) | ExprKind::SetLit(_)) {
-                children.push(self.value_trace(c)?);
+                // The value was computed, so a part that cannot be (the
+                // branch of an `if` not taken, an operand after the first
+                // known one) was never needed: it is left out, as `trace`
+                // leaves out the operands evaluation skipped.
+                if let Ok(t) = self.value_trace(c) {
+                    children.push(t);
+                }
             }
         }
         let mut values = IndexMap::new();
