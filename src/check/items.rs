@@ -193,42 +193,30 @@ impl Checker {
             }
             if let Clause::Value { value: v, .. } = c {
                 value = self.expr(file, v, None);
-                if is_parameter {
-                    if let Some(v) = &value {
-                        if let Some(span) = reads_profile(v, &self.define_is_parameter) {
-                            self.err(
-                                Report::error(
-                                    Code::ParameterReadsProfile,
-                                    file,
-                                    span,
-                                    format!("parameter `{}` must be a constant, but this reads the profile", b.id.name),
-                                )
-                                .help("use `define` for a value computed from the profile"),
-                            );
-                        }
-                    }
-                }
             }
         }
         if !froms.is_empty() {
             value = self.dated(file, ix, &rest, &froms);
-            if is_parameter {
-                if let Some(v) = &value {
-                    if let Some(span) = reads_profile(v, &self.define_is_parameter) {
-                        self.err(
-                            Report::error(
-                                Code::ParameterReadsProfile,
-                                file,
-                                span,
-                                format!(
-                                    "parameter `{}` must be a constant, but this reads the profile",
-                                    b.id.name
-                                ),
-                            )
-                            .help("use `define` for a value computed from the profile"),
-                        );
-                    }
-                }
+        }
+        // A parameter is the same for every client: its value, plain or
+        // dated, may not read the profile.
+        if is_parameter {
+            if let Some(span) = value
+                .as_ref()
+                .and_then(|v| reads_profile(v, &self.define_is_parameter))
+            {
+                self.err(
+                    Report::error(
+                        Code::ParameterReadsProfile,
+                        file,
+                        span,
+                        format!(
+                            "parameter `{}` must be a constant, but this reads the profile",
+                            b.id.name
+                        ),
+                    )
+                    .help("use `define` for a value computed from the profile"),
+                );
             }
         }
         let Some(value) = value else {
