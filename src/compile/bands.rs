@@ -21,6 +21,11 @@ pub(crate) struct Band {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Bands {
     bands: Vec<Band>,
+    /// When every end is a whole number: each band as the closed range of
+    /// whole numbers it holds (open ends as `i64::MIN`/`MAX`) and its
+    /// value, in the same order. A whole-number input (most table inputs
+    /// are `integer` fields) is then found with integer comparisons.
+    ints: Option<Vec<(i64, i64, Decimal)>>,
     /// The keys of a table of a discrete field, with their values.
     keys: Vec<(Lit, Decimal)>,
     default: Option<Decimal>,
@@ -76,6 +81,7 @@ impl Bands {
             }
             let bands = Bands {
                 bands: Vec::new(),
+                ints: None,
                 keys,
                 default,
             };
@@ -124,9 +130,11 @@ impl Bands {
             (Some(_), None) => std::cmp::Ordering::Greater,
             (Some((x, xi)), Some((y, yi))) => decimal::cmp(&x, &y).then(yi.cmp(&xi)),
         });
+        let ints = whole_ranges(&bands);
         Some((
             Bands {
                 bands,
+                ints,
                 keys: Vec::new(),
                 default,
             },
@@ -138,6 +146,20 @@ impl Bands {
     /// holds it and there is no default (the walker words that error).
     #[inline]
     pub(crate) fn find(&self, x: &Decimal) -> Option<Decimal> {
+        if let (Some(ints), 0) = (&self.ints, x.scale()) {
+            if let Ok(i) = i64::try_from(x.mantissa()) {
+                // The bands that start at or below `i`; only the last can
+                // hold it. A miss goes the exact way below, which also
+                // finds the default.
+                let n = ints.partition_point(|(lo, _, _)| *lo <= i);
+                let hit = n.checked_sub(1).and_then(|k| ints.get(k));
+                if let Some((_, hi, value)) = hit {
+                    if i <= *hi {
+                        return Some(*value);
+                    }
+                }
+            }
+        }
         // The bands that start at or below `x` come first; bands do not
         // overlap, so only the last of them can hold it.
         let starts_below = |b: &Band| {
@@ -174,6 +196,30 @@ impl Bands {
     }
 }
 
+/// Each band as the closed range of whole numbers it holds, when every
+/// end is a whole number that fits (`None` otherwise): `(3, 7)` exclusive
+/// is 4 to 6. The order stays the bands' order, which sorts the lower
+/// ends of the ranges too.
+fn whole_ranges(bands: &[Band]) -> Option<Vec<(i64, i64, Decimal)>> {
+    let end = |e: Option<(Decimal, bool)>, open: i64, step: i64| -> Option<i64> {
+        match e {
+            None => Some(open),
+            Some((d, included)) => {
+                let n = decimal::to_i64(d)?;
+                if included {
+                    Some(n)
+                } else {
+                    n.checked_add(step)
+                }
+            }
+        }
+    };
+    bands
+        .iter()
+        .map(|b| Some((end(b.lo, i64::MIN, 1)?, end(b.hi, i64::MAX, -1)?, b.value)))
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 mod tests {
@@ -184,18 +230,56 @@ mod tests {
 
     fn bands(rows: &[(End, End, i64)]) -> Bands {
         let d = |p: Option<(i64, bool)>| p.map(|(x, i)| (Decimal::from(x), i));
+        let bands: Vec<Band> = rows
+            .iter()
+            .map(|(lo, hi, v)| Band {
+                lo: d(*lo),
+                hi: d(*hi),
+                value: Decimal::from(*v),
+            })
+            .collect();
         Bands {
-            bands: rows
-                .iter()
-                .map(|(lo, hi, v)| Band {
-                    lo: d(*lo),
-                    hi: d(*hi),
-                    value: Decimal::from(*v),
-                })
-                .collect(),
+            ints: whole_ranges(&bands),
+            bands,
             keys: Vec::new(),
             default: None,
         }
+    }
+
+    /// The whole-number path finds what the exact path finds, for every
+    /// kind of end, a default and values between the bands.
+    #[test]
+    fn whole_numbers_agree_with_the_exact_search() {
+        let rows = [
+            (None, Some((-3, false)), 1),
+            (Some((-3, true)), Some((0, true)), 2),
+            (Some((0, false)), Some((2, false)), 3),
+            (Some((2, true)), Some((2, true)), 4),
+            (Some((5, false)), Some((9, true)), 5),
+            (Some((12, true)), None, 6),
+        ];
+        let mut fast = bands(&rows);
+        assert!(fast.ints.is_some());
+        for default in [None, Some(Decimal::from(7))] {
+            fast.default = default;
+            let mut exact = fast.clone();
+            exact.ints = None;
+            for x in -10..20 {
+                let x = Decimal::from(x);
+                assert_eq!(fast.find(&x), exact.find(&x), "at {x}");
+            }
+            for x in ["2.5", "-3.5", "11.9"] {
+                let x: Decimal = x.parse().unwrap();
+                assert_eq!(fast.find(&x), exact.find(&x), "at {x}");
+            }
+        }
+        // An end that is not a whole number: no whole-number ranges.
+        let half = Band {
+            lo: Some(("0.5".parse().unwrap(), true)),
+            hi: None,
+            value: Decimal::ONE,
+        };
+        assert!(whole_ranges(&[half]).is_none());
     }
 
     #[test]
