@@ -14,7 +14,7 @@ mod inputs;
 
 use careplan::harness::cases::CaseFile;
 use careplan::harness::suite::Suite;
-use inputs::case_files;
+use inputs::{case_files, plan_disagrees};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -68,20 +68,7 @@ fn run_example(dir: &Path) -> Result<usize, Vec<String>> {
             }
             // The compiled plan and the tree walker decide alike, on the
             // case's own date (tables may be compiled to binary searches).
-            if let Ok(mut profile) = engine.profile(&case.profile) {
-                if let Some(d) = case.as_of.or(file.as_of) {
-                    profile.as_of = d;
-                }
-                let fast = engine.decide(&profile, None);
-                let walked = engine.decide_walking(&profile, None);
-                if fast != walked {
-                    failures.push(format!(
-                        "{} :: {}\n    plan {fast:?} != walker {walked:?}",
-                        path.display(),
-                        case.name
-                    ));
-                }
-            }
+            failures.extend(plan_disagrees(&engine, &path, &file, case));
         }
         let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
         suite.file(&file_name, &file, None);

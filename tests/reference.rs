@@ -14,7 +14,7 @@ mod inputs;
 
 use careplan::harness::cases::CaseFile;
 use careplan::harness::suite::Suite;
-use inputs::{all_cases, case_files};
+use inputs::{all_cases, case_files, plan_disagrees};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -39,19 +39,7 @@ fn run_dir(engine: &careplan::Engine, dir: &str) -> usize {
                 case.name
             );
             // The compiled program and the tree walker decide alike.
-            let ctx = case.context.as_ref().map(|c| engine.caseloads(c).ok());
-            if let (Ok(profile), None | Some(Some(_))) = (engine.profile(&case.profile), &ctx) {
-                let ctx = ctx.flatten();
-                let fast = engine.decide(&profile, ctx.as_ref());
-                let walked = engine.decide_walking(&profile, ctx.as_ref());
-                if fast != walked {
-                    failures.push(format!(
-                        "{} :: {}\n    program {fast:?} != walker {walked:?}",
-                        path.display(),
-                        case.name
-                    ));
-                }
-            }
+            failures.extend(plan_disagrees(engine, &path, &file, case));
         }
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         suite.file(&name, &file, None);

@@ -40,3 +40,32 @@ pub fn reference() -> Vec<(Value, Option<Value>)> {
         .map(|(_, c)| (c.profile, c.context))
         .collect()
 }
+
+/// Where the compiled program and the tree walker disagree on a case (at
+/// its own date, else its file's, as the harness dates it, and with its
+/// caseload context): the failure in words, naming the file and case.
+/// A profile or context the engine refuses is the suite's to report.
+pub fn plan_disagrees(
+    engine: &careplan::Engine,
+    path: &Path,
+    file: &CaseFile,
+    case: &Case,
+) -> Option<String> {
+    let mut profile = engine.profile(&case.profile).ok()?;
+    if let Some(d) = case.as_of.or(file.as_of) {
+        profile.as_of = d;
+    }
+    let ctx = match &case.context {
+        Some(c) => Some(engine.caseloads(c).ok()?),
+        None => None,
+    };
+    let fast = engine.decide(&profile, ctx.as_ref());
+    let walked = engine.decide_walking(&profile, ctx.as_ref());
+    (fast != walked).then(|| {
+        format!(
+            "{} :: {}\n    program {fast:?} != walker {walked:?}",
+            path.display(),
+            case.name
+        )
+    })
+}
