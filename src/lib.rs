@@ -30,13 +30,16 @@ mod view;
 
 pub use diagnostic::{Code, Diagnostic, Location, Severity as DiagnosticSeverity, Span};
 pub use engine::Engine;
-pub use eval::{Clause, ClauseTrace, Decision, EvalError, ItemOutcome, ItemTrace, Trace, Truth};
+pub use eval::{
+    Clause, ClauseTrace, Decision, EvalError, ItemOutcome, ItemTrace, Trace, Transition, Truth,
+};
 pub use format::format_source;
 pub use ir::{Priority, Severity};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, REFERENCE_RULES, load_dir, load_sources, reference};
 pub use profile::{Caseloads, InputError, Profile, read_json};
 pub use report::{
-    Held, Kind, ProgramItem, Referral, Report, Reported, Status, Undetermined, Warning, Why,
+    Held, Kind, ProgramItem, Referral, Report, Reported, Status, TransitionItem, TransitionKind,
+    Undetermined, Warning, Why,
 };
 pub use view::{FieldKind, FieldView, ItemView};

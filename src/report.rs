@@ -48,6 +48,12 @@ pub struct Report<'e> {
     /// When the recommended program is full: the next program down that the
     /// client is eligible for and that has room.
     pub alternative_program: Option<&'e str>,
+    /// Where an enrolled client's plan goes next (the rule set's
+    /// `transition` block): continue, step up, step down or discharge.
+    /// `None` for an intake, for a rule set without a transition, and
+    /// when it is undetermined (then `undetermined` lists it last, as
+    /// kind `transition`).
+    pub transition: Option<TransitionItem<'e>>,
     /// Every program the client is eligible for.
     pub eligible_programs: Vec<&'e str>,
     /// The services of the recommended program.
@@ -62,6 +68,10 @@ pub struct Report<'e> {
     /// The values the rule set marks `report: yes`, in rule-set order;
     /// empty when nothing is marked.
     pub values: Vec<Reported<'e>>,
+    /// The schema fields the profile gave a value (not null, not a
+    /// schema default), in schema order: what a later report is compared
+    /// with to tell which fields became known or were lost.
+    pub known_fields: Vec<&'e str>,
     /// In the full report: every program with its status and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub programs: Option<Vec<ProgramItem<'e>>>,
@@ -225,6 +235,72 @@ pub enum Kind {
     /// A definition marked `report: yes` (in explanations only: a value is
     /// never undetermined in the report's sense).
     Define,
+    /// The plan's transition (the rule set's `transition` block).
+    Transition,
+}
+
+/// What happens to an enrolled client's plan: the transition's kind.
+///
+/// ```
+/// use careplan::TransitionKind;
+/// assert_eq!(TransitionKind::StepDown.as_str(), "step_down");
+/// assert_eq!(serde_json::to_string(&TransitionKind::StepUp).unwrap(), "\"step_up\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransitionKind {
+    /// The client stays in the current program.
+    Continue,
+    /// A more intensive program is recommended.
+    StepUp,
+    /// A less intensive program is recommended, and the minimum stay is
+    /// over.
+    StepDown,
+    /// No program is recommended any more, and the minimum stay is over.
+    Discharge,
+}
+
+impl TransitionKind {
+    /// Its name in the report: `continue`, `step_up`, `step_down`,
+    /// `discharge`.
+    ///
+    /// ```
+    /// assert_eq!(careplan::TransitionKind::Discharge.as_str(), "discharge");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransitionKind::Continue => "continue",
+            TransitionKind::StepUp => "step_up",
+            TransitionKind::StepDown => "step_down",
+            TransitionKind::Discharge => "discharge",
+        }
+    }
+}
+
+/// A decided transition, as the report gives it: `{"kind": "step_down",
+/// "from": "intensive_case_management", "to": "standard_case_management"}`;
+/// `to` is null for a discharge. In the full report it carries why.
+///
+/// ```
+/// use careplan::{TransitionItem, TransitionKind};
+/// let t = TransitionItem { kind: TransitionKind::Discharge, from: "standard_case_management", to: None, why: None };
+/// assert_eq!(
+///     serde_json::to_string(&t).unwrap(),
+///     r#"{"kind":"discharge","from":"standard_case_management","to":null}"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TransitionItem<'e> {
+    /// Continue, step up, step down or discharge.
+    pub kind: TransitionKind,
+    /// The current program.
+    pub from: &'e str,
+    /// The program the client moves to (the current one to continue);
+    /// `None` for a discharge.
+    pub to: Option<&'e str>,
+    /// In the full report: why.
+    #[serde(flatten)]
+    pub why: Option<Why<'e>>,
 }
 
 /// An item that depends on unknown data.

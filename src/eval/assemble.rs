@@ -2,6 +2,7 @@
 //! (indexes, no words), the lean outcomes (borrowed words) and the full
 //! report (the outcomes plus each item's reasons).
 
+use super::state::TransitionState;
 use super::{Decision, Eval, R, Truth};
 use crate::ir::{self, Node};
 use crate::profile::Bits;
@@ -26,6 +27,11 @@ impl<'a> Eval<'a> {
         refill(&mut out.warnings, &self.s.warnings, |(t, _)| *t);
         out.recommended = self.recommended;
         out.alternative = self.alternative();
+        (out.transition, out.transition_truth) = match self.s.transition {
+            TransitionState::None => (None, Truth::False),
+            TransitionState::Undetermined => (None, Truth::Unknown),
+            TransitionState::Decided(t) => (Some(t), Truth::True),
+        };
     }
 
     /// The outcomes without the reasons, in rule-set order. `rules` is the
@@ -49,6 +55,14 @@ impl<'a> Eval<'a> {
             as_of: self.profile.as_of,
             recommended_program: id(self.recommended),
             alternative_program: id(self.alternative()),
+            transition: self.s.transition.decided().and_then(|t| {
+                Some(crate::report::TransitionItem {
+                    kind: t.kind,
+                    from: id(Some(t.from))?,
+                    to: id(t.to),
+                    why: None,
+                })
+            }),
             eligible_programs: Vec::new(),
             recommended_services: self
                 .recommended
@@ -58,6 +72,7 @@ impl<'a> Eval<'a> {
             warnings: Vec::new(),
             undetermined: Vec::new(),
             values: Vec::new(),
+            known_fields: self.known_fields(rules),
             programs: None,
             ruleset_version: &rules.version,
         };
@@ -113,6 +128,18 @@ impl<'a> Eval<'a> {
         }
         out.values = self.values(rules)?;
         Ok(out)
+    }
+
+    /// The schema fields the profile gave, in schema order.
+    fn known_fields<'e>(&self, rules: &'e ir::RuleSet) -> Vec<&'e str> {
+        rules
+            .fields
+            .iter()
+            .zip(&self.profile.slots)
+            .enumerate()
+            .filter(|(i, (_, v))| v.is_some() && !self.profile.defaulted.contains(*i))
+            .map(|(_, (f, _))| f.name.as_str())
+            .collect()
     }
 
     /// The values marked `report: yes`, in rule-set order (file, then

@@ -209,7 +209,7 @@ type R<T> = Result<T, EvalError>;
 /// assert_eq!(decision.referral_truth[i], Truth::True);
 /// assert_eq!(decision.recommended, None);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// Each program's eligibility.
     pub programs: Vec<Truth>,
@@ -226,6 +226,47 @@ pub struct Decision {
     pub recommended: Option<usize>,
     /// The alternative program's index.
     pub alternative: Option<usize>,
+    /// The transition, when decided.
+    pub transition: Option<Transition>,
+    /// The transition: decided (true), undetermined (unknown), or none
+    /// at all (false: an intake, or a rule set without a transition).
+    pub transition_truth: Truth,
+}
+
+/// An empty decision, for [`Engine::decide_into`](crate::Engine::decide_into)
+/// to fill.
+impl Default for Decision {
+    fn default() -> Decision {
+        Decision {
+            programs: Vec::new(),
+            referrals: Vec::new(),
+            referral_truth: Vec::new(),
+            urgent_unknown: Vec::new(),
+            warnings: Vec::new(),
+            recommended: None,
+            alternative: None,
+            transition: None,
+            transition_truth: Truth::False,
+        }
+    }
+}
+
+/// A decided transition by program index ([`Engine::programs`](crate::Engine::programs)
+/// names them): the report's `transition` without words.
+///
+/// ```
+/// use careplan::{Transition, TransitionKind};
+/// let t = Transition { kind: TransitionKind::StepUp, from: 2, to: Some(1) };
+/// assert_eq!(t.to, Some(1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    /// Continue, step up, step down or discharge.
+    pub kind: crate::report::TransitionKind,
+    /// The current program.
+    pub from: usize,
+    /// The program moved to; `None` for a discharge.
+    pub to: Option<usize>,
 }
 
 /// The state of one evaluation.

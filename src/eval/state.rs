@@ -26,6 +26,10 @@ pub(crate) struct State {
     /// is unknown: `Some`, with the missing fields of that trigger once
     /// the tree walker has computed them (the plan leaves them empty).
     pub(crate) urgent_if: Vec<Option<Bits>>,
+    /// The transition, when decided, and whether it is decided (true),
+    /// undetermined (unknown, with `transition_missing`) or none (false).
+    pub(crate) transition: TransitionState,
+    pub(crate) transition_missing: Bits,
     /// The compiled plan's memo of shared conditions and numbers.
     pub(crate) memo_truth: Vec<u8>,
     pub(crate) memo_num: Vec<Option<Option<rust_decimal::Decimal>>>,
@@ -80,9 +84,34 @@ impl State {
             fill(&mut self.urgent_if, rules.referrals.len(), None);
             self.walked = false;
         }
+        self.transition = TransitionState::None;
+        self.transition_missing = Bits::default();
         fill(&mut self.memo_truth, memo.0, EMPTY);
         fill(&mut self.memo_num, memo.1, None);
     }
+}
+
+impl TransitionState {
+    /// The transition, when decided.
+    pub(crate) fn decided(self) -> Option<super::Transition> {
+        match self {
+            TransitionState::Decided(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Where the transition stands after an evaluation.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransitionState {
+    /// No transition: an intake, or no `transition` block.
+    #[default]
+    None,
+    /// Undetermined; `State::transition_missing` names the fields once
+    /// they are filled.
+    Undetermined,
+    /// Decided.
+    Decided(super::Transition),
 }
 
 thread_local! {

@@ -258,6 +258,8 @@ pub enum KindName {
     /// unknown value with `values: {id: null}`), so a case that names one
     /// here is refused by [`validate`].
     Define,
+    /// The plan's transition (id `transition`).
+    Transition,
 }
 
 impl From<Kind> for KindName {
@@ -267,6 +269,7 @@ impl From<Kind> for KindName {
             Kind::Referral => KindName::Referral,
             Kind::Warning => KindName::Warning,
             Kind::Define => KindName::Define,
+            Kind::Transition => KindName::Transition,
         }
     }
 }
@@ -773,6 +776,7 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
                 KindName::Referral => "referral",
                 KindName::Warning => "warning",
                 KindName::Define => "define",
+                KindName::Transition => "transition",
             };
             serde_json::json!({"kind": kind, "id": u.id, "missing": u.missing})
         })
@@ -910,6 +914,7 @@ fn undetermined_ok(
             &u.id,
             &[],
         ),
+        KindName::Transition => check("transition", &u.id, &["transition"]),
     }
     for f in &u.missing {
         check("field", f, fields);

@@ -238,6 +238,7 @@ impl Coverage {
                         (Kind::Warning, _) => format!("warning {}", it.id),
                         // A value is no condition: nothing fires.
                         (Kind::Define, _) => continue,
+                        (Kind::Transition, _) => format!("transition {}", it.id),
                     };
                     if let Some(f) = self.fired.get_mut(&key) {
                         *f = true;

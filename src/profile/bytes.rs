@@ -284,9 +284,11 @@ pub(super) fn finish(
 ) -> Result<Profile, InputError> {
     // An absent or `null` field with a default takes it. (A required field
     // has none: the checker refuses both.)
+    let mut defaulted = super::Bits::default();
     for (slot, v) in &lookup.defaults {
         if let Some(s @ None) = slots.get_mut(*slot) {
             *s = Some(v.clone());
+            defaulted.insert(*slot);
         }
     }
     let upto = error.as_ref().map_or(slots.len(), |(slot, _)| *slot);
@@ -304,6 +306,7 @@ pub(super) fn finish(
     });
     Ok(Profile {
         slots,
+        defaulted,
         client,
         as_of: crate::date::today(),
     })

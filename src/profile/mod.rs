@@ -181,6 +181,9 @@ pub(crate) enum Val {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub(crate) slots: Vec<Option<Val>>,
+    /// The slots that hold their schema default (the profile left them
+    /// out): known to the rules, but not given.
+    pub(crate) defaulted: Bits,
     /// The client's id (the `id` field), when the schema has one.
     pub client: Option<String>,
     /// The evaluation date: what `today` means, where durations `since` a

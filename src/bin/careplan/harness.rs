@@ -232,6 +232,7 @@ pub fn explain_item(it: &ItemTrace) -> String {
         careplan::Kind::Referral => "referral",
         careplan::Kind::Warning => "warning",
         careplan::Kind::Define => "define",
+        careplan::Kind::Transition => "transition",
     };
     let mut out = String::new();
     let title = it

@@ -263,6 +263,7 @@ fn undetermined<'a>(
             Kind::Referral => "referral",
             Kind::Warning => "warning",
             Kind::Define => "value",
+            Kind::Transition => "the plan's",
         };
         let _ = writeln!(out, "  {kind} {id}: needs {}", missing.join(", "));
     }
