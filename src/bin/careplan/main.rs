@@ -229,17 +229,17 @@ fn main() -> ExitCode {
             previous,
             #[cfg(feature = "fhir")]
             fhir,
-        } => eval(
-            rules.as_deref(),
-            &profile,
-            context.as_deref(),
+        } => eval(&EvalOptions {
+            rules: rules.as_deref(),
+            profile: &profile,
+            context: context.as_deref(),
             as_of,
             format,
             detail,
-            previous.as_deref(),
+            previous: previous.as_deref(),
             #[cfg(feature = "fhir")]
             fhir,
-        ),
+        }),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args),
         Command::Check { rules, format } => check(rules.as_deref(), format),
@@ -543,16 +543,32 @@ fn explain(
     Ok(0)
 }
 
-fn eval(
-    rules: Option<&str>,
-    profile: &str,
-    context: Option<&str>,
+/// What `careplan eval` was asked: its flags, read.
+struct EvalOptions<'a> {
+    rules: Option<&'a str>,
+    profile: &'a str,
+    context: Option<&'a str>,
     as_of: Option<careplan::date::Date>,
     format: OutputFormat,
     detail: batch::Detail,
-    previous: Option<&str>,
-    #[cfg(feature = "fhir")] fhir: bool,
-) -> Result<u8, Fail> {
+    /// The client's previous report (`--previous`).
+    previous: Option<&'a str>,
+    #[cfg(feature = "fhir")]
+    fhir: bool,
+}
+
+fn eval(opts: &EvalOptions) -> Result<u8, Fail> {
+    let EvalOptions {
+        rules,
+        profile,
+        context,
+        as_of,
+        format,
+        detail,
+        previous,
+        #[cfg(feature = "fhir")]
+        fhir,
+    } = *opts;
     let engine = load_or_fail(rules)?;
     let caseloads = read_context(&engine, context)?;
     let fmt = Format::of(profile);
@@ -655,7 +671,7 @@ fn eval(
         }
         batch::Detail::Outcomes => {
             let outcomes = engine.outcomes(&read, caseloads.as_ref()).map_err(failed)?;
-            shown(&outcomes, |o| render::outcomes(o))?
+            shown(&outcomes, render::outcomes)?
         }
     };
     write!(out, "{text}")
