@@ -13,6 +13,20 @@
 //! full report's reasons, `programs`, `values`), and every key the
 //! comparison reads must be there (a report of rules before version 2 has
 //! no `known_fields`, and is refused naming it).
+//!
+//! ```
+//! use careplan::review::{PreviousReport, Review};
+//! let engine = careplan::reference()?;
+//! let mut profile = engine.profile(&serde_json::json!({"id": "c-7", "housing": "homeless"}))?;
+//! profile.as_of = jiff::civil::date(2026, 3, 1);
+//! let now = engine.evaluate(&profile, None)?;
+//! let kept = r#"{"client": "c-7", "as_of": "2026-01-15", "recommended_program": null,
+//!   "transition": null, "referrals": [{"id": "housing_services", "priority": "routine"}],
+//!   "warnings": [], "undetermined": [], "known_fields": ["id", "housing"]}"#;
+//! let review = Review::between(&PreviousReport::from_json(kept)?, &now)?;
+//! assert_eq!(review.referrals.priority_changed[0].id, "housing_services");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::date::Date;
 use crate::ir::{Priority, Severity};
