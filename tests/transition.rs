@@ -436,3 +436,56 @@ fn date_bounds_apply_to_dates() {
     let e = load_error("schema {\n  n: integer not in the future\n}\n");
     assert!(e.contains("cannot have date bounds"), "{e}");
 }
+
+/// A table keyed by a program field: each program's care rhythm. `none`
+/// is no gap (a table about programs is read for enrolled clients), and a
+/// word that names no program is refused with a suggestion.
+#[test]
+fn a_table_reads_a_program_input() {
+    let table = "table rhythm \"Care rhythm\" {\n  input: current_program\n  \
+                 output review_days: integer\n  high -> 90\n  middle -> 90\n  low -> 180\n}\n\
+                 warning due \"Review due\" {\n  severity: info\n  \
+                 when current_program is not none and days since enrolled_since > rhythm.review_days\n  \
+                 message: \"due\"\n}\n";
+    let engine = careplan::load_sources(
+        &[("t.rules", RULES), ("u.rules", table)],
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(
+        engine.load_warnings().is_empty(),
+        "{:?}",
+        engine.load_warnings()
+    );
+    let due = |v: Value| {
+        let p = profile(&engine, &v);
+        let d = engine.decide(&p, None).unwrap();
+        assert_eq!(d, engine.decide_walking(&p, None).unwrap());
+        let i = engine.warnings().position(|w| w.id() == "due").unwrap();
+        d.warnings[i]
+    };
+    // 2025-12-01 to 2026-03-01 is 90 days: not past 90, past nothing in 180.
+    assert_eq!(
+        due(json!({"id": "c", "current_program": "high", "enrolled_since": "2025-12-01"})),
+        Truth::False
+    );
+    assert_eq!(
+        due(json!({"id": "c", "current_program": "high", "enrolled_since": "2025-11-30"})),
+        Truth::True
+    );
+    assert_eq!(
+        due(json!({"id": "c", "current_program": "low", "enrolled_since": "2025-11-30"})),
+        Truth::False
+    );
+    assert_eq!(
+        due(json!({"id": "c", "enrolled_since": "2020-01-01"})),
+        Truth::False
+    );
+    let e = load_error(&format!(
+        "{RULES}table t {{\n  input: current_program\n  midle -> 1\n}}\n"
+    ));
+    assert!(
+        e.contains("`midle` is not a program") && e.contains("did you mean `middle`?"),
+        "{e}"
+    );
+}
