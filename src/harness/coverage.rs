@@ -359,7 +359,12 @@ fn can_be_unknown(rules: &RuleSet, e: &Expr) -> bool {
     while let Some(x) = stack.pop() {
         match &x.kind {
             ExprKind::Field(slot) => {
-                if rules.fields.get(*slot).is_some_and(|f| !f.required) {
+                // A required field, or one with a default, is never unknown.
+                if rules
+                    .fields
+                    .get(*slot)
+                    .is_some_and(|f| !f.required && f.default.is_none())
+                {
                     return true;
                 }
             }
