@@ -45,6 +45,8 @@ pub struct RuleSet {
     pub sandbox: std::sync::Arc<rhai::Engine>,
     /// Lookup and decision tables, in rule-set order.
     pub tables: Vec<Table>,
+    /// The transition, when the rule set has one.
+    pub transition: Option<TransitionRule>,
     /// Warnings found while checking (gaps in tables), unlocated.
     pub(crate) load_warnings: Vec<crate::diagnostic::Report>,
 }
@@ -78,6 +80,8 @@ pub enum Node {
     /// A table: evaluated where it is read, ordered after what its
     /// inputs read.
     Table(usize),
+    /// The transition, after the recommendation.
+    Transition,
 }
 
 /// A field of the client profile.
@@ -91,6 +95,8 @@ pub struct Field {
     pub min: Option<Decimal>,
     /// Inclusive upper bound, for numbers.
     pub max: Option<Decimal>,
+    /// For dates: bounds against the evaluation date.
+    pub dates: DateBounds,
     /// A profile without it is rejected.
     pub required: bool,
     /// What an absent or `null` field takes, and why.
@@ -101,6 +107,16 @@ pub struct Field {
     pub file: FileId,
     /// Where it is declared.
     pub span: Span,
+}
+
+/// Bounds on a date field, checked against the evaluation date when a
+/// profile is evaluated (a profile is read before its date is known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateBounds {
+    /// `not in the future`: no later than the evaluation date.
+    pub not_future: bool,
+    /// `within N years`: at most N whole years before the evaluation date.
+    pub within_years: Option<u32>,
 }
 
 /// A field's default, checked against its type and range.
@@ -125,6 +141,9 @@ pub enum DefaultValue {
     Enum(usize),
     /// The members of a set, each once, in the order written.
     Set(Vec<String>),
+    /// `none`, for a `program` field: the only program default (a default
+    /// naming a program would enroll whoever left the field out).
+    NoProgram,
 }
 
 /// The type of a profile field.
@@ -146,6 +165,8 @@ pub enum FieldType {
     SetOfEnum(Vec<String>),
     /// A calendar day, read from `YYYY-MM-DD`.
     Date,
+    /// A program id of the rule set, or `none`.
+    Program,
 }
 
 impl FieldType {
@@ -157,6 +178,7 @@ impl FieldType {
             FieldType::Boolean => Ty::Bool,
             FieldType::Text => Ty::Text,
             FieldType::Date => Ty::Date,
+            FieldType::Program => Ty::Program,
             FieldType::Enum(_) => Ty::Enum(slot),
             FieldType::SetOfText => Ty::Set(Elem::Text),
             FieldType::SetOfEnum(_) => Ty::Set(Elem::Enum(slot)),
@@ -179,6 +201,7 @@ impl FieldType {
             FieldType::Boolean => "true or false".into(),
             FieldType::Text => "a string".into(),
             FieldType::Date => "a date YYYY-MM-DD".into(),
+            FieldType::Program => "a program id or none".into(),
             FieldType::Enum(v) => format!("one of {}", v.join(", ")),
             FieldType::SetOfText => "a list of strings".into(),
             FieldType::SetOfEnum(v) => format!("a list of values from {}", v.join(", ")),
@@ -370,6 +393,18 @@ pub struct Warning {
     pub when: Expr,
 }
 
+/// The transition: where an enrolled client's plan goes next.
+#[derive(Debug, Clone)]
+pub struct TransitionRule {
+    /// Its id (`transition`), title, evidence and source.
+    pub meta: Meta,
+    /// The current program (`current:`), of type program.
+    pub current: Expr,
+    /// `step down when …`: when a step down (or discharge) is allowed;
+    /// always, without one.
+    pub step_down: Option<Expr>,
+}
+
 /// A typed expression.
 #[derive(Debug, Clone)]
 pub struct Expr {
@@ -554,6 +589,10 @@ pub enum ExprKind {
         /// Each version's value.
         values: Vec<Expr>,
     },
+    /// `a is more intensive than b` (and `b is less intensive than a`):
+    /// programs by the recommendation order (intensity, then rule order);
+    /// `none` is below every program.
+    MoreIntensive(Box<Expr>, Box<Expr>),
     /// One output of a table, by index.
     Table {
         /// The table, in [`RuleSet::tables`].
@@ -669,6 +708,7 @@ impl Expr {
             ExprKind::If(c, branches) => (std::slice::from_ref(c), &branches[..]),
             ExprKind::Unless(a, b)
             | ExprKind::Cmp(_, a, b)
+            | ExprKind::MoreIntensive(a, b)
             | ExprKind::Duration(_, a, b)
             | ExprKind::In(a, b)
             | ExprKind::Arith(_, a, b)

@@ -126,6 +126,85 @@ fn every_reference_case_report_validates() {
     );
 }
 
+/// Two programs and a transition: a rule set whose reports have every
+/// kind of transition, and undetermined ones (the bundled rules of version
+/// 1 have none).
+const TRANSITION_RULES: &str = r#"schema {
+  id: text
+  current_program: program default none because "no enrollment on record is an intake"
+  enrolled_since: date not in the future "start of the current enrollment"
+  level: integer
+}
+
+program high "High" {
+  intensity: 2
+  eligible when level >= 2
+}
+
+program low "Low" {
+  intensity: 1
+  eligible when level = 1
+}
+
+transition "Where the plan goes" {
+  current: current_program
+  step down when days since enrolled_since >= 180
+}
+"#;
+
+#[test]
+fn reports_with_every_kind_of_transition_validate() {
+    let engine =
+        careplan::load_sources(&[("t.rules", TRANSITION_RULES)], &Default::default()).unwrap();
+    let validator = validator();
+    let enrolled = |program: &str, level: Option<u32>, since: Option<&str>| {
+        let mut p = json!({"id": "c-1", "current_program": program});
+        if let Some(l) = level {
+            p["level"] = json!(l);
+        }
+        if let Some(s) = since {
+            p["enrolled_since"] = json!(s);
+        }
+        p
+    };
+    let profiles = [
+        ("continue", enrolled("high", Some(2), Some("2025-09-01"))),
+        ("step_up", enrolled("low", Some(2), Some("2025-09-01"))),
+        ("step_down", enrolled("high", Some(1), Some("2025-09-01"))),
+        ("discharge", enrolled("low", Some(0), Some("2025-09-01"))),
+        ("undetermined", enrolled("high", None, Some("2025-09-01"))),
+        ("intake", enrolled("none", Some(2), None)),
+    ];
+    let mut validated = 0;
+    for (name, p) in profiles {
+        let mut profile = engine.profile(&p).unwrap();
+        profile.as_of = jiff::civil::date(2026, 3, 1);
+        let full = json_of(&engine.evaluate(&profile, None).unwrap());
+        let lean = json_of(&engine.outcomes(&profile, None).unwrap());
+        // Each profile gives the transition it is named after.
+        let undetermined = full["undetermined"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["kind"] == "transition");
+        let what = match full["transition"]["kind"].as_str() {
+            Some(kind) => kind,
+            None if undetermined => "undetermined",
+            None => "intake",
+        };
+        assert_eq!(what, name, "{full}");
+        for (form, report) in [("full", full), ("outcomes", lean)] {
+            validated += 1;
+            assert_eq!(
+                errors(&validator, &report),
+                Vec::<String>::new(),
+                "{name} ({form})"
+            );
+        }
+    }
+    assert_eq!(validated, 12, "validated {validated} reports");
+}
+
 /// A lean report of the reference policy, valid, for the tests below to
 /// break.
 fn lean_report() -> Value {

@@ -17,7 +17,7 @@ use careplan::review::{
     PreviousReport, PriorityChange, ReferralEntry, Review, ReviewError, TransitionEntry,
     UndeterminedEntry, WarningEntry,
 };
-use careplan::{Kind, Priority, Severity, TransitionItem, TransitionKind};
+use careplan::{Kind, Priority, Severity, TransitionKind};
 use jiff::civil::date;
 use serde_json::{Value, json};
 
@@ -180,38 +180,97 @@ fn the_same_data_again_is_an_empty_review() {
     assert_eq!(review.days, 45);
 }
 
-/// The reference rules give no transition yet: the transition is set on the
-/// reports by hand, as the rules will fill it.
-#[test]
-fn transition_before_and_after() {
-    let engine = careplan::reference().unwrap();
-    let mut previous = kept(&engine, &second_visit(), date(2026, 1, 15));
-    previous.transition = Some(TransitionEntry {
-        kind: TransitionKind::Continue,
-        from: "intensive_case_management".into(),
-        to: Some("intensive_case_management".into()),
-    });
-    let mut profile = engine.profile(&second_visit()).unwrap();
-    profile.as_of = date(2026, 3, 1);
-    let mut now = engine.evaluate(&profile, None).unwrap();
-    now.transition = Some(TransitionItem {
+/// Two programs and a transition with a 180-day minimum stay: enough for
+/// a client to continue, step down, or have an undetermined transition.
+const TRANSITION_RULES: &str = r#"schema {
+  id: text
+  current_program: program default none because "no enrollment on record is an intake"
+  enrolled_since: date not in the future "start of the current enrollment"
+  level: integer
+}
+
+parameter minimum_stay_days "Minimum stay before a step down" {
+  value: 180
+}
+
+program high "High" {
+  intensity: 2
+  eligible when level >= 2
+}
+
+program low "Low" {
+  intensity: 1
+  eligible when level >= 1
+}
+
+transition "Where the plan goes" {
+  current: current_program
+  step down when days since enrolled_since >= minimum_stay_days
+}
+"#;
+
+fn transition_engine() -> careplan::Engine {
+    careplan::load_sources(&[("t.rules", TRANSITION_RULES)], &Default::default()).unwrap()
+}
+
+fn step_down() -> TransitionEntry {
+    TransitionEntry {
         kind: TransitionKind::StepDown,
-        from: "intensive_case_management",
-        to: Some("standard_case_management"),
-        why: None,
-    });
+        from: "high".into(),
+        to: Some("low".into()),
+    }
+}
+
+#[test]
+fn transition_continue_then_step_down() {
+    let engine = transition_engine();
+    let enrolled = json!({"id": "c-1", "current_program": "high", "enrolled_since": "2025-09-01"});
+    let mut first = enrolled.clone();
+    first["level"] = json!(2);
+    let previous = kept(&engine, &first, date(2026, 1, 15));
+    let mut second = enrolled;
+    second["level"] = json!(1);
+    let mut profile = engine.profile(&second).unwrap();
+    profile.as_of = date(2026, 3, 1);
+    let now = engine.evaluate(&profile, None).unwrap();
     let review = Review::between(&previous, &now).unwrap();
-    assert_eq!(review.transition.before, previous.transition);
     assert_eq!(
-        review.transition.after,
+        review.transition.before,
         Some(TransitionEntry {
-            kind: TransitionKind::StepDown,
-            from: "intensive_case_management".into(),
-            to: Some("standard_case_management".into()),
+            kind: TransitionKind::Continue,
+            from: "high".into(),
+            to: Some("high".into()),
         })
     );
+    assert_eq!(review.transition.after, Some(step_down()));
     assert!(review.transition.changed);
-    assert!(!review.is_empty());
+}
+
+/// Enrolled 2025-09-01 and recommended a lower program: without the
+/// enrolment date the step down is undetermined; with it, decided.
+#[test]
+fn an_undetermined_transition_resolved() {
+    let engine = transition_engine();
+    let first = json!({"id": "c-1", "current_program": "high", "level": 1});
+    let previous = kept(&engine, &first, date(2026, 1, 15));
+    let mut second = first;
+    second["enrolled_since"] = json!("2025-09-01");
+    let mut profile = engine.profile(&second).unwrap();
+    profile.as_of = date(2026, 3, 1);
+    let now = engine.evaluate(&profile, None).unwrap();
+    let review = Review::between(&previous, &now).unwrap();
+    assert_eq!(review.transition.before, None);
+    assert_eq!(review.transition.after, Some(step_down()));
+    assert_eq!(
+        review.undetermined.resolved,
+        [undetermined(
+            Kind::Transition,
+            "transition",
+            &["enrolled_since"]
+        )]
+    );
+    assert_eq!(review.undetermined.new, []);
+    assert_eq!(review.fields.known, strings(&["enrolled_since"]));
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub(super) fn type_expr(ty: &TypeExpr) -> String {
         TypeExpr::OneOf(values, _) => format!("one of {{{}}}", names(values)),
         TypeExpr::SetOfText(_) => "set of text".to_string(),
         TypeExpr::SetOfEnum(values, _) => format!("set of {{{}}}", names(values)),
+        TypeExpr::Program(_) => "program".to_string(),
     }
 }
 
@@ -143,6 +144,15 @@ pub(super) fn write_expr(e: &Expr, out: &mut String) {
                 out.push(' ');
                 write_expr(operand, out);
             }
+        }
+        ExprKind::Intensity { lhs, more, rhs } => {
+            write_expr(lhs, out);
+            out.push_str(if *more {
+                " is more intensive than "
+            } else {
+                " is less intensive than "
+            });
+            write_expr(rhs, out);
         }
         ExprKind::Is { lhs, negated, rhs } => {
             write_expr(lhs, out);

@@ -289,6 +289,20 @@ impl<'a> Printer<'a> {
                 }
                 Some(Constraint::AtLeast(n)) => decl.push_str(&format!(" at least {}", n.text)),
                 Some(Constraint::AtMost(n)) => decl.push_str(&format!(" at most {}", n.text)),
+                Some(Constraint::Dates {
+                    not_future,
+                    within_years,
+                    ..
+                }) => {
+                    let mut bounds = Vec::new();
+                    if *not_future {
+                        bounds.push("not in the future".to_string());
+                    }
+                    if let Some(n) = within_years {
+                        bounds.push(format!("within {} years", n.text));
+                    }
+                    decl.push_str(&format!(" {}", bounds.join(", ")));
+                }
                 None => {}
             }
             if field.required {
@@ -310,7 +324,10 @@ impl<'a> Printer<'a> {
     }
 
     fn block(&self, block: &Block, lines: &mut Vec<Line>) {
-        let head = format!("{} {}", block.kind.keyword(), block.id.name);
+        let head = match block.kind {
+            BlockKind::Transition => block.kind.keyword().to_string(),
+            _ => format!("{} {}", block.kind.keyword(), block.id.name),
+        };
         let at = (block.span.start, 0, Role::Item);
         match &block.title {
             Some(title) => self.with_text(lines, at, head, title, " {"),

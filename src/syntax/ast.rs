@@ -162,6 +162,8 @@ pub enum TypeExpr {
     SetOfText(Span),
     /// `set of {a, b}`
     SetOfEnum(Vec<Ident>, Span),
+    /// `program`: a program id of the rule set, or `none`.
+    Program(Span),
 }
 
 /// The scalar types.
@@ -188,6 +190,16 @@ pub enum Constraint {
     AtLeast(NumberLit),
     /// `at most B`
     AtMost(NumberLit),
+    /// Bounds on a date against the evaluation date: `not in the
+    /// future`, `within N years`, or both.
+    Dates {
+        /// `not in the future`.
+        not_future: bool,
+        /// `within N years`.
+        within_years: Option<NumberLit>,
+        /// The bounds as written.
+        span: Span,
+    },
 }
 
 /// The kinds of block.
@@ -203,6 +215,9 @@ pub enum BlockKind {
     Parameter,
     /// A named value computed from the profile.
     Define,
+    /// Where an enrolled client's plan goes next; one per rule set, with
+    /// the id `transition`.
+    Transition,
 }
 
 impl BlockKind {
@@ -213,6 +228,7 @@ impl BlockKind {
             BlockKind::Referral => "referral",
             BlockKind::Warning => "warning",
             BlockKind::Parameter => "parameter",
+            BlockKind::Transition => "transition",
             BlockKind::Define => "define",
         }
     }
@@ -405,6 +421,16 @@ pub enum ExprKind {
         first: Box<Expr>,
         /// Each further operator and operand.
         rest: Vec<(CmpOp, Expr)>,
+    },
+    /// `a is more intensive than b`, `a is less intensive than b`:
+    /// programs by the recommendation order.
+    Intensity {
+        /// Left side.
+        lhs: Box<Expr>,
+        /// `more` (or `less`).
+        more: bool,
+        /// Right side.
+        rhs: Box<Expr>,
     },
     /// `a is b`, `a is not b`
     Is {

@@ -271,6 +271,7 @@ impl Lower {
         let span = span_of(&inner);
         Some(match inner.as_rule() {
             Rule::scalar_type => TypeExpr::Scalar(Self::scalar(&inner), span),
+            Rule::program_type => TypeExpr::Program(span),
             Rule::enum_type => TypeExpr::OneOf(self.idents(inner), span),
             Rule::set_type => {
                 let elem = inner
@@ -305,6 +306,26 @@ impl Lower {
     fn constraint(&mut self, pair: Pair<'_, Rule>) -> Option<Constraint> {
         let inner = pair.into_inner().next()?;
         let rule = inner.as_rule();
+        if rule == Rule::date_bounds {
+            let span = span_of(&inner);
+            let (mut not_future, mut within_years) = (false, None);
+            for bound in inner.into_inner().filter_map(|b| b.into_inner().next()) {
+                match bound.as_rule() {
+                    Rule::not_future => not_future = true,
+                    _ => {
+                        within_years = bound
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::number)
+                            .map(|p| self.number(p));
+                    }
+                }
+            }
+            return Some(Constraint::Dates {
+                not_future,
+                within_years,
+                span,
+            });
+        }
         let nums: Vec<NumberLit> = inner
             .into_inner()
             .filter(|p| p.as_rule() == Rule::signed_number)
@@ -438,6 +459,14 @@ impl Lower {
                     for p in part.into_inner() {
                         match p.as_rule() {
                             Rule::ident => qualifier = Some(self.ident(p)),
+                            // Spelled with one space however it was
+                            // written, as the formatter prints it.
+                            Rule::step_down => {
+                                qualifier = Some(Ident {
+                                    name: "step down".into(),
+                                    span: span_of(&p),
+                                });
+                            }
                             Rule::expr => condition = self.expr(p, 0),
                             Rule::unless_part => {
                                 exception = Some(
@@ -544,14 +573,23 @@ impl Lower {
     fn block(&mut self, pair: Pair<'_, Rule>) -> Option<Block> {
         let span = span_of(&pair);
         let mut inner = pair.into_inner();
-        let kind = match inner.next()?.as_str() {
+        let head = inner.next()?;
+        let kind = match head.as_str() {
             "program" => BlockKind::Program,
             "referral" => BlockKind::Referral,
             "warning" => BlockKind::Warning,
             "parameter" => BlockKind::Parameter,
+            "transition" => BlockKind::Transition,
             _ => BlockKind::Define,
         };
-        let id = self.ident(inner.next()?);
+        let id = if kind == BlockKind::Transition {
+            Ident {
+                name: "transition".into(),
+                span: span_of(&head),
+            }
+        } else {
+            self.ident(inner.next()?)
+        };
         let mut title = None;
         let mut rest = Vec::new();
         for part in inner {
