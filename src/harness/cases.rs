@@ -5,7 +5,9 @@
 //! order included), `includes` (at least), `excludes` (none of), or `error`
 //! (the input is rejected naming a field). Values marked `report: yes` are
 //! checked by id with `values: {lace_score: 12}` in `expect` or `includes`
-//! (`null` for unknown; numbers as exact decimals, lists as sets).
+//! (`null` for unknown; numbers as exact decimals, lists as sets). The
+//! plan's transition is checked with `transition:` in `expect`: `null`, or
+//! `{kind: step_down, from: A, to: B}` (`to: null` for a discharge).
 //!
 //! A case compares only what it names, so a case names only what it is
 //! about: adding a referral to the rules breaks only the cases that name
@@ -155,6 +157,49 @@ pub struct Expect {
     /// Every value marked `report: yes`, by id (null for unknown).
     #[serde(default)]
     pub values: Option<IndexMap<String, Value>>,
+    /// The transition, or null (an intake, none in the rule set, or
+    /// undetermined: then `undetermined` names it).
+    #[serde(default, deserialize_with = "present")]
+    pub transition: Option<Option<TransitionExpect>>,
+}
+
+/// A decided transition as a case expects it: `{kind: step_down, from:
+/// intensive_case_management, to: standard_case_management}`; `to` is
+/// written out, `null` for a discharge.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case, TransitionExpect};
+/// use careplan::TransitionKind;
+/// let t: TransitionExpect = serde_json::from_str(
+///     r#"{"kind": "discharge", "from": "standard_case_management", "to": null}"#,
+/// ).unwrap();
+/// assert_eq!(t.kind, TransitionKind::Discharge);
+/// assert_eq!(t.to, None);
+/// // `to` must be written, even when null.
+/// assert!(serde_json::from_str::<TransitionExpect>(r#"{"kind": "continue", "from": "a"}"#).is_err());
+/// // An intake has no transition.
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "profile": {"id": "c-1"}, "as_of": "2026-03-01",
+///     "expect": {"transition": null}
+/// })).unwrap();
+/// assert!(cases::run(&engine, &case).passed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionExpect {
+    /// continue, step_up, step_down or discharge.
+    pub kind: crate::TransitionKind,
+    /// The current program.
+    pub from: String,
+    /// The program moved to (the current one, to continue), or null.
+    #[serde(deserialize_with = "nullable")]
+    pub to: Option<String>,
+}
+
+/// Reads a value that must be written, possibly as `null`.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
 }
 
 /// "At least" expectations.
@@ -565,6 +610,28 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
                 ));
             }
         }
+        if let Some(w) = &x.transition {
+            let got = report.transition.as_ref().map(|t| TransitionExpect {
+                kind: t.kind,
+                from: t.from.to_string(),
+                to: t.to.map(str::to_string),
+            });
+            if *w != got {
+                let shown = |t: &Option<TransitionExpect>| match t {
+                    None => "null".to_string(),
+                    Some(t) => format!(
+                        "{{kind: {}, from: {}, to: {}}}",
+                        t.kind.as_str(),
+                        t.from,
+                        t.to.as_deref().unwrap_or("null")
+                    ),
+                };
+                failures.push(fail(
+                    format!("transition: expected {}, found {}", shown(w), shown(&got)),
+                    vec!["transition".to_string()],
+                ));
+            }
+        }
         if let Some(w) = &x.values {
             let got: IndexMap<String, Value> = report
                 .values
@@ -736,6 +803,7 @@ impl Expect {
             warnings: self.warnings.or_else(|| Some(vec![])),
             undetermined: self.undetermined.or_else(|| Some(vec![])),
             values: self.values.or_else(|| Some(IndexMap::new())),
+            transition: self.transition.or(Some(None)),
         }
     }
 }
@@ -850,6 +918,12 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         }
         for v in x.values.iter().flat_map(|m| m.keys()) {
             check("value marked `report: yes`", v, &reported);
+        }
+        for t in x.transition.iter().flatten() {
+            check("program", &t.from, &programs);
+            if let Some(p) = &t.to {
+                check("program", p, &programs);
+            }
         }
     }
     if let Some(x) = &case.includes {
