@@ -91,6 +91,8 @@ pub struct Field {
     pub min: Option<Decimal>,
     /// Inclusive upper bound, for numbers.
     pub max: Option<Decimal>,
+    /// For dates: bounds against the evaluation date.
+    pub dates: DateBounds,
     /// A profile without it is rejected.
     pub required: bool,
     /// What an absent or `null` field takes, and why.
@@ -101,6 +103,16 @@ pub struct Field {
     pub file: FileId,
     /// Where it is declared.
     pub span: Span,
+}
+
+/// Bounds on a date field, checked against the evaluation date when a
+/// profile is evaluated (a profile is read before its date is known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateBounds {
+    /// `not in the future`: no later than the evaluation date.
+    pub not_future: bool,
+    /// `within N years`: at most N whole years before the evaluation date.
+    pub within_years: Option<u32>,
 }
 
 /// A field's default, checked against its type and range.
@@ -125,6 +137,9 @@ pub enum DefaultValue {
     Enum(usize),
     /// The members of a set, each once, in the order written.
     Set(Vec<String>),
+    /// `none`, for a `program` field: the only program default (a default
+    /// naming a program would enroll whoever left the field out).
+    NoProgram,
 }
 
 /// The type of a profile field.
@@ -146,6 +161,8 @@ pub enum FieldType {
     SetOfEnum(Vec<String>),
     /// A calendar day, read from `YYYY-MM-DD`.
     Date,
+    /// A program id of the rule set, or `none`.
+    Program,
 }
 
 impl FieldType {
@@ -157,6 +174,7 @@ impl FieldType {
             FieldType::Boolean => Ty::Bool,
             FieldType::Text => Ty::Text,
             FieldType::Date => Ty::Date,
+            FieldType::Program => Ty::Program,
             FieldType::Enum(_) => Ty::Enum(slot),
             FieldType::SetOfText => Ty::Set(Elem::Text),
             FieldType::SetOfEnum(_) => Ty::Set(Elem::Enum(slot)),
@@ -179,6 +197,7 @@ impl FieldType {
             FieldType::Boolean => "true or false".into(),
             FieldType::Text => "a string".into(),
             FieldType::Date => "a date YYYY-MM-DD".into(),
+            FieldType::Program => "a program id or none".into(),
             FieldType::Enum(v) => format!("one of {}", v.join(", ")),
             FieldType::SetOfText => "a list of strings".into(),
             FieldType::SetOfEnum(v) => format!("a list of values from {}", v.join(", ")),

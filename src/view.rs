@@ -37,6 +37,8 @@ pub enum FieldKind {
     SetOf,
     /// `date`: a calendar day, `"YYYY-MM-DD"`.
     Date,
+    /// A program id, or `none`.
+    Program,
 }
 
 /// One field of the profile schema.
@@ -75,6 +77,7 @@ impl<'e> FieldView<'e> {
             FieldType::Boolean => FieldKind::Boolean,
             FieldType::Text => FieldKind::Text,
             FieldType::Date => FieldKind::Date,
+            FieldType::Program => FieldKind::Program,
             FieldType::Enum(_) => FieldKind::OneOf,
             FieldType::SetOfText => FieldKind::SetOfText,
             FieldType::SetOfEnum(_) => FieldKind::SetOf,
@@ -181,6 +184,7 @@ impl<'e> FieldView<'e> {
             D::Text(t) => J::String(t.clone()),
             D::Enum(i) => J::String(self.values().get(*i).cloned().unwrap_or_default()),
             D::Set(members) => J::Array(members.iter().cloned().map(J::String).collect()),
+            D::NoProgram => J::String("none".into()),
         })
     }
 

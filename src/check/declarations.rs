@@ -226,17 +226,60 @@ impl Checker {
             ast::TypeExpr::Scalar(ast::ScalarType::Text, _) => FieldType::Text,
             ast::TypeExpr::Scalar(ast::ScalarType::Date, _) => FieldType::Date,
             ast::TypeExpr::SetOfText(_) => FieldType::SetOfText,
+            ast::TypeExpr::Program(_) => FieldType::Program,
             ast::TypeExpr::OneOf(values, _) => FieldType::Enum(self.enum_values(file, values)),
             ast::TypeExpr::SetOfEnum(values, _) => {
                 FieldType::SetOfEnum(self.enum_values(file, values))
             }
         };
         let (mut min, mut max) = (None, None);
-        if let Some(c) = &f.constraint {
+        let mut dates = ir::DateBounds::default();
+        if let Some(ast::Constraint::Dates {
+            not_future,
+            within_years,
+            span,
+        }) = &f.constraint
+        {
+            if ty != FieldType::Date {
+                self.err(
+                    Report::error(
+                        Code::BadRange,
+                        file,
+                        *span,
+                        format!(
+                            "field `{}` is {}, so it cannot have date bounds",
+                            f.name.name,
+                            ty.describe()
+                        ),
+                    )
+                    .help("`not in the future` and `within N years` apply to `date` fields"),
+                );
+            }
+            dates.not_future = *not_future;
+            if let Some(n) = within_years {
+                let years = self
+                    .number(file, n)
+                    .and_then(|d| u32::try_from(d).ok().filter(|_| d.fract().is_zero()))
+                    .filter(|y| *y <= 9999);
+                if years.is_none() {
+                    self.err(
+                        Report::error(
+                            Code::BadRange,
+                            file,
+                            n.span,
+                            format!("`within {} years` needs a whole number of years", n.text),
+                        )
+                        .help("write e.g. `within 130 years`"),
+                    );
+                }
+                dates.within_years = years;
+            }
+        } else if let Some(c) = &f.constraint {
             let numeric = matches!(ty, FieldType::Integer | FieldType::Decimal);
             let span = match c {
                 ast::Constraint::Between(a, b) => a.span.to(b.span),
                 ast::Constraint::AtLeast(a) | ast::Constraint::AtMost(a) => a.span,
+                ast::Constraint::Dates { span, .. } => *span,
             };
             if !numeric {
                 self.err(
@@ -273,6 +316,7 @@ impl Checker {
                 }
                 ast::Constraint::AtLeast(a) => min = self.number(file, a),
                 ast::Constraint::AtMost(a) => max = self.number(file, a),
+                ast::Constraint::Dates { .. } => {}
             }
         }
         let default = match &f.default {
@@ -286,6 +330,7 @@ impl Checker {
             ty,
             min,
             max,
+            dates,
             required: f.required,
             default,
             doc: f.doc.as_ref().map(|d| d.value.clone()),

@@ -121,6 +121,13 @@ impl Checker {
                 Some(DefaultValue::Bool(w.name == "true"))
             }
             (FieldType::Text, V::Text(t)) => Some(DefaultValue::Text(t.value.clone())),
+            // Enrollment and the like: the case system's own record, whose
+            // absence means "none". A default naming a program would
+            // enroll every client who left the field out.
+            (FieldType::Program, V::Word(w)) if w.name == "none" => Some(DefaultValue::NoProgram),
+            (FieldType::Program, _) => {
+                self.bad_default(file, span, name, ty, "a program field's default is `none`")
+            }
             (FieldType::Enum(values), V::Word(ast::Ident { name: word, .. }))
             | (FieldType::Enum(values), V::Text(ast::Text { value: word, .. })) => {
                 match values.iter().position(|x| x == word) {

@@ -140,6 +140,7 @@ impl Source {
             FieldKind::OneOf => "Coverage.type",
             FieldKind::Boolean => "nothing: no FHIR source gives a boolean yet",
             FieldKind::Date => "nothing: no FHIR source gives a date yet",
+            FieldKind::Program => "nothing: enrollment is the case system's own record",
         }
     }
 }

@@ -10,6 +10,7 @@ pub(super) fn type_expr(ty: &TypeExpr) -> String {
         TypeExpr::OneOf(values, _) => format!("one of {{{}}}", names(values)),
         TypeExpr::SetOfText(_) => "set of text".to_string(),
         TypeExpr::SetOfEnum(values, _) => format!("set of {{{}}}", names(values)),
+        TypeExpr::Program(_) => "program".to_string(),
     }
 }
 

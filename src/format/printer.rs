@@ -289,6 +289,20 @@ impl<'a> Printer<'a> {
                 }
                 Some(Constraint::AtLeast(n)) => decl.push_str(&format!(" at least {}", n.text)),
                 Some(Constraint::AtMost(n)) => decl.push_str(&format!(" at most {}", n.text)),
+                Some(Constraint::Dates {
+                    not_future,
+                    within_years,
+                    ..
+                }) => {
+                    let mut bounds = Vec::new();
+                    if *not_future {
+                        bounds.push("not in the future".to_string());
+                    }
+                    if let Some(n) = within_years {
+                        bounds.push(format!("within {} years", n.text));
+                    }
+                    decl.push_str(&format!(" {}", bounds.join(", ")));
+                }
                 None => {}
             }
             if field.required {

@@ -218,6 +218,13 @@ impl Generator {
                     FieldType::SetOfText => Gen::SetOfText,
                     FieldType::Text => Gen::Text,
                     FieldType::Date => Gen::Date,
+                    // Enrollment: intakes and every program alike, until
+                    // populations know enrollment.
+                    FieldType::Program => Gen::Enum(
+                        std::iter::once("none".to_string())
+                            .chain(rules.programs.iter().map(|p| p.meta.id.clone()))
+                            .collect(),
+                    ),
                 };
                 FieldGen {
                     name: f.name.clone(),

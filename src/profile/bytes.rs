@@ -79,6 +79,10 @@ impl<'de> serde::de::DeserializeSeed<'de> for SlotSeed<'_> {
                 None => Ok(None),
                 Some(s) => date_val(s).map(Some).ok_or_else(not_plain),
             },
+            FieldType::Program => match Option::<&'de str>::deserialize(d)? {
+                None => Ok(None),
+                Some(s) => lookup.program(s).map(Some).ok_or_else(not_plain),
+            },
             FieldType::Enum(values) => match Option::<&'de str>::deserialize(d)? {
                 None => Ok(None),
                 Some(s) => values

@@ -336,6 +336,19 @@ pub(crate) struct Lookup {
     /// Each field's default as a slot holds it, made once: both readers
     /// put it in a slot left empty (absent or `null`), in [`finish`].
     defaults: Vec<(usize, Val)>,
+    /// What a `program` field may hold: `none`, then the program ids in
+    /// rule-set order (index `i + 1` is program `i`).
+    program_words: Vec<String>,
+}
+
+impl Lookup {
+    /// A `program` field's value from its word: `none` or a program id.
+    pub(super) fn program(&self, s: &str) -> Option<Val> {
+        match self.program_words.iter().position(|w| w == s)? {
+            0 => Some(Val::Program(None)),
+            i => Some(Val::Program(Some(i - 1))),
+        }
+    }
 }
 
 impl Lookup {
@@ -364,6 +377,9 @@ impl Lookup {
                 })
                 .collect(),
             defaults: Vec::new(),
+            program_words: std::iter::once("none".to_string())
+                .chain(rules.programs.iter().map(|p| p.meta.id.clone()))
+                .collect(),
         }
         .with_defaults(rules)
     }
@@ -379,6 +395,7 @@ impl Lookup {
                 D::Num(x) => number_val(field, self.bounds(slot), *x),
                 D::Text(t) => Some(Val::Text(self.symbol(t), t.as_str().into())),
                 D::Enum(i) => Some(Val::Enum(*i)),
+                D::NoProgram => Some(Val::Program(None)),
                 D::Set(members) => {
                     let mut set = SetBuilder::new(field, &self, members.len());
                     members
@@ -510,6 +527,7 @@ fn quick_value(field: &crate::ir::Field, slot: usize, lookup: &Lookup, v: &Value
         }
         (FieldType::Text, Value::String(s)) => Some(Val::Text(lookup.symbol(s), s.as_str().into())),
         (FieldType::Date, Value::String(s)) => date_val(s),
+        (FieldType::Program, Value::String(s)) => lookup.program(s),
         (FieldType::Enum(values), Value::String(s)) => {
             values.iter().position(|x| x == s).map(Val::Enum)
         }
@@ -531,13 +549,13 @@ fn read_value(rules: &RuleSet, lookup: &Lookup, slot: usize, v: &Value) -> Resul
     };
     match quick_value(field, slot, lookup, v) {
         Some(val) => Ok(val),
-        None => Err(invalid(field, v)),
+        None => Err(invalid(field, lookup, v)),
     }
 }
 
 /// Why a value that [`quick_value`] refused is wrong for its field.
 #[cold]
-fn invalid(field: &crate::ir::Field, v: &Value) -> InputError {
+fn invalid(field: &crate::ir::Field, lookup: &Lookup, v: &Value) -> InputError {
     let name = &field.name;
     let wrong = || {
         InputError::new(
@@ -560,6 +578,7 @@ fn invalid(field: &crate::ir::Field, v: &Value) -> InputError {
             ),
         },
         (FieldType::Enum(values), Value::String(s)) => not_a_value(name, s, values),
+        (FieldType::Program, Value::String(s)) => not_a_value(name, s, &lookup.program_words),
         (FieldType::SetOfText | FieldType::SetOfEnum(_), Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 match (item.as_str(), &field.ty) {

@@ -162,6 +162,8 @@ pub enum TypeExpr {
     SetOfText(Span),
     /// `set of {a, b}`
     SetOfEnum(Vec<Ident>, Span),
+    /// `program`: a program id of the rule set, or `none`.
+    Program(Span),
 }
 
 /// The scalar types.
@@ -188,6 +190,16 @@ pub enum Constraint {
     AtLeast(NumberLit),
     /// `at most B`
     AtMost(NumberLit),
+    /// Bounds on a date against the evaluation date: `not in the
+    /// future`, `within N years`, or both.
+    Dates {
+        /// `not in the future`.
+        not_future: bool,
+        /// `within N years`.
+        within_years: Option<NumberLit>,
+        /// The bounds as written.
+        span: Span,
+    },
 }
 
 /// The kinds of block.

@@ -271,6 +271,7 @@ impl Lower {
         let span = span_of(&inner);
         Some(match inner.as_rule() {
             Rule::scalar_type => TypeExpr::Scalar(Self::scalar(&inner), span),
+            Rule::program_type => TypeExpr::Program(span),
             Rule::enum_type => TypeExpr::OneOf(self.idents(inner), span),
             Rule::set_type => {
                 let elem = inner
@@ -305,6 +306,26 @@ impl Lower {
     fn constraint(&mut self, pair: Pair<'_, Rule>) -> Option<Constraint> {
         let inner = pair.into_inner().next()?;
         let rule = inner.as_rule();
+        if rule == Rule::date_bounds {
+            let span = span_of(&inner);
+            let (mut not_future, mut within_years) = (false, None);
+            for bound in inner.into_inner().filter_map(|b| b.into_inner().next()) {
+                match bound.as_rule() {
+                    Rule::not_future => not_future = true,
+                    _ => {
+                        within_years = bound
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::number)
+                            .map(|p| self.number(p));
+                    }
+                }
+            }
+            return Some(Constraint::Dates {
+                not_future,
+                within_years,
+                span,
+            });
+        }
         let nums: Vec<NumberLit> = inner
             .into_inner()
             .filter(|p| p.as_rule() == Rule::signed_number)
