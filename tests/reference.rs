@@ -176,9 +176,12 @@ fn outcomes_agree_with_the_full_report() {
     let engine = careplan::reference().unwrap();
     let mut compared = 0;
     for (_, case) in all_cases("tests/reference") {
-        let Ok(profile) = engine.profile(&case.profile) else {
+        let Ok(mut profile) = engine.profile(&case.profile) else {
             continue;
         };
+        if let Some(d) = case.as_of {
+            profile.as_of = d;
+        }
         let ctx = match case.context.as_ref().map(|c| engine.caseloads(c)) {
             Some(Err(_)) => continue,
             other => other.map(Result::unwrap),
