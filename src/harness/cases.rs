@@ -896,6 +896,11 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
     let mut all_ids: Vec<&str> = programs.clone();
     all_ids.extend(&referrals);
     all_ids.extend(&warnings);
+    // The transition, when the rule set has one, is undetermined by id
+    // `transition`.
+    if rules.transition.is_some() {
+        all_ids.push("transition");
+    }
     if let Some(x) = &case.expect {
         for p in [&x.recommended_program, &x.alternative_program]
             .into_iter()
@@ -954,7 +959,7 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
             check("warning", w, &warnings);
         }
         for id in &x.undetermined {
-            check("program, referral or warning", id, &all_ids);
+            check("program, referral, warning or transition", id, &all_ids);
         }
     }
     if let Some(e) = &case.error {
