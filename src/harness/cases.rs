@@ -31,7 +31,7 @@ use serde_json::Value;
 /// ```
 /// use careplan::harness::cases::CaseFile;
 /// let file: CaseFile = serde_json::from_str(r#"{"cases": [
-///     {"name": "homeless", "profile": {"id": "c-1", "housing": "homeless"},
+///     {"name": "homeless", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///      "includes": {"referrals": {"housing_services": "urgent"}}}
 /// ]}"#).unwrap();
 /// let engine = careplan::reference().unwrap();
@@ -62,7 +62,7 @@ fn as_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::date::Date>, D
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "context": {"caseloads": {}}, "excludes": {"warnings": ["caseload_full"]}
 /// })).unwrap();
 /// assert_eq!(case.name, "n");
@@ -70,7 +70,7 @@ fn as_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::date::Date>, D
 /// // `exact: true`: what `expect` leaves out must be empty; here the
 /// // housing referral was made.
 /// let strict: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "exact": true, "expect": {"warnings": []}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &strict);
@@ -122,7 +122,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "expect": {"recommended_program": null, "referrals": {"housing_services": "urgent"}}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
@@ -180,7 +180,7 @@ pub struct Expect {
 /// // An intake has no transition.
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1"}, "as_of": "2026-03-01",
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1"}, "as_of": "2026-03-01",
 ///     "expect": {"transition": null}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
@@ -208,7 +208,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "includes": {"undetermined": [{"kind": "referral", "id": "behavioral_health", "missing": ["phq9"]}]}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
@@ -240,7 +240,7 @@ pub struct Includes {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "excludes": {"referrals": ["housing_services"]}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &case);
@@ -325,7 +325,7 @@ impl From<Kind> for KindName {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "bad age", "profile": {"id": "c-1", "age": 200}, "error": {"field": "age"}
+///     "name": "bad age", "as_of": "2026-03-01", "profile": {"id": "c-1", "age": 200}, "error": {"field": "age"}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
 /// ```
@@ -342,7 +342,7 @@ pub struct ErrorExpect {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "expect": {"warnings": ["home_visit_safety"]}
 /// })).unwrap();
 /// let failure = &cases::run(&engine, &case).failures[0];
@@ -364,7 +364,7 @@ pub struct Failure {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "includes": {"referrals": {"housing_services": "routine"}}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &case);
@@ -386,7 +386,7 @@ impl Outcome<'_> {
     /// use careplan::harness::cases::{self, Case};
     /// let engine = careplan::reference().unwrap();
     /// let case: Case = serde_json::from_value(serde_json::json!({
-    ///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+    ///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
     ///     "includes": {"eligible_programs": []}
     /// })).unwrap();
     /// assert!(cases::run(&engine, &case).passed());
@@ -438,7 +438,7 @@ fn show<T: serde::Serialize + ?Sized>(v: &T) -> String {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "age": 30, "needs": ["food", "legal"]},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "age": 30, "needs": ["food", "legal"]},
 ///     "expect": {"recommended_program": "standard_case_management"}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &case);
@@ -859,7 +859,7 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "excludes": {"referrals": ["housing_service"]}
 /// })).unwrap();
 /// let problems = cases::validate(&engine, &case);
