@@ -318,7 +318,14 @@ impl Engine {
     ///     warning adult {\n  severity: info\n  when years since born >= 18\n  message: \"m\"\n}\n")],
     ///     &Default::default()).unwrap();
     /// assert!(engine.reads_date());
-    /// assert!(!careplan::reference().unwrap().reads_date());
+    /// // The reference rules read it: the poverty guideline is dated, and
+    /// // the transition counts the days since `enrolled_since`.
+    /// assert!(careplan::reference().unwrap().reads_date());
+    /// // A rule set that reads no date:
+    /// let plain = careplan::load_sources(&[("r.rules", "schema {\n  age: integer\n}\n\
+    ///     warning adult {\n  severity: info\n  when age >= 18\n  message: \"m\"\n}\n")],
+    ///     &Default::default()).unwrap();
+    /// assert!(!plain.reads_date());
     /// ```
     pub fn reads_date(&self) -> bool {
         self.rules().reads_date()
@@ -398,7 +405,14 @@ impl Engine {
     /// let profile = engine.profile(&serde_json::json!({"id": "c-1", "housing": "homeless"})).unwrap();
     /// let traces = engine.explain(&profile, None).unwrap();
     /// let total = engine.programs().len() + engine.referrals().len() + engine.warnings().len();
-    /// assert_eq!(traces.len(), total);
+    /// use careplan::Kind;
+    /// let items = traces.iter().filter(|t| matches!(t.kind, Kind::Program | Kind::Referral | Kind::Warning));
+    /// assert_eq!(items.count(), total);
+    /// // and one trace for the transition and one for each value marked
+    /// // `report: yes` (the reference rules mark `lace_score`)
+    /// assert_eq!(traces.len(), total + 2);
+    /// assert!(traces.iter().any(|t| t.kind == Kind::Transition));
+    /// assert!(traces.iter().any(|t| t.kind == Kind::Define && t.id == "lace_score"));
     /// let housing = traces.iter().find(|t| t.id == "housing_services").unwrap();
     /// use careplan::{ItemOutcome, Priority};
     /// assert_eq!(housing.outcome, ItemOutcome::Referred(Priority::Urgent));

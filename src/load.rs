@@ -299,7 +299,7 @@ pub const REFERENCE_RULES: &[(&str, &str)] = &[
 ///
 /// ```
 /// let engine = careplan::reference().unwrap();
-/// assert_eq!(engine.programs().len(), 3);
+/// assert_eq!(engine.programs().len(), 7);
 /// let again = careplan::load_sources(careplan::REFERENCE_RULES, &Default::default()).unwrap();
 /// assert_eq!(engine.version(), again.version());
 /// ```

@@ -327,7 +327,7 @@ pub struct Undetermined<'e> {
 /// ```
 /// use careplan::Status;
 /// let engine = careplan::reference().unwrap();
-/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "age": 15, "needs": []}), None).unwrap();
+/// let report = engine.evaluate_json(&serde_json::json!({"id": "c-1", "age": 15, "needs": [], "diagnoses": []}), None).unwrap();
 /// let programs = report.programs.unwrap();
 /// assert!(programs.iter().all(|p| p.status == Status::NotEligible));
 /// assert_eq!(serde_json::to_string(&Status::NotEligible).unwrap(), "\"not_eligible\"");
@@ -352,7 +352,10 @@ pub enum Status {
 /// let standard = programs.iter().find(|p| p.id == "standard_case_management").unwrap();
 /// assert_eq!(standard.status, careplan::Status::Eligible);
 /// assert_eq!(standard.caseload_limit, Some(40));
-/// assert_eq!(standard.reason, r#"count(needs) >= 2 (needs = ["food","legal"])"#);
+/// assert_eq!(
+///     standard.reason,
+///     r#"count(needs) >= 2 (needs = ["food","legal"]); not (eligible(community_care_case_management))"#
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProgramItem<'e> {

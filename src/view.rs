@@ -15,7 +15,8 @@ use serde::Serialize;
 /// let engine = careplan::reference().unwrap();
 /// let kinds: Vec<_> = engine.fields().map(|f| (f.name(), f.kind())).collect();
 /// assert_eq!(kinds[1], ("age", careplan::FieldKind::Integer));
-/// assert_eq!(kinds[2], ("housing", careplan::FieldKind::OneOf));
+/// assert_eq!(kinds[2], ("birth_date", careplan::FieldKind::Date));
+/// assert_eq!(kinds[3], ("housing", careplan::FieldKind::OneOf));
 /// assert_eq!(serde_json::to_string(&careplan::FieldKind::SetOfText).unwrap(), "\"set_of_text\"");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -327,7 +328,8 @@ impl<'e> ItemView<'e> {
     /// ```
     /// let engine = careplan::reference().unwrap();
     /// let limits: Vec<_> = engine.programs().map(|p| p.caseload_limit()).collect();
-    /// assert_eq!(limits, [Some(10), Some(19), Some(40)]); // "fewer than 20" is at most 19
+    /// // "fewer than 20" is at most 19
+    /// assert_eq!(limits, [Some(10), Some(19), Some(15), Some(25), Some(30), Some(40), Some(10)]);
     /// assert!(engine.referrals().all(|r| r.caseload_limit().is_none()));
     /// ```
     pub fn caseload_limit(&self) -> Option<u64> {

@@ -761,9 +761,13 @@ fn watch_reloads_when_a_rule_file_changes() {
     let s = Server::start("watch", &["--rules", rules.0.to_str().unwrap(), "--watch"]);
     let v1 = s.get("/health").version.unwrap();
     let referrals = rules.0.join("referrals.rules");
-    let text = std::fs::read_to_string(&referrals)
-        .unwrap()
-        .replace("routine when age >= 65", "routine when age >= 66");
+    let text = std::fs::read_to_string(&referrals).unwrap();
+    let trigger = "routine when client_age >= 65";
+    assert!(
+        text.contains(trigger),
+        "referrals.rules no longer has `{trigger}`"
+    );
+    let text = text.replace(trigger, "routine when client_age >= 66");
     std::fs::write(&referrals, text).unwrap();
     let started = Instant::now();
     while s.get("/health").version.as_deref() == Some(v1.as_str()) {

@@ -445,8 +445,16 @@ mod tests {
 
     #[test]
     fn no_value_marked_gives_an_empty_list() {
-        let e = crate::reference().unwrap();
-        let report = e.evaluate_json(&json!({"id": "c"}), None).unwrap();
+        // Definitions, none marked `report: yes` (the reference rules mark
+        // `lace_score`, so they will not do here).
+        let e = engine(
+            "schema {\n  a: integer\n}\n\
+            define double {\n  value: a * 2\n}\n\
+            define off {\n  value: a + 1\n  report: no\n}\n\
+            warning big {\n  severity: info\n  when double > off\n  message: \"m\"\n}\n",
+        );
+        let report = e.evaluate_json(&json!({"a": 3}), None).unwrap();
+        assert_eq!(report.warnings.len(), 1); // the definitions were evaluated
         assert!(report.values.is_empty());
         assert!(report.to_json().contains("\"values\":[]"));
     }

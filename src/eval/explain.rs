@@ -24,7 +24,7 @@ use std::ops::Not;
 /// let act = traces.iter().find(|t| t.id == "assertive_community_treatment").unwrap();
 /// let trace = &act.conditions[0].trace;
 /// assert_eq!(trace.value, Truth::Unknown);
-/// assert_eq!(trace.children[0].condition, "age >= 18");
+/// assert_eq!(trace.children[0].condition, "client_age >= 18");
 /// assert_eq!(trace.children[0].value, Truth::True);
 /// assert!(trace.missing.contains(&"diagnoses".to_string()));
 /// ```
@@ -92,7 +92,11 @@ pub struct ClauseTrace {
 /// let standard = traces.iter().find(|t| t.id == "standard_case_management").unwrap();
 /// assert_eq!(standard.kind, Kind::Program);
 /// assert_eq!(standard.outcome, ItemOutcome::Eligible { recommended: true });
-/// assert_eq!(standard.conditions[0].trace.condition, "count(needs) >= 2");
+/// let trace = &standard.conditions[0].trace;
+/// assert_eq!(trace.condition, "count(needs) >= 2 and not eligible(community_care_case_management)");
+/// // legal is not a need community care takes on, so that part holds too
+/// assert_eq!(trace.children[1].condition, "not eligible(community_care_case_management)");
+/// assert_eq!(trace.children[1].value, careplan::Truth::True);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemTrace {

@@ -180,7 +180,7 @@ pub struct Expect {
 /// // An intake has no transition.
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1"}, "as_of": "2026-03-01",
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1"},
 ///     "expect": {"transition": null}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());

@@ -518,7 +518,8 @@ impl<'a> Compare<'a> {
     /// let engine = careplan::reference().unwrap();
     /// let compare = careplan::harness::compare::Compare::new(&engine, &engine, None);
     /// let demand = compare.demand();
-    /// assert_eq!(demand.len(), 3); // every reference program has a limit
+    /// assert_eq!(demand.len(), 7); // every reference program has a limit
+    /// assert_eq!(demand.len(), engine.programs().len());
     /// assert!(demand.iter().all(|d| d.change == Some(0)));
     /// ```
     pub fn demand(&self) -> Vec<DemandChange> {

@@ -15,7 +15,7 @@ use crate::eval::ItemTrace;
 /// ```
 /// use careplan::harness::{cases::CaseFile, suite::Suite};
 /// let engine = careplan::reference().unwrap();
-/// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+/// let file: CaseFile = serde_json::from_str(r#"{"as_of": "2026-03-01", "cases": [
 ///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
 ///      "includes": {"referrals": {"housing_services": "urgent"}}},
 ///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
@@ -44,7 +44,7 @@ pub struct Failure {
 /// ```
 /// use careplan::harness::{cases::CaseFile, suite::Suite};
 /// let engine = careplan::reference().unwrap();
-/// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+/// let file: CaseFile = serde_json::from_str(r#"{"as_of": "2026-03-01", "cases": [
 ///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
 ///      "includes": {"referrals": {"housing_services": "urgent"}}},
 ///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
@@ -92,7 +92,7 @@ impl<'e> Suite<'e> {
     /// ```
     /// use careplan::harness::{cases::CaseFile, suite::Suite};
     /// let engine = careplan::reference().unwrap();
-    /// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+    /// let file: CaseFile = serde_json::from_str(r#"{"as_of": "2026-03-01", "cases": [
     ///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
     ///      "includes": {"referrals": {"housing_services": "urgent"}}},
     ///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
@@ -136,7 +136,7 @@ impl<'e> Suite<'e> {
     /// ```
     /// use careplan::harness::{cases::CaseFile, suite::Suite};
     /// let engine = careplan::reference().unwrap();
-    /// let file: CaseFile = serde_json::from_str(r#"{"cases": [
+    /// let file: CaseFile = serde_json::from_str(r#"{"as_of": "2026-03-01", "cases": [
     ///     {"name": "homeless", "profile": {"id": "a", "housing": "homeless"},
     ///      "includes": {"referrals": {"housing_services": "urgent"}}},
     ///     {"name": "wrong", "profile": {"id": "b", "housing": "stable"},
