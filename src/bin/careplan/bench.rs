@@ -17,7 +17,8 @@ use crate::{Fail, load_or_fail, read_context};
 use careplan::Decision;
 use careplan::Priority;
 use careplan::harness::compare::{
-    Change, Compare, DemandChange, DemandSide, Skip, Tally, case_managers,
+    Change, Compare, DemandChange, DemandSide, Move, Skip, Tally, Transitions, case_managers,
+    has_transition,
 };
 use careplan::harness::measure::{Event, Measure};
 use careplan::harness::population::Generator;
@@ -60,6 +61,9 @@ pub struct Options<'a> {
 pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
     let engine = load_or_fail(opts.rules)?;
     let other = opts.compare.map(|d| load_or_fail(Some(d))).transpose()?;
+    // One evaluation date for the whole run: the population is placed
+    // relative to it and every profile is evaluated on it.
+    let as_of = opts.as_of.unwrap_or_else(careplan::date::today);
     let ctx = read_context(&engine, opts.context)?;
     let other_ctx = match &other {
         Some(e) => read_context(e, opts.context)?,
@@ -96,7 +100,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
             }
             None => {
                 let n = opts.profiles.unwrap_or(DEFAULT_PROFILES);
-                let mut generator = Generator::new(&engine, opts.seed);
+                let mut generator = Generator::new(&engine, opts.seed).as_of(as_of);
                 let entries = (0..n).map(move |i| Entry {
                     at: At::Profile(i + 1),
                     value: Ok(generator.profile(i)),
@@ -107,10 +111,10 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
 
     let bar = progress(total, opts.json);
     let mut bench = Bench::new(&engine, ctx.as_ref(), total);
-    bench.measure.as_of = opts.as_of;
+    bench.measure.as_of = Some(as_of);
     let mut compare = other.as_ref().map(|o| {
         let mut c = Comparison::new(&engine, o, other_ctx.as_ref());
-        c.counts.as_of = opts.as_of;
+        c.counts.as_of = Some(as_of);
         c
     });
     loop {
@@ -132,7 +136,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
         return Err(Fail::input(msg));
     }
 
-    let output = bench.output(opts.rules, population, total, compare, opts.compare);
+    let output = bench.output(opts.rules, population, total, as_of, compare, opts.compare);
     let text = if opts.json {
         let mut s = serde_json::to_string_pretty(&output).unwrap_or_default();
         s.push('\n');
@@ -282,6 +286,7 @@ impl<'a> Bench<'a> {
         rules_dir: Option<&str>,
         kind: PopulationKind,
         total: u64,
+        as_of: careplan::date::Date,
         compare: Option<Comparison<'_>>,
         compare_dir: Option<&str>,
     ) -> Output {
@@ -342,6 +347,7 @@ impl<'a> Bench<'a> {
             })
             .collect();
 
+        let transitions = has_transition(engine).then(|| transitions_out(&t.transitions));
         let latency = self.measure.latency();
         let m = &self.measure;
         let timing = TimingOut {
@@ -371,6 +377,7 @@ impl<'a> Bench<'a> {
             rules: RulesOut::new(rules_dir, self.engine),
             population: PopulationOut {
                 source,
+                as_of: careplan::date::show(as_of),
                 seed,
                 input,
                 profiles: total,
@@ -381,6 +388,7 @@ impl<'a> Bench<'a> {
             },
             timing,
             programs,
+            transitions,
             referrals,
             warnings,
             caseload_demand,
@@ -400,6 +408,14 @@ fn per_second(n: u64, d: Duration) -> u64 {
     } else {
         0
     }
+}
+
+/// Each row of the transitions with its share of the clients counted.
+fn transitions_out(t: &Transitions) -> IndexMap<&'static str, Share> {
+    Move::ALL
+        .iter()
+        .map(|m| (m.word(), Share::of(t.count(*m), t.total())))
+        .collect()
 }
 
 /// Tally's count as a share of the profiles it counted.
@@ -473,14 +489,28 @@ impl<'a> Comparison<'a> {
             .ids
             .iter()
             .zip(&c.warning_changes)
+            .zip(&c.warnings_raised)
             .enumerate()
-            .map(|(i, (id, ch))| WarningChange {
+            .map(|(i, ((id, ch), [base, compared]))| WarningChange {
                 id: id.clone(),
                 present: c.warnings.present(i).word(),
                 gained: ch.gained,
                 lost: ch.lost,
+                base: *base,
+                compared: *compared,
             })
             .collect();
+        let [base, compared] = &c.transitions;
+        let transitions =
+            (has_transition(c.base) || has_transition(c.other)).then(|| TransitionsChange {
+                base: transitions_out(base),
+                compared: transitions_out(compared),
+                change: Move::ALL
+                    .iter()
+                    .map(|m| (m.word(), compared.count(*m) as i64 - base.count(*m) as i64))
+                    .collect(),
+                changed: c.transitions_changed,
+            });
         CompareOut {
             rules: RulesOut::new(dir, c.other),
             profiles: c.compared,
@@ -488,6 +518,7 @@ impl<'a> Comparison<'a> {
             evaluation_errors: c.evaluation_errors,
             errors: self.problems,
             programs,
+            transitions,
             referrals,
             warnings,
             caseload_demand: c.demand(),
