@@ -324,6 +324,55 @@ impl Engine {
         self.rules().reads_date()
     }
 
+    /// Checks that every dated value (a parameter or definition with
+    /// `from DATE:` values, a table with `from DATE:` rows) is in force on
+    /// `as_of`: a command checks its evaluation date once, before it reads
+    /// any profile, whatever the profiles hold. The error names the first
+    /// item, in rule-set order, that has no value then.
+    ///
+    /// ```
+    /// let engine = careplan::load_sources(&[("r.rules", "parameter limit {\n  from 2024-01-01: 10\n}\n")],
+    ///     &Default::default()).unwrap();
+    /// let day = |s| careplan::date::parse(s).unwrap();
+    /// assert!(engine.check_as_of(day("2024-01-01")).is_ok());
+    /// let err = engine.check_as_of(day("2023-12-31")).unwrap_err();
+    /// assert_eq!(err.field, "limit");
+    /// assert_eq!(err.message, "no value of limit is in force on 2023-12-31; the earliest is from 2024-01-01");
+    /// ```
+    pub fn check_as_of(&self, as_of: crate::date::Date) -> Result<(), InputError> {
+        let today = crate::date::day_number(as_of);
+        let rules = self.rules();
+        let mut first: Vec<(crate::diagnostic::FileId, usize, &str, i64)> = Vec::new();
+        for d in &rules.defines {
+            if let crate::ir::ExprKind::Dated { days, .. } = &d.value.kind {
+                if let Some(&earliest) = days.first() {
+                    first.push((d.meta.file, d.meta.span.start, &d.meta.id, earliest));
+                }
+            }
+        }
+        for t in &rules.tables {
+            if let Some(Some((earliest, _))) = t.versions.first().map(|v| v.from.clone()) {
+                first.push((t.meta.file, t.meta.span.start, &t.meta.id, earliest));
+            }
+        }
+        first.sort_by_key(|(file, at, _, _)| (*file, *at));
+        match first.iter().find(|(_, _, _, earliest)| *earliest > today) {
+            None => Ok(()),
+            Some((_, _, id, earliest)) => {
+                let earliest = crate::date::from_day_number(*earliest)
+                    .map(crate::date::show)
+                    .unwrap_or_default();
+                Err(InputError::new(
+                    *id,
+                    format!(
+                        "no value of {id} is in force on {}; the earliest is from {earliest}",
+                        crate::date::show(as_of)
+                    ),
+                ))
+            }
+        }
+    }
+
     /// [`Engine::decide`] by the tree walker that explanations use, not the
     /// compiled plan: for differential tests and fuzzing, which check
     /// that the two agree on every profile. Not for production use.

@@ -45,6 +45,8 @@ pub struct RuleSet {
     pub sandbox: std::sync::Arc<rhai::Engine>,
     /// Lookup and decision tables, in rule-set order.
     pub tables: Vec<Table>,
+    /// The transition, when the rule set has one.
+    pub transition: Option<TransitionRule>,
     /// Warnings found while checking (gaps in tables), unlocated.
     pub(crate) load_warnings: Vec<crate::diagnostic::Report>,
 }
@@ -78,6 +80,8 @@ pub enum Node {
     /// A table: evaluated where it is read, ordered after what its
     /// inputs read.
     Table(usize),
+    /// The transition, after the recommendation.
+    Transition,
 }
 
 /// A field of the client profile.
@@ -389,6 +393,18 @@ pub struct Warning {
     pub when: Expr,
 }
 
+/// The transition: where an enrolled client's plan goes next.
+#[derive(Debug, Clone)]
+pub struct TransitionRule {
+    /// Its id (`transition`), title, evidence and source.
+    pub meta: Meta,
+    /// The current program (`current:`), of type program.
+    pub current: Expr,
+    /// `step down when …`: when a step down (or discharge) is allowed;
+    /// always, without one.
+    pub step_down: Option<Expr>,
+}
+
 /// A typed expression.
 #[derive(Debug, Clone)]
 pub struct Expr {
@@ -573,6 +589,10 @@ pub enum ExprKind {
         /// Each version's value.
         values: Vec<Expr>,
     },
+    /// `a is more intensive than b` (and `b is less intensive than a`):
+    /// programs by the recommendation order (intensity, then rule order);
+    /// `none` is below every program.
+    MoreIntensive(Box<Expr>, Box<Expr>),
     /// One output of a table, by index.
     Table {
         /// The table, in [`RuleSet::tables`].
@@ -688,6 +708,7 @@ impl Expr {
             ExprKind::If(c, branches) => (std::slice::from_ref(c), &branches[..]),
             ExprKind::Unless(a, b)
             | ExprKind::Cmp(_, a, b)
+            | ExprKind::MoreIntensive(a, b)
             | ExprKind::Duration(_, a, b)
             | ExprKind::In(a, b)
             | ExprKind::Arith(_, a, b)

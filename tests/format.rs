@@ -217,7 +217,9 @@ fn erase(mut file: File) -> File {
                     field.span = Span::default();
                     erase_ident(&mut field.name);
                     match &mut field.ty {
-                        TypeExpr::Scalar(_, span) | TypeExpr::SetOfText(span) => {
+                        TypeExpr::Scalar(_, span)
+                        | TypeExpr::SetOfText(span)
+                        | TypeExpr::Program(span) => {
                             *span = Span::default();
                         }
                         TypeExpr::OneOf(values, span) | TypeExpr::SetOfEnum(values, span) => {
@@ -231,6 +233,14 @@ fn erase(mut file: File) -> File {
                             erase_number(hi);
                         }
                         Some(Constraint::AtLeast(n) | Constraint::AtMost(n)) => erase_number(n),
+                        Some(Constraint::Dates {
+                            within_years, span, ..
+                        }) => {
+                            *span = Span::default();
+                            if let Some(n) = within_years {
+                                erase_number(n);
+                            }
+                        }
                         None => {}
                     }
                     if let Some(d) = &mut field.default {
@@ -374,7 +384,9 @@ fn erase_expr(e: &mut Expr) {
             items.iter_mut().for_each(erase_expr);
         }
         ExprKind::Paren(inner) | ExprKind::Neg(inner) | ExprKind::Not(inner) => erase_expr(inner),
-        ExprKind::Arith { lhs, rhs, .. } | ExprKind::Is { lhs, rhs, .. } => {
+        ExprKind::Arith { lhs, rhs, .. }
+        | ExprKind::Is { lhs, rhs, .. }
+        | ExprKind::Intensity { lhs, rhs, .. } => {
             erase_expr(lhs);
             erase_expr(rhs);
         }

@@ -80,9 +80,23 @@ impl Checker {
                             BlockKind::Referral => &mut self.referral_ids,
                             BlockKind::Warning => &mut self.warning_ids,
                             BlockKind::Parameter | BlockKind::Define => &mut self.define_ids,
+                            BlockKind::Transition => &mut self.transition_ids,
                         };
                         if let Some((pf, ps)) = table.get(&b.id.name).copied() {
                             let prev = self.place(pf, ps);
+                            if b.kind == BlockKind::Transition {
+                                self.err(
+                                    Report::error(
+                                        Code::DuplicateId,
+                                        *file,
+                                        b.id.span,
+                                        "a rule set has one transition",
+                                    )
+                                    .label("second transition")
+                                    .help(format!("the first is at {prev}; join them")),
+                                );
+                                continue;
+                            }
                             self.err(
                                 Report::error(
                                     Code::DuplicateId,
@@ -126,6 +140,7 @@ impl Checker {
                             BlockKind::Warning => self
                                 .rule_order
                                 .push(Node::Warning(self.warning_ids.len() - 1)),
+                            BlockKind::Transition => {}
                             BlockKind::Parameter | BlockKind::Define => {
                                 let ix = self.define_ids.len() - 1;
                                 self.define_is_parameter

@@ -71,6 +71,7 @@ impl Checker {
                 known,
                 negated,
             } => self.is_known(file, span, operand, *known, *negated),
+            A::Intensity { lhs, more, rhs } => self.intensity(file, span, lhs, *more, rhs),
             A::In {
                 element,
                 negated,
@@ -646,6 +647,42 @@ impl Checker {
     }
 
     /// Checks `a OP b`, letting either side give the other its type.
+    /// `a is more intensive than b`: both sides programs (or `none`);
+    /// `less` is `more` with the sides swapped.
+    fn intensity(
+        &mut self,
+        file: FileId,
+        span: Span,
+        lhs: &ast::Expr,
+        more: bool,
+        rhs: &ast::Expr,
+    ) -> Option<Expr> {
+        let l = self.expr(file, lhs, Some(Ty::Program));
+        let r = self.expr(file, rhs, Some(Ty::Program));
+        let (l, r) = (l?, r?);
+        for side in [&l, &r] {
+            if side.ty != Ty::Program {
+                let msg = format!(
+                    "`is {} intensive than` compares programs, but this is {}",
+                    if more { "more" } else { "less" },
+                    self.ty_name(side.ty)
+                );
+                self.err(
+                    Report::error(Code::TypeMismatch, file, side.span, msg)
+                        .help("compare `recommended`, a `program` field, a program id or `none`"),
+                );
+                return None;
+            }
+        }
+        let (a, b) = if more { (l, r) } else { (r, l) };
+        Some(Self::mk(
+            file,
+            span,
+            Ty::Bool,
+            ExprKind::MoreIntensive(Box::new(a), Box::new(b)),
+        ))
+    }
+
     pub(super) fn compare(
         &mut self,
         file: FileId,

@@ -17,6 +17,7 @@ impl Checker {
             BlockKind::Referral => &self.referral_ids,
             BlockKind::Warning => &self.warning_ids,
             BlockKind::Parameter | BlockKind::Define => &self.define_ids,
+            BlockKind::Transition => &self.transition_ids,
         };
         // Only the first block with an id was declared; a duplicate (already
         // reported) is skipped by comparing its span.
@@ -564,6 +565,106 @@ impl Checker {
         if let Some(slot) = self.referrals.get_mut(ix) {
             *slot = Some(ir::Referral { meta, triggers });
         }
+    }
+
+    /// The transition: `current:` names a program-typed field or
+    /// definition; `step down when …` says when stepping down is allowed.
+    pub(super) fn transition(&mut self, file: FileId, b: &ast::Block) {
+        if self.index(b).is_none() {
+            return;
+        }
+        let (meta, rest) = self.meta(file, b, &["current", "when"]);
+        let mut current = None;
+        let mut step_down = None;
+        for c in rest {
+            match c {
+                Clause::When {
+                    condition,
+                    qualifier,
+                    exception,
+                    span,
+                } => {
+                    if qualifier.as_ref().map(|q| q.name.as_str()) != Some("step down") {
+                        let at = qualifier.as_ref().map_or(*span, |q| q.span);
+                        self.err(
+                            Report::error(
+                                Code::BadClause,
+                                file,
+                                at,
+                                "a transition's condition is written `step down when …`",
+                            )
+                            .help("it says when a client may step down to a less intensive program (or be discharged)"),
+                        );
+                        continue;
+                    }
+                    step_down = Some(self.clause_condition(file, condition, exception.as_ref()));
+                }
+                Clause::Attr { key, value, span } if key.name == "current" => {
+                    let AttrValue::Word(w) = value else {
+                        self.err(
+                            Report::error(
+                                Code::BadClause,
+                                file,
+                                value.span(),
+                                "`current:` names the field that holds the current program",
+                            )
+                            .help(
+                                "write e.g. `current: current_program`, a field of type `program`",
+                            ),
+                        );
+                        continue;
+                    };
+                    let name = ast::Expr {
+                        kind: ast::ExprKind::Name(w.name.clone()),
+                        span: w.span,
+                    };
+                    let Some(x) = self.expr(file, &name, Some(Ty::Program)) else {
+                        continue;
+                    };
+                    if x.ty != Ty::Program {
+                        let msg = format!(
+                            "`current:` is the client's program, but `{}` is {}",
+                            w.name,
+                            self.ty_name(x.ty)
+                        );
+                        self.err(
+                            Report::error(Code::TypeMismatch, file, *span, msg)
+                                .help("declare the field as `program` in the schema: `current_program: program`"),
+                        );
+                        continue;
+                    }
+                    current = Some(x);
+                }
+                _ => {}
+            }
+        }
+        let Some(current) = current else {
+            if !b
+                .clauses
+                .iter()
+                .any(|c| matches!(c, Clause::Attr { key, .. } if key.name == "current"))
+            {
+                self.missing(file, b, "current program", "current: current_program");
+            }
+            return;
+        };
+        let step_down = match step_down {
+            Some(None) => return,
+            Some(Some(x)) => Some(x),
+            None => None,
+        };
+        let mut deps: Vec<Node> = (0..self.program_ids.len()).map(Node::Program).collect();
+        deps.push(Node::Recommended);
+        collect_deps(&current, &mut deps);
+        if let Some(x) = &step_down {
+            collect_deps(x, &mut deps);
+        }
+        self.deps.insert(Node::Transition, deps);
+        self.transition = Some(ir::TransitionRule {
+            meta,
+            current,
+            step_down,
+        });
     }
 
     pub(super) fn warning(&mut self, file: FileId, b: &ast::Block) {

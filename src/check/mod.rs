@@ -106,6 +106,7 @@ pub(crate) fn check(
             order: c.rule_order,
             eval_order: c.eval_order,
             tables: c.tables.into_iter().flatten().collect(),
+            transition: c.transition,
             load_warnings: std::mem::take(&mut c.warnings_found),
         })
     } else {
@@ -137,6 +138,9 @@ struct Checker {
     referral_ids: IndexMap<String, (FileId, Span)>,
     warning_ids: IndexMap<String, (FileId, Span)>,
     function_ids: IndexMap<String, (FileId, Span)>,
+    /// The transition block (one at most), under its id `transition`.
+    transition_ids: IndexMap<String, (FileId, Span)>,
+    transition: Option<ir::TransitionRule>,
     functions: Vec<Option<ir::Function>>,
     sandbox: Option<rhai::Engine>,
     // Checked items, by index (None where a block failed to check).

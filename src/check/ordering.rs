@@ -97,6 +97,7 @@ impl Checker {
                         BlockKind::Program => self.program(*file, b),
                         BlockKind::Referral => self.referral(*file, b),
                         BlockKind::Warning => self.warning(*file, b),
+                        BlockKind::Transition => self.transition(*file, b),
                         BlockKind::Parameter | BlockKind::Define => {}
                     }
                 }
@@ -132,6 +133,9 @@ impl Checker {
         nodes.push(Node::Recommended);
         let programs: Vec<Node> = (0..self.programs.len()).map(Node::Program).collect();
         self.deps.insert(Node::Recommended, programs);
+        if self.transition.is_some() {
+            nodes.push(Node::Transition);
+        }
 
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
@@ -243,6 +247,7 @@ impl Checker {
             Node::Referral(i) => get(&self.referral_ids, i, "referral"),
             Node::Warning(i) => get(&self.warning_ids, i, "warning"),
             Node::Recommended => ("the recommended program".into(), None),
+            Node::Transition => ("the transition".into(), None),
             Node::Table(i) => get(&self.table_ids, i, "table"),
         }
     }
@@ -280,7 +285,7 @@ fn collect_names<'a>(e: &'a ast::Expr, out: &mut Vec<&'a str>) {
         }
         A::Paren(x) | A::Neg(x) | A::Not(x) => collect_names(x, out),
         A::IsKnown { operand, .. } => collect_names(operand, out),
-        A::Arith { lhs, rhs, .. } | A::Is { lhs, rhs, .. } => {
+        A::Arith { lhs, rhs, .. } | A::Is { lhs, rhs, .. } | A::Intensity { lhs, rhs, .. } => {
             collect_names(lhs, out);
             collect_names(rhs, out);
         }

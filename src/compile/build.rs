@@ -107,6 +107,7 @@ impl Plan {
                     Step::Warning(ix(i), b.truth(&w.when))
                 }
                 Node::Recommended => Step::Recommended,
+                Node::Transition => Step::Transition,
                 // A table is computed where it is read.
                 Node::Table(_) => continue,
             };

@@ -24,6 +24,9 @@ pub(crate) struct Compiled {
     pub(crate) plan: Plan,
     /// Program indexes, most intensive first (ties in rule-set order).
     pub(crate) by_intensity: Vec<usize>,
+    /// The date fields with bounds against the evaluation date, checked
+    /// before each evaluation.
+    pub(crate) bounded_dates: Vec<usize>,
 }
 
 /// Compiles a checked rule set. Never fails: a form the plan has no node
@@ -34,9 +37,18 @@ pub(crate) fn compile(rules: RuleSet) -> Compiled {
         std::cmp::Reverse(rules.programs.get(i).map_or(i64::MIN, |p| p.intensity))
     });
     let plan = Plan::build(&rules);
+    let bounded_dates = (0..rules.fields.len())
+        .filter(|&i| {
+            rules
+                .fields
+                .get(i)
+                .is_some_and(|f| f.dates != crate::ir::DateBounds::default())
+        })
+        .collect();
     Compiled {
         rules,
         plan,
         by_intensity,
+        bounded_dates,
     }
 }

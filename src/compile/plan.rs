@@ -195,6 +195,7 @@ pub(crate) enum Step {
     Referral(u32, u32, u32),
     Warning(u32, Id),
     Recommended,
+    Transition,
 }
 
 /// The compiled plan of a rule set.

@@ -116,7 +116,9 @@ impl<'a> Eval<'a> {
                     }
                     _ => continue,
                 },
-                Node::Define(_) | Node::Recommended | Node::Table(_) => continue,
+                Node::Define(_) | Node::Recommended | Node::Table(_) | Node::Transition => {
+                    continue;
+                }
             };
             if truth == Truth::Unknown {
                 out.undetermined.push(Undetermined {
@@ -125,6 +127,14 @@ impl<'a> Eval<'a> {
                     missing: missing(m),
                 });
             }
+        }
+        // Last: the transition hangs on the programs above.
+        if let (TransitionState::Undetermined, Some(t)) = (self.s.transition, &rules.transition) {
+            out.undetermined.push(Undetermined {
+                kind: Kind::Transition,
+                id: &t.meta.id,
+                missing: missing(&self.s.transition_missing),
+            });
         }
         out.values = self.values(rules)?;
         Ok(out)
@@ -310,8 +320,11 @@ impl<'a> Eval<'a> {
                         item.why = Some(why(&w.meta, because));
                     }
                 }
-                Node::Define(_) | Node::Recommended | Node::Table(_) => {}
+                Node::Define(_) | Node::Recommended | Node::Table(_) | Node::Transition => {}
             }
+        }
+        if let (Some(item), Some(rule)) = (report.transition.as_mut(), &rules.transition) {
+            item.why = Some(why(&rule.meta, self.transition_because(rule)?));
         }
         report.programs = Some(programs);
         Ok(report)

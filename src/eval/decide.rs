@@ -147,6 +147,12 @@ impl<'a> Eval<'a> {
                     }
                 }
                 Step::Recommended => self.recommended = self.recommend(),
+                // Once per profile, from outcomes already decided: the
+                // walker's reading is as fast as a plan of its own would be.
+                Step::Transition => match self.transition_state() {
+                    Ok((state, _)) => self.s.transition = state,
+                    Err(e) => self.fail(Stop::Error(Box::new(e))),
+                },
             }
             // The first failure ends the evaluation, as in the walker.
             if self.stop.is_some() {

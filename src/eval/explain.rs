@@ -132,6 +132,8 @@ pub enum Clause {
     /// A definition's `value:`, in the explanation of a value marked
     /// `report: yes`.
     Value,
+    /// The transition's `step down when`.
+    StepDown,
 }
 
 impl fmt::Display for Clause {
@@ -142,6 +144,7 @@ impl fmt::Display for Clause {
             Clause::When => f.write_str("when"),
             Clause::Unless => f.write_str("unless"),
             Clause::Value => f.write_str("value:"),
+            Clause::StepDown => f.write_str("step down when"),
         }
     }
 }
@@ -186,6 +189,11 @@ pub enum ItemOutcome {
     /// A value marked `report: yes`, known: the value is the `result` of
     /// its trace.
     Computed,
+    /// The transition, decided: `continue`, `step_up`, `step_down` or
+    /// `discharge`.
+    Moved(crate::report::TransitionKind),
+    /// No transition: the client is an intake.
+    NoTransition,
 }
 
 impl fmt::Display for ItemOutcome {
@@ -200,6 +208,8 @@ impl fmt::Display for ItemOutcome {
             ItemOutcome::NotRaised => f.write_str("not raised"),
             ItemOutcome::Undetermined => f.write_str("undetermined"),
             ItemOutcome::Computed => f.write_str("computed"),
+            ItemOutcome::Moved(k) => f.write_str(k.as_str()),
+            ItemOutcome::NoTransition => f.write_str("no transition (an intake)"),
         }
     }
 }
@@ -370,9 +380,14 @@ impl<'a> Eval<'a> {
                         conditions: self.clauses(Clause::When, &w.when)?,
                     }
                 }
-                Node::Define(_) | Node::Recommended | Node::Table(_) => continue,
+                Node::Define(_) | Node::Recommended | Node::Table(_) | Node::Transition => {
+                    continue;
+                }
             };
             out.push(item);
+        }
+        if let Some(rule) = &rules.transition {
+            out.push(self.transition_trace(rule)?);
         }
         // Then the values marked for the report, as the report lists them.
         self.reported_items(&mut out)?;
@@ -381,7 +396,7 @@ impl<'a> Eval<'a> {
 
     /// A clause's traces: its condition, and an `unless` exception as a
     /// clause of its own after it.
-    fn clauses(&self, clause: Clause, e: &'a Expr) -> R<Vec<ClauseTrace>> {
+    pub(super) fn clauses(&self, clause: Clause, e: &'a Expr) -> R<Vec<ClauseTrace>> {
         Ok(match &e.kind {
             ExprKind::Unless(base, exception) => {
                 let base = self.trace(base)?;

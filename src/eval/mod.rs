@@ -28,6 +28,7 @@ mod numbers;
 mod reported;
 mod state;
 mod table;
+mod transition;
 mod walk;
 
 pub(crate) use explain::parts;
@@ -36,7 +37,7 @@ pub(crate) use state::{State, with_state};
 
 use crate::compile::Compiled;
 use crate::ir::{self, Node, Priority};
-use crate::profile::{Caseloads, InputError, Profile};
+use crate::profile::{Caseloads, InputError, Profile, Val};
 use serde::Serialize;
 use std::fmt;
 
@@ -307,6 +308,53 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// Checks the dates given against their bounds (`not in the future`,
+    /// `within N years`): a profile is read before its evaluation date is
+    /// known, so this is the first thing an evaluation does. Every given
+    /// field is checked, read by the rules or not.
+    fn check_dates(&self) -> R<()> {
+        let today = crate::date::day_number(self.profile.as_of);
+        for &slot in &self.c.bounded_dates {
+            let (Some(field), Some(Some(Val::Num(d)))) =
+                (self.rules.fields.get(slot), self.profile.slots.get(slot))
+            else {
+                continue;
+            };
+            let Some(day) = rust_decimal::prelude::ToPrimitive::to_i64(d) else {
+                continue;
+            };
+            let show = |n: i64| {
+                crate::date::from_day_number(n)
+                    .map(crate::date::show)
+                    .unwrap_or_default()
+            };
+            if field.dates.not_future && day > today {
+                return Err(EvalError::Input(InputError::new(
+                    &field.name,
+                    format!(
+                        "{} is in the future (the evaluation date is {})",
+                        show(day),
+                        show(today)
+                    ),
+                )));
+            }
+            if let Some(n) = field.dates.within_years {
+                let years = crate::date::between(crate::date::Unit::Years, day, today);
+                if years.is_some_and(|y| y > i64::from(n)) {
+                    return Err(EvalError::Input(InputError::new(
+                        &field.name,
+                        format!(
+                            "{} is more than {n} years before the evaluation date {}",
+                            show(day),
+                            show(today)
+                        ),
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The evaluation date as a day number: what `today` is.
     pub(crate) fn today(&self) -> rust_decimal::Decimal {
         rust_decimal::Decimal::from(crate::date::day_number(self.profile.as_of))
@@ -315,6 +363,7 @@ impl<'a> Eval<'a> {
     /// Computes every outcome in dependency order, with the compiled
     /// plan; missing fields are left empty (see [`Eval::fill_missing`]).
     pub(crate) fn run(&mut self) -> R<()> {
+        self.check_dates()?;
         match self.run_plan() {
             Ok(()) => Ok(()),
             // The program met a calculation it cannot finish (a division by
@@ -333,6 +382,7 @@ impl<'a> Eval<'a> {
     /// Computes every outcome with the tree walker alone: the reference the
     /// compiled plan is tested against.
     pub(crate) fn run_walker(&mut self) -> R<()> {
+        self.check_dates()?;
         let rules = self.rules;
         for node in &rules.eval_order {
             self.walk(*node)?;
@@ -367,6 +417,7 @@ impl<'a> Eval<'a> {
                     .warnings
                     .get(i)
                     .is_some_and(|(t, _)| *t == Truth::Unknown),
+                Node::Transition => self.s.transition == state::TransitionState::Undetermined,
                 Node::Recommended | Node::Table(_) => false,
             };
             if unknown {
@@ -383,6 +434,16 @@ impl<'a> Eval<'a> {
             .iter()
             .copied()
             .find(|&i| matches!(self.s.programs.get(i), Some((Truth::True, _))))
+    }
+
+    /// Whether program `a` comes before program `b` in the recommendation
+    /// order; no program (`None`) comes after every program.
+    pub(crate) fn more_intensive(&self, a: Option<usize>, b: Option<usize>) -> bool {
+        let rank = |p: Option<usize>| {
+            p.and_then(|i| self.c.by_intensity.iter().position(|&j| j == i))
+                .unwrap_or(usize::MAX)
+        };
+        rank(a) < rank(b)
     }
 
     /// The next program down from the recommended one that the client is

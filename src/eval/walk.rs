@@ -101,6 +101,11 @@ impl<'a> Eval<'a> {
                 }
             }
             Node::Recommended => self.recommended = self.recommend(),
+            Node::Transition => {
+                let (state, missing) = self.transition_state()?;
+                self.s.transition = state;
+                self.s.transition_missing = missing;
+            }
             // A table is computed where it is read (`val`).
             Node::Table(_) => {}
         }
@@ -585,6 +590,13 @@ impl<'a> Eval<'a> {
             ExprKind::Cmp(op, a, b) => match self.both(a, b)? {
                 Err(m) => Ok((Truth::Unknown, m)),
                 Ok((x, y)) => t(atoms::compare(*op, &x, &y)),
+            },
+            ExprKind::MoreIntensive(a, b) => match self.both(a, b)? {
+                Err(m) => Ok((Truth::Unknown, m)),
+                Ok((x, y)) => match (x.as_ref(), y.as_ref()) {
+                    (Val::Program(p), Val::Program(q)) => t(self.more_intensive(*p, *q)),
+                    _ => Ok((Truth::Unknown, Bits::default())),
+                },
             },
             ExprKind::In(el, set) if matches!(set.kind, ExprKind::SetLit(_)) => {
                 let ExprKind::SetLit(lits) = &set.kind else {

@@ -145,6 +145,15 @@ pub(super) fn write_expr(e: &Expr, out: &mut String) {
                 write_expr(operand, out);
             }
         }
+        ExprKind::Intensity { lhs, more, rhs } => {
+            write_expr(lhs, out);
+            out.push_str(if *more {
+                " is more intensive than "
+            } else {
+                " is less intensive than "
+            });
+            write_expr(rhs, out);
+        }
         ExprKind::Is { lhs, negated, rhs } => {
             write_expr(lhs, out);
             out.push_str(if *negated { " is not " } else { " is " });

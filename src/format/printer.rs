@@ -324,7 +324,10 @@ impl<'a> Printer<'a> {
     }
 
     fn block(&self, block: &Block, lines: &mut Vec<Line>) {
-        let head = format!("{} {}", block.kind.keyword(), block.id.name);
+        let head = match block.kind {
+            BlockKind::Transition => block.kind.keyword().to_string(),
+            _ => format!("{} {}", block.kind.keyword(), block.id.name),
+        };
         let at = (block.span.start, 0, Role::Item);
         match &block.title {
             Some(title) => self.with_text(lines, at, head, title, " {"),

@@ -110,9 +110,7 @@ impl Tally {
 /// assert!(!careplan::harness::compare::has_transition(&engine));
 /// ```
 pub fn has_transition(engine: &Engine) -> bool {
-    // Until the language reads `transition` blocks, no rule set has one.
-    let _ = engine;
-    false
+    engine.rules().transition.is_some()
 }
 
 /// Where one client's plan goes: a row of [`Transitions`].

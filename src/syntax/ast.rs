@@ -215,6 +215,9 @@ pub enum BlockKind {
     Parameter,
     /// A named value computed from the profile.
     Define,
+    /// Where an enrolled client's plan goes next; one per rule set, with
+    /// the id `transition`.
+    Transition,
 }
 
 impl BlockKind {
@@ -225,6 +228,7 @@ impl BlockKind {
             BlockKind::Referral => "referral",
             BlockKind::Warning => "warning",
             BlockKind::Parameter => "parameter",
+            BlockKind::Transition => "transition",
             BlockKind::Define => "define",
         }
     }
@@ -417,6 +421,16 @@ pub enum ExprKind {
         first: Box<Expr>,
         /// Each further operator and operand.
         rest: Vec<(CmpOp, Expr)>,
+    },
+    /// `a is more intensive than b`, `a is less intensive than b`:
+    /// programs by the recommendation order.
+    Intensity {
+        /// Left side.
+        lhs: Box<Expr>,
+        /// `more` (or `less`).
+        more: bool,
+        /// Right side.
+        rhs: Box<Expr>,
     },
     /// `a is b`, `a is not b`
     Is {

@@ -124,6 +124,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::attr_clause => "a clause (`key: value`)",
         Rule::limit_bound => "`at most` or `fewer than`",
         Rule::is_op | Rule::kw_is => "`is`",
+        Rule::intensity_op => "`is more intensive than`",
         Rule::in_op | Rule::kw_in => "`in`",
         Rule::has_op | Rule::kw_has => "`has`",
         Rule::quantifier => "`any`, `all` or `none`",

@@ -459,6 +459,14 @@ impl Lower {
                     for p in part.into_inner() {
                         match p.as_rule() {
                             Rule::ident => qualifier = Some(self.ident(p)),
+                            // Spelled with one space however it was
+                            // written, as the formatter prints it.
+                            Rule::step_down => {
+                                qualifier = Some(Ident {
+                                    name: "step down".into(),
+                                    span: span_of(&p),
+                                });
+                            }
                             Rule::expr => condition = self.expr(p, 0),
                             Rule::unless_part => {
                                 exception = Some(
@@ -565,14 +573,23 @@ impl Lower {
     fn block(&mut self, pair: Pair<'_, Rule>) -> Option<Block> {
         let span = span_of(&pair);
         let mut inner = pair.into_inner();
-        let kind = match inner.next()?.as_str() {
+        let head = inner.next()?;
+        let kind = match head.as_str() {
             "program" => BlockKind::Program,
             "referral" => BlockKind::Referral,
             "warning" => BlockKind::Warning,
             "parameter" => BlockKind::Parameter,
+            "transition" => BlockKind::Transition,
             _ => BlockKind::Define,
         };
-        let id = self.ident(inner.next()?);
+        let id = if kind == BlockKind::Transition {
+            Ident {
+                name: "transition".into(),
+                span: span_of(&head),
+            }
+        } else {
+            self.ident(inner.next()?)
+        };
         let mut title = None;
         let mut rest = Vec::new();
         for part in inner {

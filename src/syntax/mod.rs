@@ -134,6 +134,14 @@ mod tests {
                         show(set)
                     )
                 }
+                ExprKind::Intensity { lhs, more, rhs } => {
+                    format!(
+                        "[{} is {} intensive than {}]",
+                        show(lhs),
+                        if *more { "more" } else { "less" },
+                        show(rhs)
+                    )
+                }
                 ExprKind::Is { lhs, negated, rhs } => {
                     format!(
                         "[{} is {}{}]",

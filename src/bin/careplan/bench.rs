@@ -13,7 +13,7 @@
 //! this module chooses the population, keeps examples of what went wrong
 //! with where it happened, and renders the result as JSON or tables.
 
-use crate::{Fail, load_or_fail, read_context};
+use crate::{Fail, load_dated, read_context};
 use careplan::Decision;
 use careplan::Priority;
 use careplan::harness::compare::{
@@ -59,11 +59,15 @@ pub struct Options<'a> {
 
 /// Runs the benchmark; returns the exit code.
 pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
-    let engine = load_or_fail(opts.rules)?;
-    let other = opts.compare.map(|d| load_or_fail(Some(d))).transpose()?;
-    // One evaluation date for the whole run: the population is placed
-    // relative to it and every profile is evaluated on it.
+    // One evaluation date for the whole run: both rule sets are checked on
+    // it, the population is placed relative to it and every profile is
+    // evaluated on it.
     let as_of = opts.as_of.unwrap_or_else(careplan::date::today);
+    let engine = load_dated(opts.rules, Some(as_of))?;
+    let other = opts
+        .compare
+        .map(|d| load_dated(Some(d), Some(as_of)))
+        .transpose()?;
     let ctx = read_context(&engine, opts.context)?;
     let other_ctx = match &other {
         Some(e) => read_context(e, opts.context)?,

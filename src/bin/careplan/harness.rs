@@ -249,6 +249,10 @@ pub fn explain_item(it: &ItemTrace) -> String {
         Some(v) => {
             let _ = writeln!(out, "{kind} {}{title} = {v}", it.id);
         }
+        // The transition is one per rule set: its id is its kind.
+        None if it.kind == careplan::Kind::Transition => {
+            let _ = writeln!(out, "{kind}{title}: {}", it.outcome);
+        }
         None => {
             let _ = writeln!(out, "{kind} {}{title}: {}", it.id, it.outcome);
         }

@@ -339,6 +339,18 @@ fn load_or_fail(rules: Option<&str>) -> Result<Engine, Fail> {
     load(rules).map_err(load_failure)
 }
 
+/// Loads the rules and checks the evaluation date once, before any
+/// profile is read: a date before the rule set's dated values is an input
+/// error (exit 1) naming the first value not in force, whatever the
+/// profiles hold.
+fn load_dated(rules: Option<&str>, as_of: Option<careplan::date::Date>) -> Result<Engine, Fail> {
+    let engine = load_or_fail(rules)?;
+    engine
+        .check_as_of(as_of.unwrap_or_else(careplan::date::today))
+        .map_err(|e| Fail::input(format!("error: --as-of: {}", e.message)))?;
+    Ok(engine)
+}
+
 /// A rule set that did not load: an unreadable path is a usage error, bad
 /// rules are input errors shown with their diagnostics and a count.
 fn load_failure(e: LoadError) -> Fail {
@@ -504,7 +516,7 @@ fn explain(
     as_of: Option<careplan::date::Date>,
     format: OutputFormat,
 ) -> Result<u8, Fail> {
-    let engine = load_or_fail(rules)?;
+    let engine = load_dated(rules, as_of)?;
     let caseloads = read_context(&engine, context)?;
     let fmt = Format::of(profile);
     if fmt == Format::JsonLines {
@@ -546,7 +558,7 @@ fn eval(
     detail: batch::Detail,
     #[cfg(feature = "fhir")] fhir: bool,
 ) -> Result<u8, Fail> {
-    let engine = load_or_fail(rules)?;
+    let engine = load_dated(rules, as_of)?;
     let caseloads = read_context(&engine, context)?;
     let fmt = Format::of(profile);
     let stdout = std::io::stdout();

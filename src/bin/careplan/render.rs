@@ -42,6 +42,37 @@ fn short_version(v: &str) -> &str {
     v.get(..v.len().min(19)).unwrap_or(v)
 }
 
+/// The transition on one line, near the top: where the plan goes next.
+/// Nothing for an intake (or a rule set without a transition).
+fn transition(out: &mut String, r: &Report<'_>) {
+    use careplan::TransitionKind as K;
+    match &r.transition {
+        Some(t) => {
+            let to = t.to.unwrap_or("none");
+            let line = match t.kind {
+                K::Continue => format!("continue in {}", t.from),
+                K::StepUp => format!("step up from {} to {to}", t.from),
+                K::StepDown => format!("step down from {} to {to}", t.from),
+                K::Discharge => format!("discharge from {}", t.from),
+            };
+            let _ = writeln!(out, "Transition: {line}");
+        }
+        None => {
+            if let Some(u) = r
+                .undetermined
+                .iter()
+                .find(|u| u.kind == careplan::Kind::Transition)
+            {
+                let _ = writeln!(
+                    out,
+                    "Transition: undetermined (needs {})",
+                    u.missing.join(", ")
+                );
+            }
+        }
+    }
+}
+
 /// A report as a case worker reads it.
 pub fn report(r: &Report) -> String {
     let mut out = String::new();
@@ -52,6 +83,7 @@ pub fn report(r: &Report) -> String {
         careplan::date::show(r.as_of),
         short_version(r.ruleset_version)
     );
+    transition(&mut out, r);
     let programs: &[ProgramItem] = r.programs.as_deref().unwrap_or_default();
     let title = |id: &str| {
         programs
@@ -129,6 +161,7 @@ pub fn outcomes(o: &Report<'_>) -> String {
         careplan::date::show(o.as_of),
         short_version(o.ruleset_version)
     );
+    transition(&mut out, o);
     let _ = writeln!(
         out,
         "Recommended program: {}",

@@ -136,7 +136,7 @@ impl Lower {
         let is_test = |t: &Tok<'_>| {
             matches!(
                 t.rule,
-                Rule::cmp_op | Rule::is_op | Rule::in_op | Rule::has_op
+                Rule::cmp_op | Rule::is_op | Rule::in_op | Rule::has_op | Rule::intensity_op
             )
         };
         let first_end = toks.iter().position(is_test).unwrap_or(toks.len());
@@ -217,6 +217,15 @@ impl Lower {
             _ => None,
         };
         let kind = match (op.rule, known) {
+            (Rule::intensity_op, _) => ExprKind::Intensity {
+                lhs: first,
+                more: op
+                    .pair
+                    .clone()
+                    .into_inner()
+                    .any(|p| p.as_rule() == Rule::kw_more),
+                rhs: Box::new(self.sum(operand, depth)?),
+            },
             (Rule::is_op, Some(known)) => ExprKind::IsKnown {
                 operand: first,
                 known,
