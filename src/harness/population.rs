@@ -9,7 +9,7 @@
 //!
 //! A schema with the fields of a client over time (`birth_date`,
 //! `current_program`, `enrolled_since`, `last_contact`, …) gets clients
-//! placed in time relative to the evaluation date (see [`Generator::as_of`]
+//! placed in time relative to the evaluation date (see [`Generator::dated`]
 //! and the `over_time` module); a schema without them is generated as it
 //! always was.
 //!
@@ -211,6 +211,25 @@ impl Generator {
     /// assert_eq!(first["id"], "p-000001");
     /// ```
     pub fn new(engine: &Engine, seed: u64) -> Generator {
+        Generator::dated(engine, seed, crate::date::today())
+    }
+
+    /// A generator for the engine's schema, seeded, placing clients over
+    /// time relative to the evaluation date `as_of`: none of their dates
+    /// is after it. A schema without the fields of clients over time gets
+    /// the same profiles whatever the date.
+    ///
+    /// ```
+    /// use careplan::harness::population::Generator;
+    /// use jiff::civil::date;
+    /// let engine = careplan::reference().unwrap();
+    /// let mut generator = Generator::dated(&engine, 1, date(2026, 3, 1));
+    /// let first = generator.profile(0);
+    /// assert_eq!(first, Generator::dated(&engine, 1, date(2026, 3, 1)).profile(0));
+    /// assert!(engine.profile(&first).is_ok());
+    /// ```
+    pub fn dated(engine: &Engine, seed: u64, as_of: crate::date::Date) -> Generator {
+        let as_of = crate::date::day_number(as_of);
         let rules = engine.rules();
         let thresholds = thresholds(rules);
         let ages = rules
@@ -229,7 +248,7 @@ impl Generator {
                     _ => None,
                 }
             });
-        let (over_time, mut kinds) = over_time::Schema::new(rules, ages);
+        let (over_time, mut kinds) = over_time::Schema::new(engine, ages, as_of);
         let fields = rules
             .fields
             .iter()
@@ -279,24 +298,8 @@ impl Generator {
             fields,
             symbols: rules.symbols.iter().cloned().collect(),
             over_time,
-            as_of: crate::date::day_number(crate::date::today()),
+            as_of,
         }
-    }
-
-    /// The same generator for another evaluation date (today in UTC
-    /// unless set): clients over time are placed relative to it, and none
-    /// of their dates is after it.
-    ///
-    /// ```
-    /// use careplan::harness::population::Generator;
-    /// use jiff::civil::date;
-    /// let engine = careplan::reference().unwrap();
-    /// let mut generator = Generator::new(&engine, 1).as_of(date(2026, 3, 1));
-    /// assert_eq!(generator.profile(0), Generator::new(&engine, 1).profile(0)); // no dated fields
-    /// ```
-    pub fn as_of(mut self, date: crate::date::Date) -> Generator {
-        self.as_of = crate::date::day_number(date);
-        self
     }
 
     /// The profile at `index` (from 0); profiles must be made in order.
@@ -568,6 +571,14 @@ program standard "Standard" {
   intensity: 1
   eligible when count(needs) >= 2
 }
+define contact_gap_days "Contact gap" {
+  value: if current_program is intensive then 7 else 60
+}
+warning disengagement "No contact" {
+  severity: warning
+  when current_program is not none and days since last_contact > contact_gap_days
+  message: "m"
+}
 "#;
 
     fn over_time() -> Engine {
@@ -580,7 +591,7 @@ program standard "Standard" {
 
     fn dated_population(seed: u64, n: u64) -> Vec<Value> {
         let engine = over_time();
-        let mut g = Generator::new(&engine, seed).as_of(as_of());
+        let mut g = Generator::dated(&engine, seed, as_of());
         (0..n).map(|i| g.profile(i)).collect()
     }
 
@@ -703,14 +714,14 @@ program standard "Standard" {
             "{recent} of {}",
             enrolled.len()
         );
-        // Contacts mostly recent, with a tail.
+        // Contacts mostly within the rhythm (see below), with a tail.
         let contact: Vec<i64> = population
             .iter()
             .filter(|p| program(p) != "none")
             .filter_map(|p| days_before(p, "last_contact"))
             .collect();
         assert!(contact.iter().all(|d| (0..=120).contains(d)));
-        assert!(contact.iter().filter(|d| **d <= 30).count() * 10 > contact.len() * 7);
+        assert!(contact.iter().filter(|d| **d <= 60).count() * 10 > contact.len() * 7);
         assert!(contact.iter().any(|d| *d > 60));
         let assessment: Vec<i64> = population
             .iter()
@@ -718,6 +729,44 @@ program standard "Standard" {
             .collect();
         assert!(assessment.iter().all(|d| (0..=400).contains(d)));
         assert!(assessment.iter().any(|d| *d > 180));
+    }
+
+    #[test]
+    fn contacts_follow_the_rhythm_the_rules_give_each_program() {
+        let population = dated_population(7, 4000);
+        let contacts = |program: &str| -> Vec<i64> {
+            population
+                .iter()
+                .filter(|p| p.get("current_program").and_then(Value::as_str) == Some(program))
+                .filter_map(|p| days_before(p, "last_contact"))
+                .collect()
+        };
+        // The rules raise `disengagement` after 7 days in the intensive
+        // program and after 60 in the others: most contacts are within
+        // that, a tail beyond it (up to 120 days).
+        for (program, gap) in [("intensive", 7), ("rehabilitation", 60), ("standard", 60)] {
+            let days = contacts(program);
+            let on_time = days.iter().filter(|d| **d <= gap).count();
+            assert!(
+                on_time * 100 > days.len() * 75,
+                "{program}: {on_time} of {}",
+                days.len()
+            );
+            assert!(on_time < days.len(), "{program}: no tail");
+            assert!(days.iter().all(|d| (0..=120).contains(d)), "{program}");
+        }
+        // `last_assessment` has no warning here: the default review of
+        // 180 days.
+        let reviews: Vec<i64> = population
+            .iter()
+            .filter(|p| {
+                p.get("current_program")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p != "none")
+            })
+            .filter_map(|p| days_before(p, "last_assessment"))
+            .collect();
+        assert!(reviews.iter().filter(|d| **d <= 180).count() * 100 > reviews.len() * 70);
     }
 
     #[test]
@@ -767,7 +816,7 @@ program standard "Standard" {
         assert_eq!(dated_population(5, 300), dated_population(5, 300));
         assert_ne!(dated_population(5, 300), dated_population(6, 300));
         let engine = over_time();
-        let mut later = Generator::new(&engine, 5).as_of(jiff::civil::date(2027, 3, 1));
+        let mut later = Generator::dated(&engine, 5, jiff::civil::date(2027, 3, 1));
         let later: Vec<Value> = (0..300).map(|i| later.profile(i)).collect();
         assert_ne!(later, dated_population(5, 300));
     }
@@ -777,8 +826,8 @@ program standard "Standard" {
         let rules =
             "schema {\n  id: text required\n  age: integer between 0 and 130\n  seen_on: date\n}\n";
         let engine = crate::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
-        let mut a = Generator::new(&engine, 9).as_of(jiff::civil::date(2000, 1, 1));
-        let mut b = Generator::new(&engine, 9).as_of(jiff::civil::date(2030, 1, 1));
+        let mut a = Generator::dated(&engine, 9, jiff::civil::date(2000, 1, 1));
+        let mut b = Generator::dated(&engine, 9, jiff::civil::date(2030, 1, 1));
         for i in 0..200 {
             assert_eq!(a.profile(i), b.profile(i));
         }

@@ -104,7 +104,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
             }
             None => {
                 let n = opts.profiles.unwrap_or(DEFAULT_PROFILES);
-                let mut generator = Generator::new(&engine, opts.seed).as_of(as_of);
+                let mut generator = Generator::dated(&engine, opts.seed, as_of);
                 let entries = (0..n).map(move |i| Entry {
                     at: At::Profile(i + 1),
                     value: Ok(generator.profile(i)),

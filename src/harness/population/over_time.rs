@@ -12,11 +12,15 @@
 //!
 //! Each client is drawn whole before its fields are written (the same
 //! draws for every client, whatever the schema holds), so the fields
-//! agree whatever their order in the schema.
+//! agree whatever their order in the schema. A program's rhythm (its
+//! longest contact gap and review interval) is found by asking the rules
+//! when their warnings on `last_contact` and `last_assessment` are raised
+//! for a client enrolled in it.
 
 use super::Random;
+use crate::Engine;
 use crate::date::{Unit, between, day_number, from_day_number, show};
-use crate::ir::{CellMatch, ExprKind, Field, FieldType, Lit, RuleSet};
+use crate::ir::{ExprKind, Field, FieldType, RuleSet};
 use serde_json::Value;
 
 /// The fields this module generates, by name.
@@ -169,9 +173,11 @@ impl Schema {
     /// its type), and the schema's facts when any field is a client's
     /// over time; `None` when none is, so the population is as before.
     pub(super) fn new(
-        rules: &RuleSet,
+        engine: &Engine,
         age_range: Option<(i64, i64)>,
+        as_of: i64,
     ) -> (Option<Schema>, Vec<Option<Kind>>) {
+        let rules = engine.rules();
         let has = |name: &str, ok: fn(&FieldType) -> bool| {
             rules.fields.iter().any(|f| f.name == name && ok(&f.ty))
         };
@@ -216,7 +222,7 @@ impl Schema {
                 })
             })
             .collect();
-        let (programs, none) = programs(rules);
+        let (programs, none) = programs(engine, as_of);
         let oldest = rules
             .fields
             .iter()
@@ -488,13 +494,9 @@ fn diagnoses(rules: &RuleSet) -> Vec<(String, u64)> {
 /// The values `current_program` takes: the programs, most intensive first
 /// (intensity, then rule order: the recommendation order), each with its
 /// rhythm; and the value that means none.
-fn programs(rules: &RuleSet) -> (Vec<(String, Rhythm)>, Option<String>) {
-    let Some((slot, field)) = rules
-        .fields
-        .iter()
-        .enumerate()
-        .find(|(_, f)| f.name == "current_program")
-    else {
+fn programs(engine: &Engine, as_of: i64) -> (Vec<(String, Rhythm)>, Option<String>) {
+    let rules = engine.rules();
+    let Some(field) = rules.fields.iter().find(|f| f.name == "current_program") else {
         return (Vec::new(), None);
     };
     let mut order: Vec<usize> = (0..rules.programs.len()).collect();
@@ -503,72 +505,92 @@ fn programs(rules: &RuleSet) -> (Vec<(String, Rhythm)>, Option<String>) {
         FieldType::Enum(values) => values.iter().any(|v| v == id),
         _ => true,
     };
-    let rhythms = rhythms(rules, slot);
+    let date = |name: &str| {
+        rules
+            .fields
+            .iter()
+            .position(|f| f.name == name && f.ty == FieldType::Date)
+    };
+    let slots = Slots {
+        last_contact: date("last_contact"),
+        last_assessment: date("last_assessment"),
+    };
     let programs = order
         .into_iter()
         .filter_map(|i| {
             let id = &rules.programs.get(i)?.meta.id;
-            allowed(id).then(|| {
-                let rhythm = rhythms.get(i).copied().flatten().unwrap_or(DEFAULT_RHYTHM);
-                (id.clone(), rhythm)
-            })
+            allowed(id).then(|| (id.clone(), rhythm(engine, &slots, id, as_of)))
         })
         .collect();
     (programs, allowed("none").then(|| "none".to_string()))
 }
 
-/// Each program's rhythm from the rules: a table with the one input
-/// `current_program` and number outputs whose names speak of the contact
-/// gap (`contact`) and the review (`review` or `assessment`), read from its
-/// latest rows. `None` for a program the table does not give both for.
-fn rhythms(rules: &RuleSet, slot: usize) -> Vec<Option<Rhythm>> {
-    let mut out = vec![None; rules.programs.len()];
-    for t in &rules.tables {
-        let [input] = t.inputs.as_slice() else {
-            continue;
-        };
-        if !matches!(input.kind, ExprKind::Field(s) if s == slot) {
-            continue;
+/// Each program's rhythm as the rules have it, found by asking them: for
+/// a client enrolled in the program with nothing else known but one date
+/// (`last_contact`, then `last_assessment`), the most days before the
+/// evaluation date at which no warning that reads that date is raised.
+/// `None` for a date no warning raises on within [`PROBE_DAYS`] (or one
+/// raised already on the day itself): the rules give no rhythm for it.
+fn rhythm(engine: &Engine, slots: &Slots, program: &str, as_of: i64) -> Rhythm {
+    let rules = engine.rules();
+    let raised = |field: &str, slot: usize, days: i64| -> Option<bool> {
+        let id = rules.id_field.and_then(|i| rules.fields.get(i))?;
+        let date = show(from_day_number(as_of - days)?);
+        let profile = serde_json::json!({
+            id.name.as_str(): "probe",
+            "current_program": program,
+            field: date,
+        });
+        let mut profile = engine.profile(&profile).ok()?;
+        profile.as_of = from_day_number(as_of)?;
+        let d = engine.decide(&profile, None).ok()?;
+        Some(
+            rules
+                .warnings
+                .iter()
+                .zip(&d.warnings)
+                .any(|(w, t)| *t == crate::Truth::True && reads(&w.when, slot)),
+        )
+    };
+    // The last day on time: raised is false up to it and true after it.
+    let last_on_time = |field: &str, slot: Option<usize>| -> Option<i64> {
+        let slot = slot?;
+        if raised(field, slot, 0)? || !raised(field, slot, PROBE_DAYS)? {
+            return None;
         }
-        let named = |words: &[&str]| {
-            t.outputs.iter().position(|o| {
-                o.name
-                    .as_deref()
-                    .is_some_and(|n| words.iter().any(|w| n.contains(w)))
-            })
-        };
-        let (Some(gap), Some(review)) = (named(&["contact"]), named(&["review", "assessment"]))
-        else {
-            continue;
-        };
-        let Some(version) = t.versions.last() else {
-            continue;
-        };
-        for (i, rhythm) in out.iter_mut().enumerate() {
-            let key = Lit::Program(Some(i));
-            let row = version.rows.iter().find(|row| match row.cells.first() {
-                Some(CellMatch::Tests { negated, tests }) => {
-                    *negated != tests.iter().any(|c| c.holds(Some(&key)))
-                }
-                Some(CellMatch::Any) => true,
-                _ => false,
-            });
-            let number = |k: usize| match row.and_then(|row| row.outputs.get(k)) {
-                Some(Lit::Num(d)) => {
-                    use rust_decimal::prelude::ToPrimitive;
-                    d.floor().to_i64()
-                }
-                _ => None,
-            };
-            if let (Some(contact_gap), Some(review)) = (number(gap), number(review)) {
-                *rhythm = Some(Rhythm {
-                    contact_gap,
-                    review,
-                });
+        let (mut on_time, mut late) = (0, PROBE_DAYS);
+        while late - on_time > 1 {
+            let mid = (on_time + late) / 2;
+            if raised(field, slot, mid)? {
+                late = mid;
+            } else {
+                on_time = mid;
             }
         }
+        Some(on_time)
+    };
+    Rhythm {
+        contact_gap: last_on_time("last_contact", slots.last_contact)
+            .unwrap_or(DEFAULT_RHYTHM.contact_gap),
+        review: last_on_time("last_assessment", slots.last_assessment)
+            .unwrap_or(DEFAULT_RHYTHM.review),
     }
-    out
+}
+
+/// How far back the rhythm is looked for, in days.
+const PROBE_DAYS: i64 = 1000;
+
+/// The date fields a rhythm is found for.
+struct Slots {
+    last_contact: Option<usize>,
+    last_assessment: Option<usize>,
+}
+
+/// Whether an expression reads a field.
+fn reads(e: &crate::ir::Expr, slot: usize) -> bool {
+    let mut found = false;
+    e.visit(&mut |x| found |= matches!(x.kind, ExprKind::Field(s) if s == slot));
+    found
 }
 
 #[cfg(test)]
