@@ -2,7 +2,8 @@
 //!
 //! For program designers who compare rule sets: how fast the engine decides,
 //! how often each program, referral and warning fires (or cannot be decided),
-//! how many case managers the recommendations would need, and, with
+//! where enrolled clients' plans go (the transitions, for a rule set with
+//! one), how many case managers the recommendations would need, and, with
 //! `--compare`, which clients gain or lose each outcome under a second rule
 //! set.
 //!

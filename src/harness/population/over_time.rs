@@ -419,7 +419,8 @@ fn late(on_time: bool, rhythm: i64, latest: i64, draw: u64) -> i64 {
 /// A draw from `0..2^32` mapped onto `lo..=hi`.
 fn spread(draw: u64, lo: i64, hi: i64) -> i64 {
     let span = u64::try_from(hi - lo + 1).unwrap_or(1).max(1);
-    lo + i64::try_from((draw % (1 << 32)) * span >> 32).unwrap_or(0)
+    let at = (u128::from(draw % (1 << 32)) * u128::from(span)) >> 32;
+    lo + i64::try_from(at).unwrap_or(0)
 }
 
 /// A birth date that makes the client `age` whole years old on the
