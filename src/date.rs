@@ -108,6 +108,7 @@ pub(crate) fn from_decimal(d: Decimal) -> Option<Date> {
 /// assert_eq!(careplan::date::parse("2024-02-29"), Ok(date(2024, 2, 29)));
 /// assert!(careplan::date::parse("2023-02-29").unwrap_err().contains("not a day"));
 /// assert!(careplan::date::parse("2023-1-5").is_err());
+/// assert!(careplan::date::parse("0000-06-01").unwrap_err().contains("0001"));
 /// assert!(careplan::date::parse("yesterday").is_err());
 /// ```
 pub fn parse(s: &str) -> Result<Date, String> {
@@ -125,6 +126,9 @@ pub fn parse(s: &str) -> Result<Date, String> {
     let (Some(y), Some(m), Some(d)) = (part(0..4), part(5..7), part(8..10)) else {
         return Err("expected a date YYYY-MM-DD".into());
     };
+    if y < 1 {
+        return Err("not a day of the calendar: years run from 0001".into());
+    }
     if !(1..=12).contains(&m) {
         return Err(format!("not a day of the calendar: there is no month {m}"));
     }

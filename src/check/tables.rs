@@ -404,7 +404,7 @@ impl Checker {
                     for e in exprs {
                         match self.expr(file, e, None) {
                             Some(x) => {
-                                if matches!(x.ty, Ty::Set(_) | Ty::Program) {
+                                if matches!(x.ty, Ty::Set(_)) {
                                     let msg = format!(
                                         "a table's input is a single value, but this is {}",
                                         self.ty_name(x.ty)
@@ -909,6 +909,28 @@ impl Checker {
                 }
             },
             (CellLit::Bool(b, _), Ty::Bool) => return Some(Lit::Bool(*b)),
+            // A program input (`current_program`): a program id, or `none`.
+            (CellLit::Word(w), Ty::Program) => {
+                if w.name == "none" {
+                    return Some(Lit::Program(None));
+                }
+                if let Some(i) = self.program_ids.get_index_of(w.name.as_str()) {
+                    return Some(Lit::Program(Some(i)));
+                }
+                let ids: Vec<&str> = self.program_ids.keys().map(String::as_str).collect();
+                let mut r = Report::error(
+                    Code::UnknownValue,
+                    file,
+                    w.span,
+                    format!("`{}` is not a program", w.name),
+                );
+                r = match did_you_mean(&w.name, ids.iter().copied()) {
+                    Some(s) => r.help(format!("did you mean `{s}`?")),
+                    None => r.help(format!("the programs are {}, or none", ids.join(", "))),
+                };
+                self.err(r);
+                return None;
+            }
             (CellLit::Word(w), Ty::Enum(slot)) => {
                 return match self.enum_value(file, w.span, slot, &w.name, false)?.kind {
                     ExprKind::Lit(l) => Some(l),
@@ -1116,6 +1138,12 @@ impl Checker {
                 .cloned()
                 .unwrap_or_default(),
             (Lit::Text(s), _) => format!("{:?}", self.symbols.get_index(*s).map_or("", |s| s)),
+            (Lit::Program(None), _) => "none".into(),
+            (Lit::Program(Some(i)), _) => self
+                .program_ids
+                .get_index(*i)
+                .map(|(k, _)| k.clone())
+                .unwrap_or_default(),
             _ => String::new(),
         }
     }
@@ -1221,7 +1249,13 @@ impl Checker {
                         .map(|d| Some(Lit::Num(d.normalize())))
                         .collect()
                 }
-                Ty::Set(_) | Ty::Program => return None,
+                // A table about programs is read for an enrolled client:
+                // `none` is not a gap (reading the table for it without a
+                // row is an error naming the table, at run time).
+                Ty::Program => (0..self.program_ids.len())
+                    .map(|i| Some(Lit::Program(Some(i))))
+                    .collect(),
+                Ty::Set(_) => return None,
             };
             if list.is_empty() {
                 return None;

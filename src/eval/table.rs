@@ -66,6 +66,7 @@ impl<'a> Eval<'a> {
                 Some(Val::Bool(b)) => Ok(Some(Lit::Bool(*b))),
                 Some(Val::Text(Some(s), _)) => Ok(Some(Lit::Text(*s))),
                 Some(Val::Text(None, _)) => Ok(None),
+                Some(Val::Program(p)) => Ok(Some(Lit::Program(*p))),
                 _ => Err(m),
             });
         }

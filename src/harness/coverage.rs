@@ -149,6 +149,16 @@ impl Coverage {
             c.fired.insert(item.clone(), false);
             c.walk(rules, &item, &w.when);
         }
+        // Each way the transition can go is an item, and its step-down
+        // condition's parts are branches.
+        if let Some(t) = &rules.transition {
+            for kind in ["continue", "step_up", "step_down", "discharge"] {
+                c.fired.insert(format!("transition ({kind})"), false);
+            }
+            if let Some(cond) = &t.step_down {
+                c.walk(rules, "transition", cond);
+            }
+        }
         // Each row of a table, and its default row, is a branch.
         for t in &rules.tables {
             let item = format!("table {}", t.meta.id);
@@ -220,6 +230,14 @@ impl Coverage {
     /// ```
     pub fn record(&mut self, items: &[ItemTrace]) {
         for it in items {
+            if let crate::ItemOutcome::Moved(kind) = it.outcome {
+                if let Some(f) = self
+                    .fired
+                    .get_mut(&format!("transition ({})", kind.as_str()))
+                {
+                    *f = true;
+                }
+            }
             for (i, c) in it.conditions.iter().enumerate() {
                 self.mark(&c.trace);
                 // A clause's exception follows it: the clause fired if its
@@ -238,7 +256,8 @@ impl Coverage {
                         (Kind::Warning, _) => format!("warning {}", it.id),
                         // A value is no condition: nothing fires.
                         (Kind::Define, _) => continue,
-                        (Kind::Transition, _) => format!("transition {}", it.id),
+                        // Fired by its outcome, above.
+                        (Kind::Transition, _) => continue,
                     };
                     if let Some(f) = self.fired.get_mut(&key) {
                         *f = true;
@@ -340,7 +359,12 @@ fn can_be_unknown(rules: &RuleSet, e: &Expr) -> bool {
     while let Some(x) = stack.pop() {
         match &x.kind {
             ExprKind::Field(slot) => {
-                if rules.fields.get(*slot).is_some_and(|f| !f.required) {
+                // A required field, or one with a default, is never unknown.
+                if rules
+                    .fields
+                    .get(*slot)
+                    .is_some_and(|f| !f.required && f.default.is_none())
+                {
                     return true;
                 }
             }
