@@ -571,7 +571,13 @@ pub(super) fn compare_human(s: &mut String, c: &CompareOut, width: usize) {
         }
     }
     let total = c.programs.len() + c.referrals.len() + c.warnings.len();
-    if unchanged == total {
+    let transitions_changed = c.transitions.as_ref().is_some_and(|t| t.changed > 0);
+    if unchanged == total && transitions_changed {
+        let _ = writeln!(
+            s,
+            "No client gains or loses any program, referral or warning."
+        );
+    } else if unchanged == total {
         let _ = writeln!(s, "No client gains or loses any outcome.");
     } else if unchanged > 0 {
         let _ = writeln!(
