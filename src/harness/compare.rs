@@ -117,8 +117,9 @@ pub fn has_transition(engine: &Engine) -> bool {
 ///
 /// ```
 /// use careplan::harness::compare::Move;
+/// use careplan::TransitionKind;
 /// assert_eq!(Move::of(&careplan::Decision::default()), Move::Intake);
-/// assert_eq!(Move::StepUp.word(), "step_up");
+/// assert_eq!(Move::Decided(TransitionKind::StepUp).word(), "step_up");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Move {
@@ -134,6 +135,12 @@ pub enum Move {
 impl Move {
     /// `intake`, `continue`, `step_up`, `step_down`, `discharge`, `undetermined`,
     /// in this order, for each row of a table.
+    ///
+    /// ```
+    /// use careplan::harness::compare::Move;
+    /// let rows: Vec<&str> = Move::ALL.iter().map(|m| m.word()).collect();
+    /// assert_eq!(rows, ["intake", "continue", "step_up", "step_down", "discharge", "undetermined"]);
+    /// ```
     pub const ALL: [Move; 6] = [
         Move::Intake,
         Move::Decided(TransitionKind::Continue),
