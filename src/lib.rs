@@ -21,6 +21,7 @@ mod limits;
 mod load;
 mod profile;
 mod report;
+pub mod review;
 mod script;
 // Public only for the formatter's round-trip tests, which compare syntax
 // trees; not part of the API.
@@ -42,4 +43,5 @@ pub use report::{
     Held, Kind, ProgramItem, Referral, Report, Reported, Status, TransitionItem, TransitionKind,
     Undetermined, Warning, Why,
 };
+pub use review::{PreviousReport, Review, ReviewError};
 pub use view::{FieldKind, FieldView, ItemView};

@@ -1023,7 +1023,8 @@ fn as_of_dates_every_evaluating_command() {
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains("--as-of"), "{}", stderr(&o));
     }
-    // Before the first dated value: an input error naming the parameter.
+    // Before the first dated value: an input error naming the parameter,
+    // found once before any profile is read.
     let o = careplan(&[
         "eval",
         toml.to_str().unwrap(),
@@ -1033,7 +1034,11 @@ fn as_of_dates_every_evaluating_command() {
         "2020-01-01",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("field `limit`: no value of limit is in force on 2020-01-01"));
+    assert!(
+        stderr(&o).contains("--as-of: no value of limit is in force on 2020-01-01"),
+        "{}",
+        stderr(&o)
+    );
     // A case file: dated cases pass; an undated one fails asking for a date,
     // unless `--as-of` gives one.
     let cases = dir.join("t.yaml");

@@ -14,7 +14,12 @@
 //!   from one engine twice and from two engines loaded apart;
 //! - `medicaid_limit_is_exact` and `reference_medicaid_limit_is_exact`:
 //!   `monthly_income * 12 <= 1.38 * (15960 + 5680 * (n - 1))` agrees with
-//!   an exact computation in cents.
+//!   an exact computation in cents;
+//! - `an_intake_has_no_transition_and_no_over_time_warning`: for the
+//!   reference policy, a client with `current_program` absent, null or
+//!   `none` has no transition (`transition_truth` false) and neither
+//!   `reassessment_due` nor `disengagement` (false, never undetermined),
+//!   whatever the other fields hold.
 //!
 //! Case counts keep the file under about 30 seconds in a debug build.
 
@@ -27,7 +32,7 @@
 )]
 
 use careplan::{Engine, LoadError, LoadOptions};
-use careplan::{Report, Status};
+use careplan::{Report, Status, Truth};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value, json};
@@ -1152,5 +1157,169 @@ proptest! {
         let report = engine.evaluate_json(&profile, None).unwrap();
         let referred = report.referrals.iter().any(|r| r.id == "medicaid_enrollment");
         prop_assert_eq!(referred, under_limit(cents, n), "{} cents, household of {}", cents, n);
+    }
+}
+
+// ------------------------------------------------ the reference policy over time
+
+/// The reference policy's profile fields other than `current_program`, each
+/// absent, `null` or a valid value; dates on or before the fixed day
+/// ([`on_a_fixed_day`]), birth dates less than 130 years before it.
+fn reference_profile() -> impl Strategy<Value = Map<String, Value>> {
+    const DIAGNOSES: [&str; 14] = [
+        "serious_mental_illness",
+        "substance_use_disorder",
+        "ptsd",
+        "major_depression",
+        "developmental_disability",
+        "brain_injury",
+        "spinal_cord_injury",
+        "major_trauma",
+        "dementia",
+        "heart_failure",
+        "copd",
+        "diabetes",
+        "chronic_kidney_disease",
+        "parkinsons_disease",
+    ];
+    const NEEDS: [&str; 9] = [
+        "social",
+        "health",
+        "vocational",
+        "legal",
+        "financial",
+        "spiritual",
+        "transportation",
+        "housing",
+        "food",
+    ];
+    /// A date up to `back` days before the fixed day.
+    fn before(back: i64) -> BoxedStrategy<Value> {
+        let day = careplan::date::day_number(careplan::date::parse("2026-03-01").unwrap());
+        (0..=back)
+            .prop_map(move |b| {
+                json!(careplan::date::from_day_number(day - b).map(careplan::date::show))
+            })
+            .boxed()
+    }
+    fn words(all: &'static [&'static str]) -> BoxedStrategy<Value> {
+        prop::sample::subsequence(all.to_vec(), 0..=all.len().min(4))
+            .prop_map(|v| json!(v))
+            .boxed()
+    }
+    let fields: Vec<(&str, BoxedStrategy<Value>)> = vec![
+        ("age", (0i64..=130).prop_map(|n| json!(n)).boxed()),
+        // 47_000 days is less than 129 years.
+        ("birth_date", before(47_000)),
+        (
+            "housing",
+            prop::sample::select(vec!["stable", "unstable", "homeless"])
+                .prop_map(|v| json!(v))
+                .boxed(),
+        ),
+        ("diagnoses", words(&DIAGNOSES)),
+        (
+            "hospital_admissions_12m",
+            (0i64..=6).prop_map(|n| json!(n)).boxed(),
+        ),
+        ("ed_visits_6m", (0i64..=8).prop_map(|n| json!(n)).boxed()),
+        ("phq9", (0i64..=27).prop_map(|n| json!(n)).boxed()),
+        (
+            "monthly_income",
+            (0i128..=1_000_000).prop_map(money).boxed(),
+        ),
+        ("household_size", (1i64..=8).prop_map(|n| json!(n)).boxed()),
+        (
+            "insurance",
+            prop::sample::select(vec!["none", "medicaid", "medicare", "private"])
+                .prop_map(|v| json!(v))
+                .boxed(),
+        ),
+        (
+            "medication_adherence",
+            (0i128..=100).prop_map(money).boxed(),
+        ),
+        ("needs", words(&NEEDS)),
+        (
+            "current_treatments",
+            words(&["psychotherapy", "medication"]),
+        ),
+        ("violence_risk", any::<bool>().prop_map(Value::Bool).boxed()),
+        (
+            "domestic_violence",
+            any::<bool>().prop_map(Value::Bool).boxed(),
+        ),
+        ("enrolled_since", before(20 * 365)),
+        ("last_contact", before(3 * 365)),
+        ("last_assessment", before(3 * 365)),
+        (
+            "length_of_stay_days",
+            (0i64..=60).prop_map(|n| json!(n)).boxed(),
+        ),
+        (
+            "acute_admission",
+            any::<bool>().prop_map(Value::Bool).boxed(),
+        ),
+        ("charlson_index", (0i64..=12).prop_map(|n| json!(n)).boxed()),
+    ];
+    let (names, values): (Vec<&str>, Vec<_>) = fields
+        .into_iter()
+        .map(|(name, v)| {
+            let v =
+                prop_oneof![1 => Just(None), 1 => Just(Some(Value::Null)), 6 => v.prop_map(Some)];
+            (name, v)
+        })
+        .unzip();
+    values.prop_map(move |values| {
+        let mut m = Map::new();
+        m.insert("id".into(), json!("c-intake"));
+        for (name, v) in names.iter().zip(values) {
+            if let Some(v) = v {
+                m.insert((*name).into(), v);
+            }
+        }
+        m
+    })
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// An intake has no transition and neither warning of care over time,
+    /// decided, not undetermined: the transition needs a current program,
+    /// and both warnings are false for `none`, whatever the other fields.
+    /// The same profile enrolled in a program has a transition (decided
+    /// or undetermined), so the first half is not vacuous.
+    #[test]
+    fn an_intake_has_no_transition_and_no_over_time_warning(
+        fields in reference_profile(),
+        intake in prop::sample::select(vec![None, Some(Value::Null), Some(json!("none"))]),
+        program in any::<prop::sample::Index>(),
+    ) {
+        static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        let engine = ENGINE.get_or_init(|| careplan::reference().unwrap());
+        let warning = |code: &str| engine.warnings().position(|w| w.id() == code).unwrap();
+        let (due, disengaged) = (warning("reassessment_due"), warning("disengagement"));
+        let mut profile = fields.clone();
+        if let Some(v) = intake {
+            profile.insert("current_program".into(), v);
+        }
+        let profile = Value::Object(profile);
+        let read = on_a_fixed_day(engine, &profile).unwrap();
+        let decision = engine.decide(&read, None);
+        prop_assert!(decision.is_ok(), "{:?} for {}", decision.err(), profile);
+        let decision = decision.unwrap();
+        prop_assert_eq!(decision.transition_truth, Truth::False, "{}", profile);
+        prop_assert_eq!(decision.transition, None, "{}", profile);
+        prop_assert_eq!(decision.warnings[due], Truth::False, "reassessment_due for {}", profile);
+        prop_assert_eq!(decision.warnings[disengaged], Truth::False, "disengagement for {}", profile);
+
+        let mut enrolled = fields;
+        let id = engine.programs().nth(program.index(engine.programs().len())).unwrap().id();
+        enrolled.insert("current_program".into(), json!(id));
+        let enrolled = Value::Object(enrolled);
+        let read = on_a_fixed_day(engine, &enrolled).unwrap();
+        let decision = engine.decide(&read, None).unwrap();
+        prop_assert_ne!(decision.transition_truth, Truth::False, "{}", enrolled);
     }
 }

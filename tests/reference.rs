@@ -176,9 +176,12 @@ fn outcomes_agree_with_the_full_report() {
     let engine = careplan::reference().unwrap();
     let mut compared = 0;
     for (_, case) in all_cases("tests/reference") {
-        let Ok(profile) = engine.profile(&case.profile) else {
+        let Ok(mut profile) = engine.profile(&case.profile) else {
             continue;
         };
+        if let Some(d) = case.as_of {
+            profile.as_of = d;
+        }
         let ctx = match case.context.as_ref().map(|c| engine.caseloads(c)) {
             Some(Err(_)) => continue,
             other => other.map(Result::unwrap),
@@ -196,10 +199,12 @@ fn outcomes_agree_with_the_full_report() {
         assert!(report.programs.is_some(), "{name}");
         assert!(report.referrals.iter().all(|r| r.why.is_some()), "{name}");
         assert!(report.warnings.iter().all(|w| w.why.is_some()), "{name}");
+        assert!(report.transition.iter().all(|t| t.why.is_some()), "{name}");
         let mut stripped = report.clone();
         stripped.programs = None;
         stripped.referrals.iter_mut().for_each(|r| r.why = None);
         stripped.warnings.iter_mut().for_each(|w| w.why = None);
+        stripped.transition.iter_mut().for_each(|t| t.why = None);
         assert_eq!(lean, stripped, "{name}");
         compared += 1;
     }

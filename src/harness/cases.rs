@@ -5,7 +5,9 @@
 //! order included), `includes` (at least), `excludes` (none of), or `error`
 //! (the input is rejected naming a field). Values marked `report: yes` are
 //! checked by id with `values: {lace_score: 12}` in `expect` or `includes`
-//! (`null` for unknown; numbers as exact decimals, lists as sets).
+//! (`null` for unknown; numbers as exact decimals, lists as sets). The
+//! plan's transition is checked with `transition:` in `expect`: `null`, or
+//! `{kind: step_down, from: A, to: B}` (`to: null` for a discharge).
 //!
 //! A case compares only what it names, so a case names only what it is
 //! about: adding a referral to the rules breaks only the cases that name
@@ -29,7 +31,7 @@ use serde_json::Value;
 /// ```
 /// use careplan::harness::cases::CaseFile;
 /// let file: CaseFile = serde_json::from_str(r#"{"cases": [
-///     {"name": "homeless", "profile": {"id": "c-1", "housing": "homeless"},
+///     {"name": "homeless", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///      "includes": {"referrals": {"housing_services": "urgent"}}}
 /// ]}"#).unwrap();
 /// let engine = careplan::reference().unwrap();
@@ -60,7 +62,7 @@ fn as_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::date::Date>, D
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "context": {"caseloads": {}}, "excludes": {"warnings": ["caseload_full"]}
 /// })).unwrap();
 /// assert_eq!(case.name, "n");
@@ -68,7 +70,7 @@ fn as_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::date::Date>, D
 /// // `exact: true`: what `expect` leaves out must be empty; here the
 /// // housing referral was made.
 /// let strict: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "exact": true, "expect": {"warnings": []}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &strict);
@@ -120,7 +122,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "expect": {"recommended_program": null, "referrals": {"housing_services": "urgent"}}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
@@ -155,6 +157,49 @@ pub struct Expect {
     /// Every value marked `report: yes`, by id (null for unknown).
     #[serde(default)]
     pub values: Option<IndexMap<String, Value>>,
+    /// The transition, or null (an intake, none in the rule set, or
+    /// undetermined: then `undetermined` names it).
+    #[serde(default, deserialize_with = "present")]
+    pub transition: Option<Option<TransitionExpect>>,
+}
+
+/// A decided transition as a case expects it: `{kind: step_down, from:
+/// intensive_case_management, to: standard_case_management}`; `to` is
+/// written out, `null` for a discharge.
+///
+/// ```
+/// use careplan::harness::cases::{self, Case, TransitionExpect};
+/// use careplan::TransitionKind;
+/// let t: TransitionExpect = serde_json::from_str(
+///     r#"{"kind": "discharge", "from": "standard_case_management", "to": null}"#,
+/// ).unwrap();
+/// assert_eq!(t.kind, TransitionKind::Discharge);
+/// assert_eq!(t.to, None);
+/// // `to` must be written, even when null.
+/// assert!(serde_json::from_str::<TransitionExpect>(r#"{"kind": "continue", "from": "a"}"#).is_err());
+/// // An intake has no transition.
+/// let engine = careplan::reference().unwrap();
+/// let case: Case = serde_json::from_value(serde_json::json!({
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1"}, "as_of": "2026-03-01",
+///     "expect": {"transition": null}
+/// })).unwrap();
+/// assert!(cases::run(&engine, &case).passed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionExpect {
+    /// continue, step_up, step_down or discharge.
+    pub kind: crate::TransitionKind,
+    /// The current program.
+    pub from: String,
+    /// The program moved to (the current one, to continue), or null.
+    #[serde(deserialize_with = "nullable")]
+    pub to: Option<String>,
+}
+
+/// Reads a value that must be written, possibly as `null`.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
 }
 
 /// "At least" expectations.
@@ -163,7 +208,7 @@ pub struct Expect {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "includes": {"undetermined": [{"kind": "referral", "id": "behavioral_health", "missing": ["phq9"]}]}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
@@ -195,7 +240,7 @@ pub struct Includes {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "excludes": {"referrals": ["housing_services"]}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &case);
@@ -280,7 +325,7 @@ impl From<Kind> for KindName {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "bad age", "profile": {"id": "c-1", "age": 200}, "error": {"field": "age"}
+///     "name": "bad age", "as_of": "2026-03-01", "profile": {"id": "c-1", "age": 200}, "error": {"field": "age"}
 /// })).unwrap();
 /// assert!(cases::run(&engine, &case).passed());
 /// ```
@@ -297,7 +342,7 @@ pub struct ErrorExpect {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "expect": {"warnings": ["home_visit_safety"]}
 /// })).unwrap();
 /// let failure = &cases::run(&engine, &case).failures[0];
@@ -319,7 +364,7 @@ pub struct Failure {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "includes": {"referrals": {"housing_services": "routine"}}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &case);
@@ -341,7 +386,7 @@ impl Outcome<'_> {
     /// use careplan::harness::cases::{self, Case};
     /// let engine = careplan::reference().unwrap();
     /// let case: Case = serde_json::from_value(serde_json::json!({
-    ///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+    ///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
     ///     "includes": {"eligible_programs": []}
     /// })).unwrap();
     /// assert!(cases::run(&engine, &case).passed());
@@ -393,7 +438,7 @@ fn show<T: serde::Serialize + ?Sized>(v: &T) -> String {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "age": 30, "needs": ["food", "legal"]},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "age": 30, "needs": ["food", "legal"]},
 ///     "expect": {"recommended_program": "standard_case_management"}
 /// })).unwrap();
 /// let outcome = cases::run(&engine, &case);
@@ -562,6 +607,28 @@ pub fn run<'e>(engine: &'e Engine, case: &Case) -> Outcome<'e> {
                 failures.push(fail(
                     format!("undetermined: expected {shown_want}, found {shown_got}"),
                     ids,
+                ));
+            }
+        }
+        if let Some(w) = &x.transition {
+            let got = report.transition.as_ref().map(|t| TransitionExpect {
+                kind: t.kind,
+                from: t.from.to_string(),
+                to: t.to.map(str::to_string),
+            });
+            if *w != got {
+                let shown = |t: &Option<TransitionExpect>| match t {
+                    None => "null".to_string(),
+                    Some(t) => format!(
+                        "{{kind: {}, from: {}, to: {}}}",
+                        t.kind.as_str(),
+                        t.from,
+                        t.to.as_deref().unwrap_or("null")
+                    ),
+                };
+                failures.push(fail(
+                    format!("transition: expected {}, found {}", shown(w), shown(&got)),
+                    vec!["transition".to_string()],
                 ));
             }
         }
@@ -736,6 +803,7 @@ impl Expect {
             warnings: self.warnings.or_else(|| Some(vec![])),
             undetermined: self.undetermined.or_else(|| Some(vec![])),
             values: self.values.or_else(|| Some(IndexMap::new())),
+            transition: self.transition.or(Some(None)),
         }
     }
 }
@@ -791,7 +859,7 @@ fn show_und(w: &[UndeterminedExpect]) -> String {
 /// use careplan::harness::cases::{self, Case};
 /// let engine = careplan::reference().unwrap();
 /// let case: Case = serde_json::from_value(serde_json::json!({
-///     "name": "n", "profile": {"id": "c-1", "housing": "homeless"},
+///     "name": "n", "as_of": "2026-03-01", "profile": {"id": "c-1", "housing": "homeless"},
 ///     "excludes": {"referrals": ["housing_service"]}
 /// })).unwrap();
 /// let problems = cases::validate(&engine, &case);
@@ -828,6 +896,11 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
     let mut all_ids: Vec<&str> = programs.clone();
     all_ids.extend(&referrals);
     all_ids.extend(&warnings);
+    // The transition, when the rule set has one, is undetermined by id
+    // `transition`.
+    if rules.transition.is_some() {
+        all_ids.push("transition");
+    }
     if let Some(x) = &case.expect {
         for p in [&x.recommended_program, &x.alternative_program]
             .into_iter()
@@ -850,6 +923,12 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
         }
         for v in x.values.iter().flat_map(|m| m.keys()) {
             check("value marked `report: yes`", v, &reported);
+        }
+        for t in x.transition.iter().flatten() {
+            check("program", &t.from, &programs);
+            if let Some(p) = &t.to {
+                check("program", p, &programs);
+            }
         }
     }
     if let Some(x) = &case.includes {
@@ -880,7 +959,7 @@ pub fn validate(engine: &Engine, case: &Case) -> Vec<String> {
             check("warning", w, &warnings);
         }
         for id in &x.undetermined {
-            check("program, referral or warning", id, &all_ids);
+            check("program, referral, warning or transition", id, &all_ids);
         }
     }
     if let Some(e) = &case.error {

@@ -20,14 +20,19 @@ pub fn case_files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Every case of every file in `dir`, with its file, in file and case order.
+/// Every case of every file in `dir`, with its file, in file and case order;
+/// a case without its own `as_of` takes its file's, as the harness dates it.
 pub fn all_cases(dir: &str) -> Vec<(PathBuf, Case)> {
     let mut out = Vec::new();
     for path in case_files(dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         let file: CaseFile =
             serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out.extend(file.cases.into_iter().map(|c| (path.clone(), c)));
+        let as_of = file.as_of;
+        out.extend(file.cases.into_iter().map(|mut c| {
+            c.as_of = c.as_of.or(as_of);
+            (path.clone(), c)
+        }));
     }
     out
 }

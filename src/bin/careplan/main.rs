@@ -32,6 +32,7 @@ mod bench;
 mod fhir;
 mod harness;
 mod input;
+mod previous;
 mod render;
 #[cfg(feature = "serve")]
 mod serve;
@@ -84,6 +85,9 @@ enum Command {
         /// the fast report for large batches.
         #[arg(long, value_enum, default_value = "full")]
         detail: batch::Detail,
+        /// The client's previous report (JSON, as `--format json` wrote it): adds what changed since then. Not with a .jsonl batch.
+        #[arg(long, value_name = "REPORT.json")]
+        previous: Option<String>,
         /// Read the profile as a FHIR R4 Bundle (JSON), through the rule set's fhir.yaml mapping.
         #[cfg(feature = "fhir")]
         #[arg(long)]
@@ -222,18 +226,20 @@ fn main() -> ExitCode {
             as_of,
             format,
             detail,
+            previous,
             #[cfg(feature = "fhir")]
             fhir,
-        } => eval(
-            rules.as_deref(),
-            &profile,
-            context.as_deref(),
+        } => eval(&EvalOptions {
+            rules: rules.as_deref(),
+            profile: &profile,
+            context: context.as_deref(),
             as_of,
             format,
             detail,
+            previous: previous.as_deref(),
             #[cfg(feature = "fhir")]
             fhir,
-        ),
+        }),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args),
         Command::Check { rules, format } => check(rules.as_deref(), format),
@@ -549,18 +555,50 @@ fn explain(
     Ok(0)
 }
 
-fn eval(
-    rules: Option<&str>,
-    profile: &str,
-    context: Option<&str>,
+/// What `careplan eval` was asked: its flags, read.
+struct EvalOptions<'a> {
+    rules: Option<&'a str>,
+    profile: &'a str,
+    context: Option<&'a str>,
     as_of: Option<careplan::date::Date>,
     format: OutputFormat,
     detail: batch::Detail,
-    #[cfg(feature = "fhir")] fhir: bool,
-) -> Result<u8, Fail> {
+    /// The client's previous report (`--previous`).
+    previous: Option<&'a str>,
+    #[cfg(feature = "fhir")]
+    fhir: bool,
+}
+
+fn eval(opts: &EvalOptions) -> Result<u8, Fail> {
+    let EvalOptions {
+        rules,
+        profile,
+        context,
+        as_of,
+        format,
+        detail,
+        previous,
+        #[cfg(feature = "fhir")]
+        fhir,
+    } = *opts;
     let engine = load_dated(rules, as_of)?;
     let caseloads = read_context(&engine, context)?;
     let fmt = Format::of(profile);
+    if previous.is_some() && fmt == Format::JsonLines {
+        return Err(Fail::usage(
+            "error: --previous compares one client's report with an earlier one; \
+             a .jsonl batch has a client on every line (evaluate each profile on its own)",
+        ));
+    }
+    if previous == Some("-") && profile == "-" {
+        return Err(Fail::usage(
+            "error: the profile and --previous cannot both be standard input",
+        ));
+    }
+    let previous = match previous {
+        Some(path) => Some((path, previous::read(path)?)),
+        None => None,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if fmt == Format::JsonLines {
@@ -620,21 +658,32 @@ fn eval(
     if let Some(d) = as_of {
         read.as_of = d;
     }
-    // The JSON, or the words a case worker reads: only the one asked for.
-    fn shown<T: serde::Serialize>(v: &T, format: OutputFormat, human: fn(&T) -> String) -> String {
-        match format {
-            OutputFormat::Json => serde_json::to_string_pretty(v).unwrap_or_default() + "\n",
-            OutputFormat::Human => human(v),
-        }
-    }
+    // The JSON, or the words a case worker reads: only the one asked for;
+    // with what changed since the previous report, when there is one.
+    let shown = |r: &careplan::Report, human: fn(&careplan::Report) -> String| {
+        let review = match &previous {
+            Some((path, p)) => Some(previous::review(p, path, r)?),
+            None => None,
+        };
+        Ok::<_, Fail>(match (format, review) {
+            (OutputFormat::Json, None) => {
+                serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
+            }
+            (OutputFormat::Json, Some(review)) => previous::json(r, &review),
+            (OutputFormat::Human, None) => human(r),
+            (OutputFormat::Human, Some(review)) => {
+                format!("{}\n{}", human(r), previous::text(&review))
+            }
+        })
+    };
     let text = match detail {
         batch::Detail::Full => {
             let report = engine.evaluate(&read, caseloads.as_ref()).map_err(failed)?;
-            shown(&report, format, render::report)
+            shown(&report, render::report)?
         }
         batch::Detail::Outcomes => {
             let outcomes = engine.outcomes(&read, caseloads.as_ref()).map_err(failed)?;
-            shown(&outcomes, format, |o| render::outcomes(o))
+            shown(&outcomes, render::outcomes)?
         }
     };
     write!(out, "{text}")
