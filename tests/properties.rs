@@ -1105,7 +1105,8 @@ program under_limit {
 ";
 
 /// The exact answer in hundredths: income × 12 ≤ 1.38 × guideline, i.e.
-/// 12 × cents ≤ 138 × guideline.
+/// 12 × cents ≤ 138 × guideline, with the 2026 guideline (the property
+/// evaluates on 2026-03-01, so a later guideline cannot change it).
 fn under_limit(cents: i128, n: i128) -> bool {
     12 * cents <= 138 * (15_960 + 5_680 * (n - 1))
 }
@@ -1154,7 +1155,9 @@ proptest! {
             "id": "m", "insurance": "none",
             "monthly_income": money(cents), "household_size": n,
         });
-        let report = engine.evaluate_json(&profile, None).unwrap();
+        let mut profile = engine.profile(&profile).unwrap();
+        profile.as_of = careplan::date::parse("2026-03-01").unwrap();
+        let report = engine.evaluate(&profile, None).unwrap();
         let referred = report.referrals.iter().any(|r| r.id == "medicaid_enrollment");
         prop_assert_eq!(referred, under_limit(cents, n), "{} cents, household of {}", cents, n);
     }
