@@ -349,3 +349,30 @@ fn profiles_are_read_by_the_schema_they_come_from() {
         engine.profile(&v).unwrap();
     }
 }
+
+#[test]
+fn the_reference_rhythm_is_read_from_its_care_rhythm_table() {
+    // The reference policy gives each program its contact gap in a table
+    // on `current_program`, read by `disengagement`: 7 days in assertive
+    // community treatment, 60 in community care case management.
+    let engine = crate::reference().unwrap();
+    let mut g = Generator::dated(&engine, 11, as_of());
+    let population: Vec<Value> = (0..6000).map(|i| g.profile(i)).collect();
+    for (program, gap) in [
+        ("assertive_community_treatment", 7),
+        ("community_care_case_management", 60),
+    ] {
+        let days: Vec<i64> = population
+            .iter()
+            .filter(|p| p.get("current_program").and_then(Value::as_str) == Some(program))
+            .filter_map(|p| days_before(p, "last_contact"))
+            .collect();
+        assert!(days.len() > 50, "{program}: {}", days.len());
+        let on_time = days.iter().filter(|d| **d <= gap).count();
+        assert!(
+            on_time * 100 > days.len() * 75 && on_time < days.len(),
+            "{program}: {on_time} of {}",
+            days.len()
+        );
+    }
+}
