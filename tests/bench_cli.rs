@@ -97,8 +97,15 @@ fn the_same_seed_gives_the_same_json_except_timing() {
         l["max"].as_u64().unwrap(),
     );
     assert!(0 < p50 && p50 <= p90 && p90 <= p99 && p99 <= max, "{l}");
-    // Keys in a stable order: the report's sections as documented.
-    let keys: Vec<&String> = va.as_object().unwrap().keys().collect();
+    // Keys in a stable order: the report's sections as documented
+    // (`transitions` right after `programs`, for rules with a transition).
+    let keys: Vec<&str> = va
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "transitions")
+        .collect();
     assert_eq!(
         keys,
         [
@@ -181,7 +188,14 @@ fn percentages_are_between_0_and_100_and_match_their_counts() {
 fn caseload_demand_is_recommended_clients_over_the_limit_rounded_up() {
     let (_, v) = bench_json(&["--profiles", N]);
     let demand = v["caseload_demand"].as_array().unwrap();
-    assert_eq!(demand.len(), 3, "every reference program has a limit");
+    let limited = v["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["caseload_limit"].is_null())
+        .count();
+    assert_eq!(demand.len(), limited, "one line per program with a limit");
+    assert!(limited > 0);
     for d in demand {
         let p = program(&v, d["program"].as_str().unwrap());
         let limit = d["caseload_limit"].as_u64().unwrap();
@@ -501,4 +515,328 @@ fn rules_that_do_not_load_exit_1_with_their_diagnostics() {
         assert!(err.contains("the rule set has 1 error"), "{err}");
         assert_eq!(stdout(&o), "");
     }
+}
+
+/// Rules over time: three programs of falling intensity, the transition
+/// with a minimum stay, a contact gap and a review interval per program,
+/// and the two warnings that read them.
+const OVER_TIME: &str = r#"schema {
+  id: text required "id"
+  age: integer between 0 and 130 "years"
+  birth_date: date not in the future, within 130 years "date of birth"
+  diagnoses: set of text "diagnosis codes"
+  needs: set of {housing, food, health, financial} "needs"
+  current_program: program default none because "enrollment is the case system's own record"
+  enrolled_since: date not in the future "start of the enrollment"
+  last_contact: date not in the future "last contact"
+  last_assessment: date not in the future "last assessment"
+}
+
+define client_age "Age" {
+  value: first known of (age, years since birth_date)
+}
+
+program intensive "Intensive" {
+  intensity: 3
+  eligible when "serious_mental_illness" in diagnoses and client_age >= 18
+  caseload: at most 10 per case manager
+}
+
+program rehabilitation "Rehabilitation" {
+  intensity: 2
+  eligible when diagnoses has any of {"brain_injury", "major_trauma", "dementia"}
+}
+
+program standard "Standard" {
+  intensity: 1
+  eligible when count(needs) >= 2
+}
+
+parameter minimum_stay_days "Minimum stay" {
+  value: 180
+}
+
+transition "Continue, step up, step down or discharge" {
+  current: current_program
+  step down when days since enrolled_since >= minimum_stay_days
+}
+
+define review_days "Review interval" {
+  value: if current_program is intensive then 90 else 180
+}
+
+define contact_gap_days "Contact gap" {
+  value: if current_program is intensive then 7 else 45
+}
+
+warning reassessment_due "Reassessment due" {
+  severity: warning
+  when current_program is not none and days since last_assessment > review_days
+  message: "m"
+}
+
+warning disengagement "Disengagement" {
+  severity: warning
+  when current_program is not none and days since last_contact > contact_gap_days
+  message: "m"
+}
+"#;
+
+/// `OVER_TIME` in a directory of its own, with one edit.
+fn over_time(name: &str, from: &str, to: &str) -> String {
+    let dir = scratch(name);
+    assert!(OVER_TIME.contains(from), "{from}");
+    std::fs::write(dir.join("rules.rules"), OVER_TIME.replace(from, to)).unwrap();
+    dir.to_str().unwrap().to_string()
+}
+
+const ROWS: [&str; 6] = [
+    "intake",
+    "continue",
+    "step_up",
+    "step_down",
+    "discharge",
+    "undetermined",
+];
+
+/// The counts of a `transitions` object, in its order, with its rows.
+fn transition_counts(t: &Value) -> Vec<(String, u64)> {
+    t.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v["count"].as_u64().unwrap()))
+        .collect()
+}
+
+fn warning<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == id)
+        .unwrap_or_else(|| panic!("no warning {id}"))
+}
+
+#[test]
+fn transition_figures_count_every_client_once() {
+    let rules = over_time("transitions", "", "");
+    let (_, v) = bench_json(&["--rules", &rules, "--profiles", N, "--as-of", "2026-03-01"]);
+    assert_eq!(v["population"]["as_of"], "2026-03-01");
+    assert_eq!(v["population"]["rejected"], 0, "{}", v["population"]);
+    let n = v["population"]["evaluated"].as_u64().unwrap();
+    assert_eq!(n, 2000);
+    let counts = transition_counts(&v["transitions"]);
+    let rows: Vec<&str> = counts.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(rows, ROWS);
+    assert_eq!(counts.iter().map(|(_, c)| c).sum::<u64>(), n);
+    // Intakes, and enrolled clients going each way.
+    for (row, count) in &counts {
+        assert!(*count > 0, "no {row}: {counts:?}");
+    }
+    // Right after the programs.
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    let at = keys.iter().position(|k| *k == "transitions").unwrap();
+    assert_eq!(keys[at - 1], "programs");
+    // Each warning with its count, the two over time among them.
+    for id in ["reassessment_due", "disengagement"] {
+        let w = warning(&v["warnings"], id);
+        assert!(w["raised"]["count"].as_u64().unwrap() > 0, "{w}");
+    }
+}
+
+#[test]
+fn the_table_shows_the_transitions_and_warning_counts() {
+    let rules = over_time("transitions-table", "", "");
+    let o = careplan(&[
+        "bench",
+        "--rules",
+        &rules,
+        "--profiles",
+        "1000",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("as of 2026-03-01"), "{out}");
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Transitions"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(table.len(), 7, "{out}");
+    let mut total = 0;
+    for (line, row) in table[1..].iter().zip(ROWS) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[0], row, "{line}");
+        total += words[1].replace(',', "").parse::<u64>().unwrap();
+        assert!(words[2].ends_with('%'), "{line}");
+    }
+    assert_eq!(total, 1000);
+    for id in ["reassessment_due", "disengagement"] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(id))
+            .unwrap();
+        let count: u64 = line
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        assert!(count > 0, "{line}");
+    }
+}
+
+#[test]
+fn rules_without_a_transition_have_no_transition_figures() {
+    let rules = over_time(
+        "no-transition",
+        "transition \"Continue, step up, step down or discharge\" {\n  current: current_program\n  step down when days since enrolled_since >= minimum_stay_days\n}\n",
+        "",
+    );
+    let (_, v) = bench_json(&[
+        "--rules",
+        &rules,
+        "--profiles",
+        "300",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert!(v.get("transitions").is_none(), "{}", v["transitions"]);
+    let o = careplan(&[
+        "bench",
+        "--rules",
+        &rules,
+        "--profiles",
+        "300",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert!(!stdout(&o).contains("Transitions"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_population_over_time_is_fixed_by_seed_and_date_and_never_in_the_future() {
+    let rules = over_time("over-time-seed", "", "");
+    let run = |seed: &str, as_of: &str| {
+        bench_json(&[
+            "--rules",
+            &rules,
+            "--profiles",
+            "1000",
+            "--seed",
+            seed,
+            "--as-of",
+            as_of,
+        ])
+    };
+    let (a, va) = run("3", "2026-03-01");
+    let (b, _) = run("3", "2026-03-01");
+    assert_eq!(without_timing(&a), without_timing(&b));
+    let (_, other_seed) = run("4", "2026-03-01");
+    assert_ne!(va["transitions"], other_seed["transitions"]);
+    // Dates are placed relative to the evaluation date, whichever it is:
+    // no profile has a date after it (which the schema would reject).
+    for as_of in ["2024-02-29", "2026-03-01", "2031-12-31"] {
+        let (_, v) = run("3", as_of);
+        assert_eq!(
+            v["population"]["rejected"], 0,
+            "{as_of}: {}",
+            v["population"]
+        );
+        assert_eq!(v["population"]["evaluated"], 1000);
+    }
+}
+
+#[test]
+fn compare_shows_both_sides_of_the_transitions_and_warnings() {
+    let base = over_time("compare-base", "", "");
+    // A shorter minimum stay lets more clients step down; a longer contact
+    // gap raises disengagement for fewer.
+    let shorter = over_time("compare-shorter", "value: 180\n", "value: 30\n");
+    let shorter = {
+        let text = std::fs::read_to_string(format!("{shorter}/rules.rules")).unwrap();
+        let text = text.replace("then 7 else 45", "then 7 else 90");
+        std::fs::write(format!("{shorter}/rules.rules"), text).unwrap();
+        shorter
+    };
+    let (_, v) = bench_json(&[
+        "--rules",
+        &base,
+        "--compare",
+        &shorter,
+        "--profiles",
+        N,
+        "--as-of",
+        "2026-03-01",
+    ]);
+    let c = &v["compare"];
+    let n = c["profiles"].as_u64().unwrap();
+    assert_eq!(n, 2000);
+    let t = &c["transitions"];
+    let (b, o) = (
+        transition_counts(&t["base"]),
+        transition_counts(&t["compared"]),
+    );
+    for side in [&b, &o] {
+        assert_eq!(
+            side.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ROWS
+        );
+        assert_eq!(side.iter().map(|(_, c)| c).sum::<u64>(), n);
+    }
+    // The base side is the population's own figures.
+    assert_eq!(b, transition_counts(&v["transitions"]));
+    for ((row, cb), (_, co)) in b.iter().zip(&o) {
+        assert_eq!(
+            t["change"][row].as_i64().unwrap(),
+            *co as i64 - *cb as i64,
+            "{row}"
+        );
+    }
+    let count = |side: &[(String, u64)], row: &str| side.iter().find(|(k, _)| k == row).unwrap().1;
+    assert!(
+        count(&o, "step_down") + count(&o, "discharge")
+            > count(&b, "step_down") + count(&b, "discharge")
+    );
+    assert!(count(&o, "continue") < count(&b, "continue"));
+    assert_eq!(count(&o, "intake"), count(&b, "intake"));
+    assert!(t["changed"].as_u64().unwrap() >= count(&b, "continue") - count(&o, "continue"));
+    // Warnings: both sides and the clients who gained or lost each.
+    let w = warning(&c["warnings"], "disengagement");
+    let (wb, wo) = (w["base"].as_u64().unwrap(), w["compared"].as_u64().unwrap());
+    assert!(wo < wb, "{w}");
+    assert_eq!(
+        wb,
+        warning(&v["warnings"], "disengagement")["raised"]["count"]
+            .as_u64()
+            .unwrap()
+    );
+    assert_eq!(w["gained"], 0);
+    assert_eq!(w["lost"].as_u64().unwrap(), wb - wo);
+    let r = warning(&c["warnings"], "reassessment_due");
+    assert_eq!(r["base"], r["compared"]);
+    // People read the same.
+    let o = careplan(&[
+        "bench",
+        "--rules",
+        &base,
+        "--compare",
+        &shorter,
+        "--profiles",
+        N,
+        "--as-of",
+        "2026-03-01",
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("Transitions (clients)"), "{out}");
+    assert!(out.contains("with another transition"), "{out}");
+    let line = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Warnings (clients)"))
+        .find(|l| l.trim_start().starts_with("disengagement"))
+        .unwrap();
+    let sides = format!("{wb} → {wo} (-{})", wb - wo);
+    assert!(line.contains(&sides), "{line}");
 }

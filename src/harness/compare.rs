@@ -12,6 +12,9 @@ use crate::ir::{Meta, Priority, RuleSet};
 use serde::Serialize;
 use serde_json::Value;
 
+mod transitions;
+pub use transitions::{Move, Transitions};
+
 /// How often each outcome came out, over the profiles decided.
 ///
 /// ```
@@ -34,6 +37,9 @@ pub struct Tally {
     pub referrals: Vec<[u64; 4]>,
     /// Per warning: raised, undetermined.
     pub warnings: Vec<[u64; 2]>,
+    /// The transitions (all intakes for a rule set without a `transition`:
+    /// see [`has_transition`]).
+    pub transitions: Transitions,
 }
 
 impl Tally {
@@ -53,6 +59,7 @@ impl Tally {
             programs: vec![[0; 3]; rules.programs.len()],
             referrals: vec![[0; 4]; rules.referrals.len()],
             warnings: vec![[0; 2]; rules.warnings.len()],
+            transitions: Transitions::default(),
         }
     }
 
@@ -91,7 +98,21 @@ impl Tally {
             *raised += u64::from(*t == Truth::True);
             *undetermined += u64::from(*t == Truth::Unknown);
         }
+        self.transitions.add(d);
     }
+}
+
+/// Whether a rule set has a `transition` block. Only then do its
+/// transition figures mean anything: without one, every client counts as
+/// an intake.
+///
+/// ```
+/// let rules = "schema {\n  id: text required\n}\n";
+/// let engine = careplan::load_sources(&[("r.rules", rules)], &Default::default()).unwrap();
+/// assert!(!careplan::harness::compare::has_transition(&engine));
+/// ```
+pub fn has_transition(engine: &Engine) -> bool {
+    engine.rules().transition.is_some()
 }
 
 /// Clients recommended over a caseload limit, rounded up: the case managers
@@ -372,8 +393,18 @@ pub struct Compare<'a> {
     pub referral_changes: Vec<(Change, u64, u64)>,
     /// Per warning id: raised.
     pub warning_changes: Vec<Change>,
+    /// Per warning id: clients raised under the base, under the compared.
+    pub warnings_raised: Vec<[u64; 2]>,
+    /// The transitions under the base and under the compared rule set,
+    /// over the compared profiles.
+    pub transitions: [Transitions; 2],
+    /// Clients whose transition differs: another row, or another program
+    /// moved from or to.
+    pub transitions_changed: u64,
     /// The evaluation date of every profile; today in UTC if `None`.
     pub as_of: Option<crate::date::Date>,
+    /// The compared rule set's decision, written over for each profile.
+    other_decision: Decision,
 }
 
 impl<'a> Compare<'a> {
@@ -410,6 +441,10 @@ impl<'a> Compare<'a> {
             recommended: vec![[0; 2]; programs.ids.len()],
             referral_changes: vec![(Change::default(), 0, 0); referrals.ids.len()],
             warning_changes: vec![Change::default(); warnings.ids.len()],
+            warnings_raised: vec![[0; 2]; warnings.ids.len()],
+            transitions: [Transitions::default(); 2],
+            transitions_changed: 0,
+            other_decision: Decision::default(),
             programs,
             referrals,
             warnings,
@@ -451,16 +486,21 @@ impl<'a> Compare<'a> {
                 return Err(Skip::Rejected(e.to_string()));
             }
         };
-        let other = match self.other.decide(&p, self.ctx) {
-            Ok(d) => d,
-            Err(e) => {
-                self.evaluation_errors += 1;
-                return Err(Skip::Failed {
-                    client: p.client.clone(),
-                    error: e.to_string(),
-                });
+        let mut other = std::mem::take(&mut self.other_decision);
+        let decided = self.other.decide_into(&p, self.ctx, &mut other);
+        let counted = decided.map(|()| self.count(base, &other));
+        self.other_decision = other;
+        counted.map_err(|e| {
+            self.evaluation_errors += 1;
+            Skip::Failed {
+                client: p.client.clone(),
+                error: e.to_string(),
             }
-        };
+        })
+    }
+
+    /// Counts the differences between one profile's two decisions.
+    fn count(&mut self, base: &Decision, other: &Decision) {
         self.compared += 1;
         let truth = |v: &[Truth], i: Option<&Option<usize>>| {
             i.copied()
@@ -482,7 +522,7 @@ impl<'a> Compare<'a> {
             let (b, o) = (self.programs.base.get(i), self.programs.other.get(i));
             let [eligible, rec] = changes;
             eligible.add(truth(&base.programs, b), truth(&other.programs, o));
-            let (rb, ro) = (recommended(base, b), recommended(&other, o));
+            let (rb, ro) = (recommended(base, b), recommended(other, o));
             rec.add(rb, ro);
             let [cb, co] = counts;
             *cb += u64::from(rb);
@@ -495,20 +535,42 @@ impl<'a> Compare<'a> {
         };
         for (i, (fired, up, down)) in self.referral_changes.iter_mut().enumerate() {
             let pb = priority(base, self.referrals.base.get(i));
-            let po = priority(&other, self.referrals.other.get(i));
+            let po = priority(other, self.referrals.other.get(i));
             fired.add(pb.is_some(), po.is_some());
             if let (Some(pb), Some(po)) = (pb, po) {
                 *up += u64::from(po > pb);
                 *down += u64::from(po < pb);
             }
         }
-        for (i, c) in self.warning_changes.iter_mut().enumerate() {
-            c.add(
-                truth(&base.warnings, self.warnings.base.get(i)),
-                truth(&other.warnings, self.warnings.other.get(i)),
-            );
+        for (i, (c, [rb, ro])) in self
+            .warning_changes
+            .iter_mut()
+            .zip(self.warnings_raised.iter_mut())
+            .enumerate()
+        {
+            let b = truth(&base.warnings, self.warnings.base.get(i));
+            let o = truth(&other.warnings, self.warnings.other.get(i));
+            c.add(b, o);
+            *rb += u64::from(b);
+            *ro += u64::from(o);
         }
-        Ok(())
+        let [tb, to] = &mut self.transitions;
+        tb.add(base);
+        to.add(other);
+        // The same row is the same transition only between the same
+        // programs, matched by id.
+        let ids = &self.programs;
+        let id = |side: &[Option<usize>], i: Option<usize>| {
+            i.and_then(|i| side.iter().position(|x| *x == Some(i)))
+        };
+        let moved = |d: &Decision, side: &[Option<usize>]| {
+            d.transition
+                .filter(|_| d.transition_truth == Truth::True)
+                .map(|t| (id(side, Some(t.from)), id(side, t.to)))
+        };
+        let same =
+            Move::of(base) == Move::of(other) && moved(base, &ids.base) == moved(other, &ids.other);
+        self.transitions_changed += u64::from(!same);
     }
 
     /// Caseload demand under both rule sets, for each program id that has
@@ -519,7 +581,8 @@ impl<'a> Compare<'a> {
     /// let compare = careplan::harness::compare::Compare::new(&engine, &engine, None);
     /// let demand = compare.demand();
     /// assert_eq!(demand.len(), 7); // every reference program has a limit
-    /// assert_eq!(demand.len(), engine.programs().len());
+    /// let limited = engine.programs().filter(|p| p.caseload_limit().is_some()).count();
+    /// assert_eq!(demand.len(), limited); // one per program with a limit
     /// assert!(demand.iter().all(|d| d.change == Some(0)));
     /// ```
     pub fn demand(&self) -> Vec<DemandChange> {

@@ -1,8 +1,8 @@
 //! Timing a rule set over a population, and counting what it decides: what
 //! `careplan bench` measures.
 //!
-//! Profiles are read outside the timed loops; only `Engine::decide` (each
-//! call timed, for latencies) and `Engine::evaluate` (the full report, timed
+//! Profiles are read outside the timed loops; only `Engine::decide_into`
+//! (each call timed, for latencies, over decisions kept from chunk to chunk) and `Engine::evaluate` (the full report, timed
 //! as a loop) are measured, on the caller's thread.
 
 use super::compare::Tally;
@@ -78,6 +78,10 @@ pub struct Measure<'a> {
     pub evaluated: u64,
     /// The evaluation date of every profile; today in UTC if `None`.
     pub as_of: Option<crate::date::Date>,
+    /// One decision per profile of a chunk, written over by
+    /// `Engine::decide_into` chunk after chunk, so that the timed loop
+    /// allocates nothing once they have grown.
+    decisions: Vec<Decision>,
 }
 
 /// `decide`'s latency over the profiles measured, in nanoseconds.
@@ -128,6 +132,7 @@ impl<'a> Measure<'a> {
             evaluate_time: Duration::ZERO,
             evaluated: 0,
             as_of: None,
+            decisions: Vec::new(),
         }
     }
 
@@ -174,14 +179,17 @@ impl<'a> Measure<'a> {
             }
         }
 
-        let mut decisions = Vec::with_capacity(read.len());
+        if self.decisions.len() < read.len() {
+            self.decisions.resize_with(read.len(), Decision::default);
+        }
+        let mut failed = Vec::with_capacity(read.len());
         let start = Instant::now();
-        for (_, _, p) in &read {
+        for ((_, _, p), out) in read.iter().zip(self.decisions.iter_mut()) {
             let t = Instant::now();
-            let d = engine.decide(p, self.ctx);
+            let d = engine.decide_into(p, self.ctx, out);
             let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
             self.latencies.push(ns);
-            decisions.push(d);
+            failed.push(d.err());
         }
         self.decide_time += start.elapsed();
 
@@ -192,13 +200,13 @@ impl<'a> Measure<'a> {
         self.evaluate_time += start.elapsed();
         self.evaluated += read.len() as u64;
 
-        for ((i, v, p), d) in read.iter().zip(decisions) {
-            match d {
-                Ok(d) => {
-                    self.tally.add(&d);
-                    on(*i, Event::Decided(v, &d));
+        for (((i, v, p), d), failed) in read.iter().zip(&self.decisions).zip(failed) {
+            match failed {
+                None => {
+                    self.tally.add(d);
+                    on(*i, Event::Decided(v, d));
                 }
-                Err(err) => {
+                Some(err) => {
                     self.evaluation_errors += 1;
                     on(
                         *i,

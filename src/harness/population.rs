@@ -7,6 +7,12 @@
 //! keyed with the seed, and ranges are mapped here rather than by a library's
 //! distributions, so a population depends on nothing that may change.
 //!
+//! A schema with the fields of a client over time (`birth_date`,
+//! `current_program`, `enrolled_since`, `last_contact`, …) gets clients
+//! placed in time relative to the evaluation date (see [`Generator::dated`]
+//! and the `over_time` module); a schema without them is generated as it
+//! always was.
+//!
 //! `careplan bench`, the tests and the benches draw their schema-driven
 //! profiles from here.
 
@@ -17,6 +23,8 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::Value;
+
+mod over_time;
 
 /// The chance that a synthetic profile has an optional field, in percent.
 const PRESENT_PERCENT: u64 = 95;
@@ -152,8 +160,15 @@ enum Gen {
     SetOfEnum(Vec<String>),
     SetOfText,
     Text,
-    /// A day from 1930 to 2029, as `YYYY-MM-DD`.
-    Date,
+    /// A day from 1930 to 2029, as `YYYY-MM-DD`; `capped`: no later than
+    /// the evaluation date (a field `not in the future`, or any date beside
+    /// clients over time); `within`: at most that many years before it.
+    Date {
+        capped: bool,
+        within: Option<u32>,
+    },
+    /// A field of a client over time.
+    OverTime(over_time::Kind),
     /// No value fits the declared range: the field is left out.
     Never,
 }
@@ -179,6 +194,10 @@ pub struct Generator {
     random: Random,
     fields: Vec<FieldGen>,
     symbols: Vec<String>,
+    /// The facts of clients over time, when the schema has their fields.
+    over_time: Option<over_time::Schema>,
+    /// The evaluation date, as a day number.
+    as_of: i64,
 }
 
 impl Generator {
@@ -192,18 +211,56 @@ impl Generator {
     /// assert_eq!(first["id"], "p-000001");
     /// ```
     pub fn new(engine: &Engine, seed: u64) -> Generator {
+        Generator::dated(engine, seed, crate::date::today())
+    }
+
+    /// A generator for the engine's schema, seeded, placing clients over
+    /// time relative to the evaluation date `as_of`: none of their dates
+    /// is after it. A schema without the fields of clients over time gets
+    /// the same profiles whatever the date.
+    ///
+    /// ```
+    /// use careplan::harness::population::Generator;
+    /// use jiff::civil::date;
+    /// let engine = careplan::reference().unwrap();
+    /// let mut generator = Generator::dated(&engine, 1, date(2026, 3, 1));
+    /// let first = generator.profile(0);
+    /// assert_eq!(first, Generator::dated(&engine, 1, date(2026, 3, 1)).profile(0));
+    /// assert!(engine.profile(&first).is_ok());
+    /// ```
+    pub fn dated(engine: &Engine, seed: u64, as_of: crate::date::Date) -> Generator {
+        let as_of = crate::date::day_number(as_of);
         let rules = engine.rules();
         let thresholds = thresholds(rules);
+        let ages = rules
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == "age" && f.ty == FieldType::Integer)
+            .and_then(|(slot, f)| {
+                match number(
+                    f,
+                    thresholds.get(slot).copied().flatten(),
+                    0,
+                    Decimal::from(100),
+                ) {
+                    Gen::Number { lo, hi, .. } => Some((lo, hi)),
+                    _ => None,
+                }
+            });
+        let (over_time, mut kinds) = over_time::Schema::new(engine, ages, as_of);
         let fields = rules
             .fields
             .iter()
             .enumerate()
             .map(|(slot, f)| {
                 let threshold = thresholds.get(slot).copied().flatten();
-                let make = match &f.ty {
-                    FieldType::Text if rules.id_field == Some(slot) => Gen::Id,
-                    FieldType::Integer => number(f, threshold, 0, Decimal::from(100)),
-                    FieldType::Decimal => {
+                let kind = kinds.get_mut(slot).and_then(Option::take);
+                let make = match (kind, &f.ty) {
+                    (Some(kind), _) => Gen::OverTime(kind),
+                    (None, FieldType::Text) if rules.id_field == Some(slot) => Gen::Id,
+                    (None, FieldType::Integer) => number(f, threshold, 0, Decimal::from(100)),
+                    (None, FieldType::Decimal) => {
                         let scale = [f.min, f.max, threshold]
                             .into_iter()
                             .flatten()
@@ -212,15 +269,18 @@ impl Generator {
                             .min(6);
                         number(f, threshold, scale, Decimal::from(10_000))
                     }
-                    FieldType::Boolean => Gen::Boolean,
-                    FieldType::Enum(v) => Gen::Enum(v.clone()),
-                    FieldType::SetOfEnum(v) => Gen::SetOfEnum(v.clone()),
-                    FieldType::SetOfText => Gen::SetOfText,
-                    FieldType::Text => Gen::Text,
-                    FieldType::Date => Gen::Date,
-                    // Enrollment: intakes and every program alike, until
-                    // populations know enrollment.
-                    FieldType::Program => Gen::Enum(
+                    (None, FieldType::Boolean) => Gen::Boolean,
+                    (None, FieldType::Enum(v)) => Gen::Enum(v.clone()),
+                    (None, FieldType::SetOfEnum(v)) => Gen::SetOfEnum(v.clone()),
+                    (None, FieldType::SetOfText) => Gen::SetOfText,
+                    (None, FieldType::Text) => Gen::Text,
+                    (None, FieldType::Date) => Gen::Date {
+                        capped: f.dates.not_future || over_time.is_some(),
+                        within: f.dates.within_years,
+                    },
+                    // A program field that is not a client's current
+                    // enrollment: none and every program alike.
+                    (None, FieldType::Program) => Gen::Enum(
                         std::iter::once("none".to_string())
                             .chain(rules.programs.iter().map(|p| p.meta.id.clone()))
                             .collect(),
@@ -237,6 +297,8 @@ impl Generator {
             random: Random::new(seed),
             fields,
             symbols: rules.symbols.iter().cloned().collect(),
+            over_time,
+            as_of,
         }
     }
 
@@ -253,7 +315,17 @@ impl Generator {
     /// ```
     pub fn profile(&mut self, index: u64) -> Value {
         let mut map = serde_json::Map::new();
+        let client = self.over_time.as_ref().map(|t| t.client(&mut self.random));
         for f in &self.fields {
+            if let Gen::OverTime(kind) = &f.make {
+                let (Some(t), Some(c)) = (&self.over_time, &client) else {
+                    continue;
+                };
+                if let Some(v) = t.value(kind, c, &mut self.random, self.as_of) {
+                    map.insert(f.name.clone(), v);
+                }
+                continue;
+            }
             if !f.required && !self.random.chance(PRESENT_PERCENT) {
                 continue;
             }
@@ -272,9 +344,22 @@ impl Generator {
                     }
                 }
                 Gen::Boolean => Value::Bool(r.chance(50)),
-                // 1930-01-01 to 2029-12-31: birth dates and recent events.
-                Gen::Date => crate::date::from_day_number(r.between(-14_610, 21_914))
-                    .map_or(Value::Null, |d| Value::String(crate::date::show(d))),
+                // 1930-01-01 to 2029-12-31: birth dates and recent events;
+                // beside clients over time, no later than the evaluation
+                // date.
+                Gen::Date { capped, within } => {
+                    let last = if *capped {
+                        self.as_of.min(21_914)
+                    } else {
+                        21_914
+                    };
+                    // N years of 365 days are never more than N whole years.
+                    let first = within.map_or(-14_610, |n| {
+                        (-14_610_i64).max(self.as_of - 365 * i64::from(n))
+                    });
+                    crate::date::from_day_number(r.between(first, last))
+                        .map_or(Value::Null, |d| Value::String(crate::date::show(d)))
+                }
                 Gen::Enum(values) => r.pick(values).cloned().map_or(Value::Null, Value::String),
                 Gen::SetOfEnum(values) => subset(r, values),
                 Gen::SetOfText => {
@@ -297,7 +382,7 @@ impl Generator {
                         _ => Value::String(r.word()),
                     }
                 }
-                Gen::Never => continue,
+                Gen::Never | Gen::OverTime(_) => continue,
             };
             map.insert(f.name.clone(), v);
         }
@@ -410,62 +495,4 @@ fn constant(rules: &RuleSet, e: &crate::ir::Expr) -> Option<Decimal> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
-    use super::*;
-
-    #[test]
-    fn the_generator_is_fixed_for_a_seed() {
-        // ChaCha8 keyed with the seed: if these change, so does every
-        // population a user has benchmarked.
-        let mut r = Random::new(1);
-        let first: Vec<u64> = (0..3).map(|_| r.below(1000)).collect();
-        assert_eq!(first, [407, 230, 458]);
-        let mut other = Random::new(2);
-        let second: Vec<u64> = (0..3).map(|_| other.below(1000)).collect();
-        assert_ne!(first, second);
-    }
-
-    #[test]
-    fn between_stays_in_range() {
-        let mut r = Random::new(7);
-        for _ in 0..1000 {
-            let x = r.between(-3, 3);
-            assert!((-3..=3).contains(&x));
-        }
-        assert_eq!(r.between(5, 5), 5);
-        assert_eq!(r.between(5, 4), 5);
-        let _ = r.between(i64::MIN, i64::MAX);
-    }
-
-    #[test]
-    fn thresholds_come_from_comparisons_with_constants() {
-        let engine = crate::reference().unwrap();
-        let rules = engine.rules();
-        let t = thresholds(rules);
-        let slot = rules
-            .fields
-            .iter()
-            .position(|f| f.name == "ed_visits_6m")
-            .unwrap();
-        assert!(
-            t[slot].is_some(),
-            "the reference rules compare ed_visits_6m with a number"
-        );
-        // A text field is never compared with a number.
-        let id = rules.id_field.unwrap();
-        assert_eq!(t[id], None);
-    }
-
-    #[test]
-    fn profiles_are_read_by_the_schema_they_come_from() {
-        let engine = crate::reference().unwrap();
-        let mut g = Generator::new(&engine, 3);
-        let mut again = Generator::new(&engine, 3);
-        for i in 0..200 {
-            let v = g.profile(i);
-            assert_eq!(v, again.profile(i));
-            engine.profile(&v).unwrap();
-        }
-    }
-}
+mod tests;

@@ -2,7 +2,8 @@
 //!
 //! For program designers who compare rule sets: how fast the engine decides,
 //! how often each program, referral and warning fires (or cannot be decided),
-//! how many case managers the recommendations would need, and, with
+//! where enrolled clients' plans go (the transitions, for a rule set with
+//! one), how many case managers the recommendations would need, and, with
 //! `--compare`, which clients gain or lose each outcome under a second rule
 //! set.
 //!
@@ -17,7 +18,8 @@ use crate::{Fail, load_dated, read_context};
 use careplan::Decision;
 use careplan::Priority;
 use careplan::harness::compare::{
-    Change, Compare, DemandChange, DemandSide, Skip, Tally, case_managers,
+    Change, Compare, DemandChange, DemandSide, Move, Skip, Tally, Transitions, case_managers,
+    has_transition,
 };
 use careplan::harness::measure::{Event, Measure};
 use careplan::harness::population::Generator;
@@ -58,10 +60,14 @@ pub struct Options<'a> {
 
 /// Runs the benchmark; returns the exit code.
 pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
-    let engine = load_dated(opts.rules, opts.as_of)?;
+    // One evaluation date for the whole run: both rule sets are checked on
+    // it, the population is placed relative to it and every profile is
+    // evaluated on it.
+    let as_of = opts.as_of.unwrap_or_else(careplan::date::today);
+    let engine = load_dated(opts.rules, Some(as_of))?;
     let other = opts
         .compare
-        .map(|d| load_dated(Some(d), opts.as_of))
+        .map(|d| load_dated(Some(d), Some(as_of)))
         .transpose()?;
     let ctx = read_context(&engine, opts.context)?;
     let other_ctx = match &other {
@@ -99,7 +105,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
             }
             None => {
                 let n = opts.profiles.unwrap_or(DEFAULT_PROFILES);
-                let mut generator = Generator::new(&engine, opts.seed);
+                let mut generator = Generator::dated(&engine, opts.seed, as_of);
                 let entries = (0..n).map(move |i| Entry {
                     at: At::Profile(i + 1),
                     value: Ok(generator.profile(i)),
@@ -110,10 +116,10 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
 
     let bar = progress(total, opts.json);
     let mut bench = Bench::new(&engine, ctx.as_ref(), total);
-    bench.measure.as_of = opts.as_of;
+    bench.measure.as_of = Some(as_of);
     let mut compare = other.as_ref().map(|o| {
         let mut c = Comparison::new(&engine, o, other_ctx.as_ref());
-        c.counts.as_of = opts.as_of;
+        c.counts.as_of = Some(as_of);
         c
     });
     loop {
@@ -135,7 +141,7 @@ pub fn run(opts: &Options<'_>) -> Result<u8, Fail> {
         return Err(Fail::input(msg));
     }
 
-    let output = bench.output(opts.rules, population, total, compare, opts.compare);
+    let output = bench.output(opts.rules, population, total, as_of, compare, opts.compare);
     let text = if opts.json {
         let mut s = serde_json::to_string_pretty(&output).unwrap_or_default();
         s.push('\n');
@@ -285,6 +291,7 @@ impl<'a> Bench<'a> {
         rules_dir: Option<&str>,
         kind: PopulationKind,
         total: u64,
+        as_of: careplan::date::Date,
         compare: Option<Comparison<'_>>,
         compare_dir: Option<&str>,
     ) -> Output {
@@ -345,6 +352,7 @@ impl<'a> Bench<'a> {
             })
             .collect();
 
+        let transitions = has_transition(engine).then(|| transitions_out(&t.transitions));
         let latency = self.measure.latency();
         let m = &self.measure;
         let timing = TimingOut {
@@ -374,6 +382,7 @@ impl<'a> Bench<'a> {
             rules: RulesOut::new(rules_dir, self.engine),
             population: PopulationOut {
                 source,
+                as_of: careplan::date::show(as_of),
                 seed,
                 input,
                 profiles: total,
@@ -384,6 +393,7 @@ impl<'a> Bench<'a> {
             },
             timing,
             programs,
+            transitions,
             referrals,
             warnings,
             caseload_demand,
@@ -403,6 +413,14 @@ fn per_second(n: u64, d: Duration) -> u64 {
     } else {
         0
     }
+}
+
+/// Each row of the transitions with its share of the clients counted.
+fn transitions_out(t: &Transitions) -> IndexMap<&'static str, Share> {
+    Move::ALL
+        .iter()
+        .map(|m| (m.word(), Share::of(t.count(*m), t.total())))
+        .collect()
 }
 
 /// Tally's count as a share of the profiles it counted.
@@ -476,14 +494,28 @@ impl<'a> Comparison<'a> {
             .ids
             .iter()
             .zip(&c.warning_changes)
+            .zip(&c.warnings_raised)
             .enumerate()
-            .map(|(i, (id, ch))| WarningChange {
+            .map(|(i, ((id, ch), [base, compared]))| WarningChange {
                 id: id.clone(),
                 present: c.warnings.present(i).word(),
                 gained: ch.gained,
                 lost: ch.lost,
+                base: *base,
+                compared: *compared,
             })
             .collect();
+        let [base, compared] = &c.transitions;
+        let transitions =
+            (has_transition(c.base) || has_transition(c.other)).then(|| TransitionsChange {
+                base: transitions_out(base),
+                compared: transitions_out(compared),
+                change: Move::ALL
+                    .iter()
+                    .map(|m| (m.word(), compared.count(*m) as i64 - base.count(*m) as i64))
+                    .collect(),
+                changed: c.transitions_changed,
+            });
         CompareOut {
             rules: RulesOut::new(dir, c.other),
             profiles: c.compared,
@@ -491,6 +523,7 @@ impl<'a> Comparison<'a> {
             evaluation_errors: c.evaluation_errors,
             errors: self.problems,
             programs,
+            transitions,
             referrals,
             warnings,
             caseload_demand: c.demand(),

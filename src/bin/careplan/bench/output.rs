@@ -9,6 +9,10 @@ pub(super) struct Output {
     pub(super) population: PopulationOut,
     pub(super) timing: TimingOut,
     pub(super) programs: Vec<ProgramOut>,
+    /// Where enrolled clients' plans go, each row a share of the clients
+    /// evaluated; only for a rule set with a `transition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) transitions: Option<IndexMap<&'static str, Share>>,
     pub(super) referrals: Vec<ReferralOut>,
     pub(super) warnings: Vec<WarningOut>,
     pub(super) caseload_demand: Vec<DemandOut>,
@@ -34,6 +38,9 @@ impl RulesOut {
 #[derive(Serialize)]
 pub(super) struct PopulationOut {
     pub(super) source: &'static str,
+    /// The evaluation date: the synthetic population is placed relative
+    /// to it, and every profile is evaluated on it.
+    pub(super) as_of: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,9 +149,24 @@ pub(super) struct CompareOut {
     pub(super) evaluation_errors: u64,
     pub(super) errors: Vec<Problem>,
     pub(super) programs: Vec<ProgramChange>,
+    /// Only when either rule set has a `transition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) transitions: Option<TransitionsChange>,
     pub(super) referrals: Vec<ReferralChange>,
     pub(super) warnings: Vec<WarningChange>,
     pub(super) caseload_demand: Vec<DemandChange>,
+}
+
+/// The transitions under both rule sets, over the compared profiles.
+#[derive(Serialize)]
+pub(super) struct TransitionsChange {
+    pub(super) base: IndexMap<&'static str, Share>,
+    pub(super) compared: IndexMap<&'static str, Share>,
+    /// Compared minus base, per row.
+    pub(super) change: IndexMap<&'static str, i64>,
+    /// Clients whose transition differs (another row, or another program
+    /// moved from or to).
+    pub(super) changed: u64,
 }
 
 #[derive(Serialize)]
@@ -171,6 +193,10 @@ pub(super) struct WarningChange {
     pub(super) present: &'static str,
     pub(super) gained: u64,
     pub(super) lost: u64,
+    /// Clients raised under the base rule set.
+    pub(super) base: u64,
+    /// Clients raised under the compared rule set.
+    pub(super) compared: u64,
 }
 
 /// `12345` → `12,345`.
@@ -237,7 +263,8 @@ pub(super) fn human(o: &Output) -> String {
     };
     let _ = writeln!(
         s,
-        "Population: {from}; {} evaluated, {} rejected, {} evaluation errors",
+        "Population: {from}, as of {}; {} evaluated, {} rejected, {} evaluation errors",
+        p.as_of,
         thousands(p.evaluated),
         thousands(p.rejected),
         thousands(p.evaluation_errors)
@@ -309,6 +336,26 @@ pub(super) fn human(o: &Output) -> String {
         );
     }
 
+    if let Some(t) = &o.transitions {
+        let _ = writeln!(
+            s,
+            "\n{:<w$}{:>10}{:>10}",
+            "Transitions",
+            "clients",
+            "share",
+            w = width + 2
+        );
+        for (row, share) in t {
+            let _ = writeln!(
+                s,
+                "  {:<width$}{:>10}{:>10}",
+                row,
+                thousands(share.count),
+                pct(share)
+            );
+        }
+    }
+
     let _ = writeln!(
         s,
         "\n{:<w$}{:>10}{:>10}{:>10}{:>14}",
@@ -334,9 +381,10 @@ pub(super) fn human(o: &Output) -> String {
 
     let _ = writeln!(
         s,
-        "\n{:<w$}{:>10}{:>10}{:>14}",
+        "\n{:<w$}{:>10}{:>10}{:>10}{:>14}",
         "Warnings",
         "severity",
+        "clients",
         "raised",
         "undetermined",
         w = width + 2
@@ -344,9 +392,10 @@ pub(super) fn human(o: &Output) -> String {
     for x in &o.warnings {
         let _ = writeln!(
             s,
-            "  {:<width$}{:>10}{:>10}{:>14}",
+            "  {:<width$}{:>10}{:>10}{:>10}{:>14}",
             x.id,
             x.severity,
+            thousands(x.raised.count),
             pct(&x.raised),
             pct(&x.undetermined)
         );
@@ -424,6 +473,35 @@ pub(super) fn compare_human(s: &mut String, c: &CompareOut, width: usize) {
         }
     }
 
+    if let Some(t) = &c.transitions {
+        let _ = writeln!(
+            s,
+            "{:<w$}{:>12}{:>12}{:>10}",
+            "Transitions (clients)",
+            "base",
+            "compared",
+            "change",
+            w = width + 2
+        );
+        for ((row, b), o) in t.base.iter().zip(t.compared.values()) {
+            let change = t.change.get(row).copied().unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "  {:<width$}{:>12}{:>12}{:>10}",
+                row,
+                thousands(b.count),
+                thousands(o.count),
+                signed(change)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  {} client{} with another transition",
+            thousands(t.changed),
+            if t.changed == 1 { "" } else { "s" }
+        );
+    }
+
     let referrals: Vec<&ReferralChange> = c
         .referrals
         .iter()
@@ -465,26 +543,41 @@ pub(super) fn compare_human(s: &mut String, c: &CompareOut, width: usize) {
     if !warnings.is_empty() {
         let _ = writeln!(
             s,
-            "{:<w$}{:>16}",
+            "{:<w$}{:>16}{:>26}",
             "Warnings (clients)",
             "raised",
+            "base → compared",
             w = width + 2
         );
         for w in warnings {
+            let change = w.compared as i64 - w.base as i64;
+            let sides = format!(
+                "{} → {} ({})",
+                thousands(w.base),
+                thousands(w.compared),
+                signed(change)
+            );
             let _ = writeln!(
                 s,
-                "  {:<width$}{:>16}{}",
+                "  {:<width$}{:>16}{:>26}{}",
                 w.id,
                 gl(&Change {
                     gained: w.gained,
                     lost: w.lost
                 }),
+                sides,
                 only(w.present)
             );
         }
     }
     let total = c.programs.len() + c.referrals.len() + c.warnings.len();
-    if unchanged == total {
+    let transitions_changed = c.transitions.as_ref().is_some_and(|t| t.changed > 0);
+    if unchanged == total && transitions_changed {
+        let _ = writeln!(
+            s,
+            "No client gains or loses any program, referral or warning."
+        );
+    } else if unchanged == total {
         let _ = writeln!(s, "No client gains or loses any outcome.");
     } else if unchanged > 0 {
         let _ = writeln!(
