@@ -62,6 +62,17 @@ pub fn profiles_for(engine: &Engine) -> Vec<Value> {
                         json!(values.first().into_iter().collect::<Vec<_>>())
                     }
                 }
+                // Past days, so that `not in the future` bounds hold; a
+                // 29 February for the anniversary rules.
+                FieldKind::Date => json!(if high { "2024-02-29" } else { "1990-05-17" }),
+                // The most intensive program, or none (an intake).
+                FieldKind::Program => {
+                    let first = engine.programs().next().map(|p| p.id().to_string());
+                    match (high, first) {
+                        (true, Some(id)) => json!(id),
+                        _ => json!("none"),
+                    }
+                }
             };
             m.insert(f.name().to_string(), v);
         }
