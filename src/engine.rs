@@ -349,33 +349,25 @@ impl Engine {
     pub fn check_as_of(&self, as_of: crate::date::Date) -> Result<(), InputError> {
         let today = crate::date::day_number(as_of);
         let rules = self.rules();
-        let mut first: Vec<(crate::diagnostic::FileId, usize, &str, i64)> = Vec::new();
+        // Each dated item's first day, and whether it is a table's rows.
+        let mut first: Vec<(crate::diagnostic::FileId, usize, &str, bool, i64)> = Vec::new();
         for d in &rules.defines {
             if let crate::ir::ExprKind::Dated { days, .. } = &d.value.kind {
                 if let Some(&earliest) = days.first() {
-                    first.push((d.meta.file, d.meta.span.start, &d.meta.id, earliest));
+                    first.push((d.meta.file, d.meta.span.start, &d.meta.id, false, earliest));
                 }
             }
         }
         for t in &rules.tables {
-            if let Some(Some((earliest, _))) = t.versions.first().map(|v| v.from.clone()) {
-                first.push((t.meta.file, t.meta.span.start, &t.meta.id, earliest));
+            if let Some((earliest, _)) = t.versions.first().and_then(|v| v.from.as_ref()) {
+                first.push((t.meta.file, t.meta.span.start, &t.meta.id, true, *earliest));
             }
         }
-        first.sort_by_key(|(file, at, _, _)| (*file, *at));
-        match first.iter().find(|(_, _, _, earliest)| *earliest > today) {
+        first.sort_by_key(|(file, at, ..)| (*file, *at));
+        match first.iter().find(|(.., earliest)| *earliest > today) {
             None => Ok(()),
-            Some((_, _, id, earliest)) => {
-                let earliest = crate::date::from_day_number(*earliest)
-                    .map(crate::date::show)
-                    .unwrap_or_default();
-                Err(InputError::new(
-                    *id,
-                    format!(
-                        "no value of {id} is in force on {}; the earliest is from {earliest}",
-                        crate::date::show(as_of)
-                    ),
-                ))
+            Some((_, _, id, rows, earliest)) => {
+                Err(crate::eval::not_in_force(id, *rows, as_of, *earliest))
             }
         }
     }

@@ -370,6 +370,11 @@ fn the_evaluation_date_is_checked_once_against_dated_values() {
     assert!(engine.check_as_of(day("2024-06-01")).is_ok());
     let e = engine.check_as_of(day("2024-05-31")).unwrap_err();
     assert_eq!(e.field, "band");
+    // The wording an evaluation uses for a table's rows.
+    assert_eq!(
+        e.message,
+        "no rows of band are in force on 2024-05-31; the earliest are from 2024-06-01"
+    );
     let e = engine.check_as_of(day("2023-12-31")).unwrap_err();
     assert_eq!(e.field, "limit", "the first in rule-set order");
     assert!(

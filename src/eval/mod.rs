@@ -270,6 +270,29 @@ pub struct Transition {
     pub to: Option<usize>,
 }
 
+/// The input error of a dated item with nothing in force on `as_of`,
+/// named after the item and saying from when its first values (a table's
+/// rows) are: one wording for the check of a command's date
+/// ([`Engine::check_as_of`](crate::Engine::check_as_of)) and for an
+/// evaluation that meets it.
+pub(crate) fn not_in_force(
+    id: &str,
+    rows: bool,
+    as_of: crate::date::Date,
+    earliest: i64,
+) -> InputError {
+    let earliest = crate::date::from_day_number(earliest)
+        .map(crate::date::show)
+        .unwrap_or_default();
+    let as_of = crate::date::show(as_of);
+    let message = if rows {
+        format!("no rows of {id} are in force on {as_of}; the earliest are from {earliest}")
+    } else {
+        format!("no value of {id} is in force on {as_of}; the earliest is from {earliest}")
+    };
+    InputError::new(id, message)
+}
+
 /// The state of one evaluation.
 pub(crate) struct Eval<'a> {
     c: &'a Compiled,
@@ -373,7 +396,7 @@ impl<'a> Eval<'a> {
                 let rules = self.rules;
                 self.s.reset(rules, self.c.plan.memo_sizes());
                 self.recommended = None;
-                self.run_walker()
+                self.walk_all()
             }
             Err(decide::Stop::Error(e)) => Err(*e),
         }
@@ -383,6 +406,11 @@ impl<'a> Eval<'a> {
     /// compiled plan is tested against.
     pub(crate) fn run_walker(&mut self) -> R<()> {
         self.check_dates()?;
+        self.walk_all()
+    }
+
+    /// Every node with the tree walker, the dates already checked.
+    fn walk_all(&mut self) -> R<()> {
         let rules = self.rules;
         for node in &rules.eval_order {
             self.walk(*node)?;

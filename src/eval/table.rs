@@ -33,7 +33,7 @@ impl<'a> Eval<'a> {
     /// The version of a table's rows in force today.
     pub(super) fn table_version(&self, t: &ir::Table) -> R<usize> {
         let first = t.versions.first().and_then(|v| v.from.as_ref());
-        let Some((_, first_text)) = first else {
+        let Some((earliest, _)) = first else {
             return Ok(0);
         };
         let today = crate::date::day_number(self.profile.as_of);
@@ -43,13 +43,11 @@ impl<'a> Eval<'a> {
             .rposition(|v| v.from.as_ref().is_some_and(|(d, _)| *d <= today))
         {
             Some(i) => Ok(i),
-            None => Err(EvalError::Input(InputError::new(
-                t.meta.id.clone(),
-                format!(
-                    "no rows of {} are in force on {}; the earliest are from {first_text}",
-                    t.meta.id,
-                    crate::date::show(self.profile.as_of)
-                ),
+            None => Err(EvalError::Input(super::not_in_force(
+                &t.meta.id,
+                true,
+                self.profile.as_of,
+                *earliest,
             ))),
         }
     }

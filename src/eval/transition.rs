@@ -68,21 +68,15 @@ impl<'a> Eval<'a> {
         if above {
             return Ok((TransitionState::Undetermined, missing, Path::Above));
         }
-        let decided = |kind, to| {
-            TransitionState::Decided(Transition {
-                kind,
-                from,
-                to: Some(to),
-            })
-        };
-        if to == Some(from) {
-            return Ok((decided(TransitionKind::Continue, from), none, Path::Plain));
-        }
-        if self.more_intensive(to, Some(from)) {
-            let kind = to.map_or(TransitionState::None, |t| {
-                decided(TransitionKind::StepUp, t)
-            });
-            return Ok((kind, none, Path::Plain));
+        let decided = |kind, to| TransitionState::Decided(Transition { kind, from, to });
+        match to {
+            Some(t) if t == from => {
+                return Ok((decided(TransitionKind::Continue, to), none, Path::Plain));
+            }
+            Some(_) if self.more_intensive(to, Some(from)) => {
+                return Ok((decided(TransitionKind::StepUp, to), none, Path::Plain));
+            }
+            _ => {}
         }
         let (gate, m) = match &rule.step_down {
             Some(cond) => self.tri(cond)?,
@@ -90,13 +84,9 @@ impl<'a> Eval<'a> {
         };
         let state = match (gate, to) {
             (Truth::Unknown, _) => return Ok((TransitionState::Undetermined, m, Path::Gate(gate))),
-            (Truth::False, _) => decided(TransitionKind::Continue, from),
-            (Truth::True, Some(t)) => decided(TransitionKind::StepDown, t),
-            (Truth::True, None) => TransitionState::Decided(Transition {
-                kind: TransitionKind::Discharge,
-                from,
-                to: None,
-            }),
+            (Truth::False, _) => decided(TransitionKind::Continue, Some(from)),
+            (Truth::True, Some(_)) => decided(TransitionKind::StepDown, to),
+            (Truth::True, None) => decided(TransitionKind::Discharge, None),
         };
         Ok((state, none, Path::Gate(gate)))
     }

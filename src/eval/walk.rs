@@ -306,17 +306,11 @@ impl<'a> Eval<'a> {
                     .defines
                     .get(define)
                     .map_or("", |d| d.meta.id.as_str());
-                let earliest = days
-                    .first()
-                    .and_then(|d| crate::date::from_day_number(*d))
-                    .map(crate::date::show)
-                    .unwrap_or_default();
-                Err(EvalError::Input(InputError::new(
+                Err(EvalError::Input(super::not_in_force(
                     id,
-                    format!(
-                        "no value of {id} is in force on {}; the earliest is from {earliest}",
-                        crate::date::show(self.profile.as_of)
-                    ),
+                    false,
+                    self.profile.as_of,
+                    days.first().copied().unwrap_or_default(),
                 )))
             }
         }
